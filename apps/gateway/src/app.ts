@@ -1,0 +1,15 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { installErrorHandlers, loggerOptions } from "@probestream/service-kit";
+import { gatewayPlugin, type GatewayOptions } from "./plugin.js";
+
+/** A fastify instance hosting the gateway plugin, with our error format and structured logs. */
+export async function createGatewayApp(opts: GatewayOptions, logger: boolean | object = loggerOptions()): Promise<FastifyInstance> {
+  // RIPE Atlas paths end in "/"; clients that leave it off are served the same.
+  const app = Fastify({ logger, routerOptions: { ignoreTrailingSlash: true } });
+  installErrorHandlers(app);
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("access-control-allow-origin", "*");
+  });
+  await app.register(gatewayPlugin, opts);
+  return app;
+}

@@ -1,0 +1,3 @@
+export { gatewayPlugin, type GatewayOptions } from "./plugin.js";
+export { createGatewayApp } from "./app.js";
+export { STREAM_SOCKET_PATH } from "./streaming/stream-server.js";

@@ -1,0 +1,21 @@
+import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
+import { createBus } from "@probestream/bus";
+import { envPort, envString } from "@probestream/service-kit";
+import { createGatewayApp } from "./app.js";
+
+// The gateway alone: with REDIS_URL, any number of these serve the results of any number of ingests.
+const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
+const redisUrl = envString("REDIS_URL");
+const pool = createPool(databaseUrl, 20);
+const bus = createBus(redisUrl);
+const app = await createGatewayApp({ reader: new ResultReader(pool), bus });
+if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
+
+const shutdown = async () => {
+  await app.close();
+  await bus.close();
+  await pool.end();
+};
+process.once("SIGINT", shutdown);
+process.once("SIGTERM", shutdown);
+await app.listen({ host: envString("GATEWAY_HOST") ?? "0.0.0.0", port: envPort("GATEWAY_PORT", 8080) });

@@ -1,0 +1,11 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { installErrorHandlers, loggerOptions } from "@probestream/service-kit";
+import { ingestPlugin, type IngestOptions } from "./plugin.js";
+
+/** A fastify instance hosting the ingest plugin, with our error format and structured logs. */
+export async function createIngestApp(opts: IngestOptions, logger: boolean | object = loggerOptions()): Promise<FastifyInstance> {
+  const app = Fastify({ logger, bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024 });
+  installErrorHandlers(app);
+  await app.register(ingestPlugin, opts);
+  return app;
+}

@@ -1,0 +1,27 @@
+import { createPool, ResultWriter, DEFAULT_DATABASE_URL } from "@probestream/db";
+import { createBus } from "@probestream/bus";
+import { envPort, envString } from "@probestream/service-kit";
+import { createIngestApp } from "./app.js";
+
+// The ingest service alone: with REDIS_URL, any number of these feed any number of gateways.
+const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
+const redisUrl = envString("REDIS_URL");
+const pool = createPool(databaseUrl, 20);
+const bus = createBus(redisUrl);
+const app = await createIngestApp({
+  pool,
+  writer: new ResultWriter(pool),
+  bus,
+  adminToken: envString("INGEST_ADMIN_TOKEN"),
+  controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
+});
+if (!redisUrl) app.log.warn("REDIS_URL is not set: results are stored but reach no gateway in another process");
+
+const shutdown = async () => {
+  await app.close();
+  await bus.close();
+  await pool.end();
+};
+process.once("SIGINT", shutdown);
+process.once("SIGTERM", shutdown);
+await app.listen({ host: envString("INGEST_HOST") ?? "0.0.0.0", port: envPort("INGEST_PORT", 8081) });

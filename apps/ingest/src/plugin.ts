@@ -1,0 +1,53 @@
+import type { FastifyInstance } from "fastify";
+import type { Pool, ResultWriter } from "@probestream/db";
+import type { MessageBus } from "@probestream/bus";
+import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
+import { ProbeAuthenticator } from "./probe-auth.js";
+import { IngestMetrics } from "./metrics.js";
+import { ProbeSessions } from "./probe-sessions.js";
+import { registerRoute } from "./routes/register.js";
+import { resultsRoute } from "./routes/results.js";
+
+export interface IngestOptions {
+  pool: Pool;
+  writer: ResultWriter;
+  bus: MessageBus;
+  /** Bearer token for probe registration; registration is refused without one. */
+  adminToken?: string;
+  /** This controller's name in probe status events. */
+  controller?: string;
+  /** Most results in one batch (default 10,000). */
+  maxBatchItems?: number;
+  /** Largest batch body in bytes (default 16 MiB). */
+  bodyLimit?: number;
+}
+
+/**
+ * The probe-facing write path as a fastify plugin: registration, result batches, probe sessions
+ * and `/metrics`. It owns the socket.io server on `/probe/socket.io` of the instance's HTTP server.
+ */
+export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions): Promise<void> {
+  const registry = createMetricsRegistry("ingest");
+  const metrics = new IngestMetrics(registry);
+  const auth = new ProbeAuthenticator(opts.pool);
+  const sessions = new ProbeSessions(fastify.server, {
+    pool: opts.pool,
+    bus: opts.bus,
+    auth,
+    metrics,
+    controller: opts.controller ?? "ctr-local",
+    log: fastify.log,
+  });
+  fastify.addHook("preClose", async () => sessions.close());
+
+  serveMetrics(fastify, registry);
+  await fastify.register(registerRoute, { pool: opts.pool, auth, adminToken: opts.adminToken });
+  await fastify.register(resultsRoute, {
+    writer: opts.writer,
+    bus: opts.bus,
+    auth,
+    metrics,
+    maxBatchItems: opts.maxBatchItems ?? 10_000,
+    bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
+  });
+}

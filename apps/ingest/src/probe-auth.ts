@@ -1,0 +1,65 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Pool } from "@probestream/db";
+
+/** Probe secrets are 32 random bytes, so one SHA-256 is enough to store them safely. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+export function newSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export interface ProbeCredentials {
+  prbId: number;
+  secret: string;
+}
+
+/** `Authorization: Probe <prb_id>:<secret>` */
+export function parseProbeAuthorization(header: string | undefined): ProbeCredentials | null {
+  const match = /^Probe (\d{1,9}):(\S+)$/.exec(header ?? "");
+  if (!match) return null;
+  return { prbId: Number(match[1]), secret: match[2]! };
+}
+
+const CACHE_MS = 30_000;
+
+/**
+ * Checks a probe's secret against its stored hash. Hashes are cached briefly: every batch of every
+ * probe is authenticated, and a database round trip each time would cost more than the insert.
+ */
+export class ProbeAuthenticator {
+  private readonly cache = new Map<number, { hash: string; until: number }>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async verify(credentials: ProbeCredentials): Promise<boolean> {
+    const hash = await this.storedHash(credentials.prbId);
+    return hash !== null && safeEqual(hash, hashSecret(credentials.secret));
+  }
+
+  /** Called when a secret changes in this process, so the old one stops working at once here. */
+  forget(prbId: number): void {
+    this.cache.delete(prbId);
+  }
+
+  private async storedHash(prbId: number): Promise<string | null> {
+    const now = Date.now();
+    const hit = this.cache.get(prbId);
+    if (hit && hit.until > now) return hit.hash;
+    const { rows } = await this.pool.query<{ secret_hash: string }>(
+      "SELECT secret_hash FROM probes WHERE id = $1",
+      [prbId],
+    );
+    const hash = rows[0]?.secret_hash ?? null;
+    if (hash) this.cache.set(prbId, { hash, until: now + CACHE_MS });
+    else this.cache.delete(prbId);
+    return hash;
+  }
+}

@@ -1,0 +1,130 @@
+import type { FastifyInstance } from "fastify";
+import { validateResult, type IngestRejection } from "@probestream/types";
+import type { ResultToStore, ResultWriter } from "@probestream/db";
+import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
+import { HttpError, errorBody } from "@probestream/service-kit";
+import { parseBatch } from "../batch-parser.js";
+import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
+import type { IngestMetrics } from "../metrics.js";
+
+export interface ResultsRouteOptions {
+  writer: ResultWriter;
+  bus: MessageBus;
+  auth: ProbeAuthenticator;
+  metrics: IngestMetrics;
+  maxBatchItems: number;
+  bodyLimit: number;
+}
+
+const NDJSON = "application/x-ndjson";
+
+/**
+ * `POST /probe/results`: a probe's batch. Each result is validated on its own; the good ones are
+ * committed in one statement, then acknowledged, then published. A bad one is reported by index
+ * and field and never sinks the rest.
+ */
+export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteOptions): Promise<void> {
+  // Bodies arrive as text: NDJSON is split per line, and a JSON parse failure is reported in our words.
+  fastify.addContentTypeParser(
+    ["application/json", NDJSON],
+    { parseAs: "string", bodyLimit: opts.bodyLimit },
+    (_request, body, done) => done(null, body),
+  );
+
+  fastify.post(
+    "/probe/results",
+    {
+      bodyLimit: opts.bodyLimit,
+      schema: {
+        headers: {
+          type: "object",
+          properties: { authorization: { type: "string", description: "Probe <prb_id>:<secret>" } },
+          required: ["authorization"],
+        },
+      },
+    },
+    async (request, reply) => {
+      const credentials = parseProbeAuthorization(request.headers.authorization);
+      if (!credentials) {
+        throw new HttpError(401, "Authorization must be `Probe <prb_id>:<secret>`", [
+          { source: { pointer: "/headers/authorization" }, detail: "malformed" },
+        ]);
+      }
+      if (!(await opts.auth.verify(credentials))) {
+        throw new HttpError(401, `Unknown probe ${credentials.prbId} or wrong secret`, [
+          { source: { pointer: "/headers/authorization" }, detail: "not accepted" },
+        ]);
+      }
+      const contentType = (request.headers["content-type"] ?? "").split(";")[0]!.trim();
+      const items = parseBatch(request.body as string, contentType === NDJSON);
+      if (items.length > opts.maxBatchItems) {
+        throw new HttpError(413, `A batch holds at most ${opts.maxBatchItems} results, this one ${items.length}`);
+      }
+
+      const accepted: ResultToStore[] = [];
+      const rejected: IngestRejection[] = [];
+      let foreign = 0;
+      items.forEach((item, index) => {
+        if ("parseError" in item) {
+          rejected.push({ index, field: "", message: item.parseError });
+          return;
+        }
+        const outcome = validateResult(item.value);
+        if (!outcome.ok) {
+          rejected.push({ index, field: outcome.field, message: outcome.message });
+          return;
+        }
+        const result = outcome.result as Record<string, unknown>;
+        const prbId = Number(result.prb_id);
+        if (prbId !== credentials.prbId) {
+          foreign++;
+          rejected.push({
+            index,
+            field: "prb_id",
+            message: `result of probe ${prbId} sent by probe ${credentials.prbId}: a probe submits only its own results`,
+          });
+          return;
+        }
+        // The platform sets stored_timestamp; a probe's own value is not kept.
+        delete result.stored_timestamp;
+        accepted.push({
+          msmId: Number(result.msm_id),
+          prbId,
+          timestamp: result.timestamp as number,
+          type: result.type as string,
+          body: JSON.stringify(result),
+        });
+      });
+
+      const started = process.hrtime.bigint();
+      const { stored, duplicates } = await opts.writer.write(accepted).catch((err: unknown) => {
+        request.log.error({ err }, "storing results failed");
+        throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
+      });
+      opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
+
+      if (stored.length > 0) {
+        opts.bus.publish(Channels.results, encodeResultBatch(stored)).catch((err: unknown) => {
+          opts.metrics.publishFailures.inc();
+          request.log.error({ err }, "publishing stored results failed");
+        });
+      }
+
+      const body = { stored: stored.length, duplicates, rejected };
+      if (rejected.length === 0) return reply.status(200).send(body);
+      const status = foreign === rejected.length && accepted.length === 0 ? 403 : 422;
+      const first = rejected[0]!;
+      const detail =
+        `${rejected.length} of ${items.length} results rejected, ${stored.length} stored; ` +
+        `first: [${first.index}] ${first.field ? `${first.field}: ` : ""}${first.message}`;
+      return reply.status(status).send({
+        ...body,
+        ...errorBody(
+          status,
+          detail,
+          rejected.map((r) => ({ source: { pointer: `/${r.index}${r.field ? `/${r.field}` : ""}` }, detail: r.message })),
+        ),
+      });
+    },
+  );
+}

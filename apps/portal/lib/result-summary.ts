@@ -1,0 +1,136 @@
+/** A result as it arrives: RIPE Atlas JSON, whose shape varies by type and firmware. */
+export type AtlasResult = Record<string, unknown>;
+
+export interface ResultSummary {
+  /** One line describing the result, e.g. "avg 12.3 ms · loss 0%". */
+  text: string;
+  /** The result's response time in ms, for the chart; null when it has none. */
+  rttMs: number | null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Old firmware sends some numbers as strings. */
+function num(value: unknown): number | null {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.trim() !== "") {
+    const parsed = Number(value);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  return null;
+}
+
+function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+function mean(values: number[]): number | null {
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+}
+
+function errorOf(entry: Record<string, unknown>): string | null {
+  for (const key of ["error", "err", "dnserr", "alert"]) {
+    const value = entry[key];
+    if (value !== undefined && value !== null) return typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return null;
+}
+
+function summarizePing(r: AtlasResult): ResultSummary {
+  const avg = num(r.avg);
+  const sent = num(r.sent);
+  const rcvd = num(r.rcvd);
+  const rtt = avg !== null && avg >= 0 ? avg : null;
+  const parts = [rtt !== null ? `avg ${ms(rtt)}` : "no reply"];
+  if (sent !== null && rcvd !== null && sent > 0) parts.push(`loss ${Math.round(((sent - rcvd) / sent) * 100)}%`);
+  return { text: parts.join(" · "), rttMs: rtt };
+}
+
+function summarizeTraceroute(r: AtlasResult): ResultSummary {
+  const hops = records(r.result);
+  const last = hops.at(-1);
+  if (!last) return { text: errorOf(r) ?? "no hops", rttMs: null };
+  const replies = records(last.result).filter((reply) => typeof reply.from === "string");
+  const lastFrom = replies[0]?.from as string | undefined;
+  const rtts = replies.map((reply) => num(reply.rtt)).filter((v): v is number => v !== null);
+  const rtt = rtts.length > 0 ? Math.min(...rtts) : null;
+  const hopNo = num(last.hop);
+  const lastHop = `last hop ${hopNo ?? "?"}: ${lastFrom ?? errorOf(last) ?? "*"}`;
+  return { text: `${hops.length} hops · ${lastHop}${rtt !== null ? ` (${ms(rtt)})` : ""}`, rttMs: rtt };
+}
+
+function summarizeDnsAnswer(answer: Record<string, unknown>): { text: string; rtt: number | null } {
+  const inner = isRecord(answer.result) ? answer.result : null;
+  if (!inner) return { text: errorOf(answer) ?? "no answer", rtt: null };
+  const rt = num(inner.rt);
+  if (rt === null) {
+    const failure = num(inner.timeout) !== null ? "timeout" : (errorOf(inner) ?? JSON.stringify(inner));
+    return { text: failure, rtt: null };
+  }
+  return { text: `rt ${ms(rt)} · ${num(inner.ANCOUNT) ?? 0} answers`, rtt: rt };
+}
+
+function summarizeDns(r: AtlasResult): ResultSummary {
+  if (Array.isArray(r.resultset)) {
+    const answers = records(r.resultset).map(summarizeDnsAnswer);
+    const first = answers[0];
+    const rtt = mean(answers.map((a) => a.rtt).filter((v): v is number => v !== null));
+    const head = answers.length === 1 && first ? first.text : `${answers.length} resolvers`;
+    return { text: rtt !== null && answers.length > 1 ? `${head} · mean rt ${ms(rtt)}` : head, rttMs: rtt };
+  }
+  if (!isRecord(r.result)) return { text: errorOf(r) ?? "no answer", rttMs: null };
+  const single = summarizeDnsAnswer(r);
+  return { text: single.text, rttMs: single.rtt };
+}
+
+function summarizeSslcert(r: AtlasResult): ResultSummary {
+  const rt = num(r.rt);
+  const failure = errorOf(r);
+  if (rt === null) return { text: failure ?? "no handshake", rttMs: null };
+  const certs = Array.isArray(r.cert) ? r.cert.length : 0;
+  const parts = [`rt ${ms(rt)}`, `${certs} cert${certs === 1 ? "" : "s"}`];
+  if (failure) parts.push(failure);
+  return { text: parts.join(" · "), rttMs: rt };
+}
+
+function summarizeNtp(r: AtlasResult): ResultSummary {
+  const packets = records(r.result);
+  // NTP offsets and round-trip times are in seconds.
+  const offset = mean(packets.map((p) => num(p.offset)).filter((v): v is number => v !== null));
+  const rtt = mean(packets.map((p) => num(p.rtt)).filter((v): v is number => v !== null));
+  if (offset === null) return { text: errorOf(packets[0] ?? r) ?? "no reply", rttMs: null };
+  const rttMs = rtt !== null ? rtt * 1000 : null;
+  return {
+    text: `mean offset ${offset.toFixed(6)} s${rttMs !== null ? ` · rtt ${ms(rttMs)}` : ""}`,
+    rttMs,
+  };
+}
+
+function summarizeHttp(r: AtlasResult): ResultSummary {
+  const request = records(r.result)[0];
+  if (!request) return { text: errorOf(r) ?? "no request", rttMs: null };
+  const status = num(request.res);
+  const rt = num(request.rt);
+  if (status === null) return { text: errorOf(request) ?? "no response", rttMs: null };
+  return { text: `HTTP ${status}${rt !== null ? ` · rt ${ms(rt)}` : ""}`, rttMs: rt };
+}
+
+const SUMMARIZERS: Record<string, (r: AtlasResult) => ResultSummary> = {
+  ping: summarizePing,
+  traceroute: summarizeTraceroute,
+  dns: summarizeDns,
+  sslcert: summarizeSslcert,
+  ntp: summarizeNtp,
+  http: summarizeHttp,
+};
+
+export function summarizeResult(result: AtlasResult): ResultSummary {
+  const summarize = typeof result.type === "string" ? SUMMARIZERS[result.type] : undefined;
+  return summarize ? summarize(result) : { text: errorOf(result) ?? "—", rttMs: null };
+}

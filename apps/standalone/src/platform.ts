@@ -1,0 +1,55 @@
+import type { AddressInfo } from "node:net";
+import { createPool, ResultReader, ResultWriter } from "@probestream/db";
+import { createBus } from "@probestream/bus";
+import { createIngestApp } from "@probestream/ingest";
+import { createGatewayApp } from "@probestream/gateway";
+
+export interface PlatformOptions {
+  databaseUrl: string;
+  /** Without it, ingest and gateway share this process's in-process bus. */
+  redisUrl?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  gatewayPort: number;
+  ingestPort: number;
+  ingestAdminToken?: string;
+  controller?: string;
+  logger?: boolean | object;
+}
+
+export interface Platform {
+  gatewayUrl: string;
+  ingestUrl: string;
+  close(): Promise<void>;
+}
+
+function urlOf(address: AddressInfo | string | null, host: string): string {
+  if (address === null || typeof address === "string") throw new Error("server is not listening on TCP");
+  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return `http://${shown}:${address.port}`;
+}
+
+/** Ingest and gateway in one process, each on its own port, sharing one pool and one bus. */
+export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
+  const host = opts.host ?? "127.0.0.1";
+  const pool = createPool(opts.databaseUrl, 20);
+  const bus = createBus(opts.redisUrl);
+  const logger = opts.logger ?? false;
+  const ingest = await createIngestApp(
+    { pool, writer: new ResultWriter(pool), bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
+    logger,
+  );
+  const gateway = await createGatewayApp({ reader: new ResultReader(pool), bus }, logger);
+  await gateway.listen({ host, port: opts.gatewayPort });
+  await ingest.listen({ host, port: opts.ingestPort });
+  return {
+    gatewayUrl: urlOf(gateway.server.address(), host),
+    ingestUrl: urlOf(ingest.server.address(), host),
+    async close() {
+      await ingest.close();
+      await gateway.close();
+      await bus.close();
+      await pool.end();
+    },
+  };
+}

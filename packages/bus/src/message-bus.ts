@@ -1,0 +1,20 @@
+/**
+ * The live fan-out between the write path (ingest) and the read path (gateway).
+ * One interface, two back ends — like socket.io's adapters: Redis pub/sub when
+ * apps run as separate processes, an in-process bus when they share one.
+ */
+export type MessageHandler = (message: string) => void;
+
+export interface MessageBus {
+  publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; returns the function that ends it. */
+  subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export const Channels = {
+  /** Batches of committed results, in the format of `encodeResultBatch`. */
+  results: "probestream:results",
+  /** One probe connection-status event per message, as JSON. */
+  probeStatus: "probestream:probestatus",
+} as const;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { InProcessBus, RedisBus, decodeResultBatch, encodeResultBatch, type MessageBus } from "@probestream/bus";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+describe.each([
+  ["in-process", () => new InProcessBus()],
+  ["Redis", () => new RedisBus(REDIS_URL)],
+] as [string, () => MessageBus][])("%s bus", (_name, make) => {
+  it("delivers each message to every subscriber of its channel, in order, and stops after unsubscribe", async () => {
+    const publisher = make();
+    const channel = `test:${Math.random()}`;
+    const a: string[] = [];
+    const b: string[] = [];
+    const stopA = await publisher.subscribe(channel, (m) => a.push(m));
+    await publisher.subscribe(channel, (m) => b.push(m));
+    await publisher.subscribe(`${channel}:other`, () => b.push("wrong channel"));
+    for (let i = 0; i < 100; i++) await publisher.publish(channel, `m${i}`);
+    await expect.poll(() => b.length).toBe(100);
+    expect(a).toEqual(b);
+    expect(b[99]).toBe("m99");
+    await stopA();
+    await publisher.publish(channel, "after");
+    await expect.poll(() => b.length).toBe(101);
+    expect(a).toHaveLength(100);
+    await publisher.close();
+  });
+});
+
+describe("result batch encoding", () => {
+  it("round-trips ids and JSON, including spaces and unicode inside the JSON", () => {
+    const batch = [
+      { id: "1", json: '{"a": "x y","b":"ü\\n"}' },
+      { id: "9007199254740993", json: "{}" },
+    ];
+    expect(decodeResultBatch(encodeResultBatch(batch))).toEqual(batch);
+    expect(decodeResultBatch("")).toEqual([]);
+  });
+});

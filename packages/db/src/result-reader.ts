@@ -1,0 +1,98 @@
+import type { Pool } from "pg";
+import QueryStream from "pg-query-stream";
+import { Readable } from "node:stream";
+
+export interface ResultQuery {
+  msmId: number;
+  /** Unix seconds, inclusive. */
+  start?: number;
+  /** Unix seconds, inclusive. */
+  stop?: number;
+  probeIds?: number[];
+}
+
+export interface LatestQuery {
+  msmId: number;
+  probeIds?: number[];
+  /** Newest results per probe, 1..10. */
+  versions?: number;
+  lookbackDays?: number;
+}
+
+/** Rows carry the served JSON only: the body is never parsed on the read path. */
+const SERVED_JSON = `
+  left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
+    || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}' AS json`;
+
+function rangeFilter(q: ResultQuery): { where: string; params: unknown[] } {
+  const params: unknown[] = [q.msmId];
+  let where = "msm_id = $1";
+  if (q.start !== undefined) {
+    params.push(q.start);
+    where += ` AND ts >= to_timestamp($${params.length})`;
+  }
+  if (q.stop !== undefined) {
+    params.push(q.stop);
+    where += ` AND ts <= to_timestamp($${params.length})`;
+  }
+  if (q.probeIds && q.probeIds.length > 0) {
+    params.push(q.probeIds);
+    where += ` AND prb_id = ANY($${params.length}::int[])`;
+  }
+  return { where, params };
+}
+
+/** The user-facing read path out of Postgres: stored results, served as stored. */
+export class ResultReader {
+  constructor(private readonly pool: Pool) {}
+
+  async measurementExists(msmId: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query("SELECT 1 FROM measurements WHERE id = $1", [msmId]);
+    return rowCount === 1;
+  }
+
+  /**
+   * Streams a measurement's results in timestamp order through a server-side cursor, so memory
+   * stays flat whatever the size. Each chunk is a `{json}` row, one result's served JSON. The pool
+   * connection is held until the stream ends or is destroyed.
+   */
+  async stream(q: ResultQuery): Promise<Readable> {
+    const { where, params } = rangeFilter(q);
+    const client = await this.pool.connect();
+    const rows = client.query(
+      new QueryStream(`SELECT ${SERVED_JSON} FROM results WHERE ${where} ORDER BY ts, id`, params, {
+        batchSize: 500,
+      }),
+    );
+    let released = false;
+    const release = (err?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(err);
+    };
+    rows.on("end", () => release());
+    rows.on("error", (err) => release(err));
+    rows.on("close", () => release());
+    return rows;
+  }
+
+  /** The newest `versions` results of each probe (default 1), newest first per probe. */
+  async latest(q: LatestQuery): Promise<string[]> {
+    const { where, params } = rangeFilter({ msmId: q.msmId, probeIds: q.probeIds });
+    let clause = where;
+    if (q.lookbackDays !== undefined) {
+      params.push(q.lookbackDays);
+      clause += ` AND ts >= now() - make_interval(days => $${params.length})`;
+    }
+    params.push(q.versions ?? 1);
+    const { rows } = await this.pool.query<{ json: string }>(
+      `SELECT json FROM (
+         SELECT prb_id, ts, id, ${SERVED_JSON},
+                row_number() OVER (PARTITION BY prb_id ORDER BY ts DESC, id DESC) AS n
+         FROM results WHERE ${clause}
+       ) latest WHERE n <= $${params.length} ORDER BY prb_id, ts DESC, id DESC`,
+      params,
+    );
+    return rows.map((r) => r.json);
+  }
+}

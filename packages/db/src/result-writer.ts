@@ -1,0 +1,133 @@
+import { createHash } from "node:crypto";
+import type { Pool } from "pg";
+
+/** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
+export interface ResultToStore {
+  msmId: number;
+  prbId: number;
+  /** Unix seconds, the probe's measurement time. */
+  timestamp: number;
+  type: string;
+  /** The probe's JSON object, serialised, without `stored_timestamp`. */
+  body: string;
+}
+
+export interface StoredResult {
+  /** Position in storage: increases with commit order within a partition day; orders and resumes readers. */
+  id: string;
+  msmId: number;
+  prbId: number;
+  timestamp: number;
+  type: string;
+  storedTimestamp: number;
+  /** The result as served to users: the probe's JSON plus `stored_timestamp`. */
+  json: string;
+}
+
+export interface WriteOutcome {
+  stored: StoredResult[];
+  /** Results already stored before (a probe's re-send), not stored or published again. */
+  duplicates: number;
+}
+
+const DAY = 86_400;
+
+/** Appends the platform's field to a serialised JSON object without re-parsing it. */
+export function withStoredTimestamp(body: string, storedTimestamp: number): string {
+  const open = body.length > 2 ? "," : "";
+  return `${body.slice(0, -1)}${open}"stored_timestamp":${storedTimestamp}}`;
+}
+
+// One statement: insert the new results (a repeated key is skipped, not an error) and bump the
+// per-measurement counters the portal lists, in the same implicit transaction. Measurement rows are
+// locked in id order so that concurrent batches cannot deadlock on them.
+const INSERT_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+    AS t(msm_id, prb_id, ts, type, digest, body)
+), inserted AS (
+  INSERT INTO results (msm_id, prb_id, ts, type, digest, body)
+  SELECT msm_id, prb_id, to_timestamp(ts), type, decode(digest, 'hex'), body::json FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING id, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
+            extract(epoch FROM stored_at)::bigint AS stored_timestamp
+), counted AS (
+  INSERT INTO measurements AS m (id, type, result_count, last_result_at)
+  SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
+  ON CONFLICT (id) DO UPDATE
+    SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
+)
+SELECT id, msm_id, prb_id, ts, digest, stored_timestamp FROM inserted ORDER BY id`;
+
+interface InsertedRow {
+  id: string;
+  msm_id: number;
+  prb_id: number;
+  ts: string;
+  digest: string;
+  stored_timestamp: string;
+}
+
+/**
+ * The probe-facing hot path into Postgres: one round trip per batch, idempotent on
+ * (prb_id, msm_id, timestamp, body digest), daily partitions created on first sight of a day.
+ */
+export class ResultWriter {
+  private readonly knownDays = new Set<number>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
+    if (batch.length === 0) return { stored: [], duplicates: 0 };
+    await this.ensurePartitions(batch);
+
+    const n = batch.length;
+    const msm = new Array<number>(n);
+    const prb = new Array<number>(n);
+    const ts = new Array<number>(n);
+    const type = new Array<string>(n);
+    const digest = new Array<string>(n);
+    const body = new Array<string>(n);
+    const byKey = new Map<string, ResultToStore>();
+    for (let i = 0; i < n; i++) {
+      const r = batch[i]!;
+      msm[i] = r.msmId;
+      prb[i] = r.prbId;
+      ts[i] = r.timestamp;
+      type[i] = r.type;
+      body[i] = r.body;
+      const d = createHash("md5").update(r.body).digest("hex");
+      digest[i] = d;
+      byKey.set(`${r.prbId}:${r.msmId}:${r.timestamp}:${d}`, r);
+    }
+
+    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
+    const stored: StoredResult[] = rows.map((row) => {
+      const source = byKey.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
+      const storedTimestamp = Number(row.stored_timestamp);
+      return {
+        id: row.id,
+        msmId: row.msm_id,
+        prbId: row.prb_id,
+        timestamp: Number(row.ts),
+        type: source.type,
+        storedTimestamp,
+        json: withStoredTimestamp(source.body, storedTimestamp),
+      };
+    });
+    return { stored, duplicates: n - stored.length };
+  }
+
+  private async ensurePartitions(batch: readonly ResultToStore[]): Promise<void> {
+    const missing = new Set<number>();
+    for (const r of batch) {
+      const day = Math.floor(r.timestamp / DAY);
+      if (!this.knownDays.has(day)) missing.add(day);
+    }
+    for (const day of missing) {
+      const date = new Date(day * DAY * 1000).toISOString().slice(0, 10);
+      await this.pool.query("SELECT ensure_results_partition($1::date)", [date]);
+      this.knownDays.add(day);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool, ResultReader, ResultWriter, withStoredTimestamp, type Pool, type ResultToStore } from "@probestream/db";
+import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
+
+let db: TestDatabase;
+let pool: Pool;
+let writer: ResultWriter;
+let reader: ResultReader;
+
+beforeAll(async () => {
+  db = await createTestDatabase("writer");
+  pool = createPool(db.url);
+  writer = new ResultWriter(pool);
+  reader = new ResultReader(pool);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+function result(prbId: number, timestamp: number, extra: Record<string, unknown> = {}): ResultToStore {
+  const body = { type: "ping", prb_id: prbId, msm_id: 42, timestamp, fw: 5020, ...extra };
+  return { msmId: 42, prbId, timestamp, type: "ping", body: JSON.stringify(body) };
+}
+
+async function readAll(msmId: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const row of await reader.stream({ msmId })) out.push((row as { json: string }).json);
+  return out;
+}
+
+describe("ResultWriter", () => {
+  it("stores a batch across days it has never seen, creating their partitions", async () => {
+    const batch = [result(1, 1_328_019_792), result(2, 1_700_000_000), result(1, 1_700_086_400)];
+    const { stored, duplicates } = await writer.write(batch);
+    expect(duplicates).toBe(0);
+    expect(stored.map((s) => s.prbId)).toEqual([1, 2, 1]);
+    const { rows } = await pool.query<{ name: string }>(
+      "SELECT relname AS name FROM pg_class WHERE relname LIKE 'results_20%' ORDER BY 1",
+    );
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["results_20120131", "results_20231114", "results_20231115"]));
+    const { rows: m } = await pool.query("SELECT id, type, result_count FROM measurements WHERE id = 42");
+    expect(m).toEqual([{ id: 42, type: "ping", result_count: "3" }]);
+  });
+
+  it("stores a repeated result once, within a batch and across batches", async () => {
+    const r = result(3, 1_700_000_500);
+    const first = await writer.write([r, r]);
+    expect(first.stored).toHaveLength(1);
+    expect(first.duplicates).toBe(1);
+    const again = await writer.write([r]);
+    expect(again).toEqual({ stored: [], duplicates: 1 });
+  });
+
+  it("keeps two different results that share probe, measurement and timestamp", async () => {
+    const { stored } = await writer.write([result(4, 1_700_000_600, { rt: 1 }), result(4, 1_700_000_600, { rt: 2 })]);
+    expect(stored).toHaveLength(2);
+  });
+
+  it("serves each result as sent plus stored_timestamp, in timestamp order", async () => {
+    const all = await readAll(42);
+    const timestamps = all.map((j) => (JSON.parse(j) as { timestamp: number }).timestamp);
+    expect(timestamps).toEqual([...timestamps].sort((a, b) => a - b));
+    const first = JSON.parse(all[0]!) as Record<string, unknown>;
+    expect(first).toEqual({ type: "ping", prb_id: 1, msm_id: 42, timestamp: 1_328_019_792, fw: 5020, stored_timestamp: expect.any(Number) });
+  });
+
+  it("concurrent writers on the same new day and measurement neither fail nor deadlock", async () => {
+    const day = 1_600_000_000;
+    const batches = Array.from({ length: 8 }, (_, i) =>
+      Array.from({ length: 50 }, (_, j) => result(100 + j, day + i, { i })),
+    );
+    const outcomes = await Promise.all(batches.map((b) => new ResultWriter(pool).write(b)));
+    expect(outcomes.reduce((n, o) => n + o.stored.length, 0)).toBe(400);
+  });
+});
+
+describe("withStoredTimestamp", () => {
+  it("appends the field to an object, empty or not", () => {
+    expect(JSON.parse(withStoredTimestamp('{"a":1}', 5))).toEqual({ a: 1, stored_timestamp: 5 });
+    expect(JSON.parse(withStoredTimestamp("{}", 5))).toEqual({ stored_timestamp: 5 });
+  });
+});

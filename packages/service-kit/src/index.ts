@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./metrics.js";
+export * from "./listen.js";

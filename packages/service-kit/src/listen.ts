@@ -1,0 +1,20 @@
+/** Environment readers shared by every app's `main`, so settings are named and checked one way. */
+export function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${name} must be a TCP port number, got "${raw}"`);
+  }
+  return port;
+}
+
+export function envString(name: string): string | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+/** Log level for fastify's pino logger: LOG_LEVEL, default info. */
+export function loggerOptions(): { level: string } {
+  return { level: envString("LOG_LEVEL") ?? "info" };
+}

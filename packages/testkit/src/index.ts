@@ -1,0 +1,3 @@
+export * from "./database.js";
+export * from "./probe-client.js";
+export * from "./fixtures.js";

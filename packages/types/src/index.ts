@@ -1,0 +1,5 @@
+export * from "./results/index.js";
+export * from "./probe-status.js";
+export * from "./stream.js";
+export * from "./ingest.js";
+export * from "./validate.js";

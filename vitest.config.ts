@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// One run over every workspace: the tests talk to the real Postgres and Redis
+// (DATABASE_URL / REDIS_URL, defaulting to the local services), so files run
+// one at a time to keep their databases and ports apart.
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"],
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
