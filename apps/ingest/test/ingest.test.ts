@@ -83,6 +83,7 @@ describe("ingest: probe-facing write path", () => {
     const result = ping();
     const first = await postResults(platform.ingestUrl, probe, [result]);
     expect(first.body).toEqual({ stored: 1, duplicates: 0, rejected: [] });
+    await expect.poll(() => streamed.some((r) => r.timestamp === result.timestamp)).toBe(true);
     const streamedBefore = streamed.length;
     const again = await postResults(platform.ingestUrl, probe, [result, result]);
     expect(again.status).toBe(200);

@@ -91,12 +91,14 @@ function summarizeDns(r: AtlasResult): ResultSummary {
 
 function summarizeSslcert(r: AtlasResult): ResultSummary {
   const rt = num(r.rt);
-  const failure = errorOf(r);
-  if (rt === null) return { text: failure ?? "no handshake", rttMs: null };
-  const certs = Array.isArray(r.cert) ? r.cert.length : 0;
-  const parts = [`rt ${ms(rt)}`, `${certs} cert${certs === 1 ? "" : "s"}`];
+  const parts: string[] = [];
+  if (rt !== null) parts.push(`rt ${ms(rt)}`);
+  if (Array.isArray(r.cert)) parts.push(`${r.cert.length} cert${r.cert.length === 1 ? "" : "s"}`);
+  // The probes spell the alert's field "decription".
+  const alert = isRecord(r.alert) ? `TLS alert ${num(r.alert.decription) ?? num(r.alert.description) ?? "?"}` : null;
+  const failure = alert ?? errorOf(r);
   if (failure) parts.push(failure);
-  return { text: parts.join(" · "), rttMs: rt };
+  return { text: parts.length > 0 ? parts.join(" · ") : "no handshake", rttMs: rt };
 }
 
 function summarizeNtp(r: AtlasResult): ResultSummary {
@@ -112,7 +114,17 @@ function summarizeNtp(r: AtlasResult): ResultSummary {
   };
 }
 
+/** Firmware 0 and 1 wrote one text line: "<method> <addr> <seconds> <status> <hsize> <bsize>". */
+function summarizeHttpLine(line: string): ResultSummary {
+  const match = /^\S+ \S+ ([\d.]+) (\d{3})\b/.exec(line);
+  if (!match) return { text: line, rttMs: null };
+  const rt = Number(match[1]) * 1000;
+  return { text: `HTTP ${match[2]} · rt ${ms(rt)}`, rttMs: rt };
+}
+
 function summarizeHttp(r: AtlasResult): ResultSummary {
+  if (typeof r.result === "string") return summarizeHttpLine(r.result);
+  if (r.result === undefined && typeof r.src_addr === "string") return summarizeHttpLine(r.src_addr);
   const request = records(r.result)[0];
   if (!request) return { text: errorOf(r) ?? "no request", rttMs: null };
   const status = num(request.res);

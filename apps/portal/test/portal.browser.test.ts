@@ -141,6 +141,8 @@ describe("portal in a browser", () => {
     await page.goto(`${portalUrl}/measurements/${MSM_ID}`);
     await expect(page.locator("h1").textContent()).resolves.toContain(`Measurement ${MSM_ID}`);
     await page.waitForSelector('[data-testid="connection"][data-state="subscribed"]', { timeout: 15_000 });
+    // The stored snapshot is in too, so the row below can only come from the stream.
+    await page.waitForSelector('[data-testid="results"][data-stored="loaded"]', { timeout: 5_000 });
 
     const timestamp = Math.floor(Date.now() / 1000);
     const posted = await postResults(platform.ingestUrl, probe, [pingResult(timestamp)]);

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import { ResultSchemas, isResultType, type AtlasResult, type ResultType } from "./results/index.js";
+import { RESULT_TYPES, ResultSchemas, isResultType, type AtlasResult, type ResultType } from "./results/index.js";
 
 /**
  * The one ajv instance of the platform: other packages compile their schemas here so
@@ -26,7 +26,7 @@ export function validateResult(value: unknown): ResultValidation {
   const type = (value as { type?: unknown }).type;
   if (type === undefined) return { ok: false, field: "type", message: "is required" };
   if (!isResultType(type)) {
-    return { ok: false, field: "type", message: `must be one of ${Object.keys(ResultSchemas).join(", ")}` };
+    return { ok: false, field: "type", message: `must be one of ${RESULT_TYPES.join(", ")}` };
   }
   const validator = resultValidators[type];
   if (validator(value)) return { ok: true, result: value };

@@ -10,6 +10,7 @@ import { RttChart, type ChartPoint } from "./rtt-chart";
 const MAX_ROWS = 300;
 
 type ConnectionState = "connecting" | "connected" | "subscribed" | "disconnected";
+type StoredState = "loading" | "loaded" | "failed";
 
 interface Row {
   /** The result's JSON minus what the platform adds: the same result from /latest/ and the stream match. */
@@ -72,6 +73,7 @@ export function LiveResults({ gatewayUrl, msmId }: { gatewayUrl: string; msmId: 
   const [rows, dispatch] = useReducer(rowsReducer, []);
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [liveCount, setLiveCount] = useState(0);
+  const [stored, setStored] = useState<StoredState>("loading");
   const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
@@ -103,10 +105,14 @@ export function LiveResults({ gatewayUrl, msmId }: { gatewayUrl: string; msmId: 
       .then(async (response) => {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const body: unknown = await response.json();
-        if (Array.isArray(body)) dispatch({ kind: "initial", results: body.filter(isRecord) });
+        if (!Array.isArray(body)) throw new Error("the answer is not a list of results");
+        dispatch({ kind: "initial", results: body.filter(isRecord) });
+        setStored("loaded");
       })
       .catch((error: unknown) => {
-        if (!controller.signal.aborted) setProblem(`Could not load the latest results: ${String(error)}`);
+        if (controller.signal.aborted) return;
+        setStored("failed");
+        setProblem(`Could not load the latest results: ${String(error)}`);
       });
     return () => controller.abort();
   }, [gatewayUrl, msmId]);
@@ -125,7 +131,7 @@ export function LiveResults({ gatewayUrl, msmId }: { gatewayUrl: string; msmId: 
       </div>
       {problem && <p className="problem">{problem}</p>}
       <RttChart points={chartPoints(rows)} />
-      <table className="data-table results" data-testid="results">
+      <table className="data-table results" data-testid="results" data-stored={stored}>
         <thead>
           <tr>
             <th>Time</th>
@@ -138,7 +144,7 @@ export function LiveResults({ gatewayUrl, msmId }: { gatewayUrl: string; msmId: 
           {rows.length === 0 && (
             <tr>
               <td colSpan={4} className="muted">
-                Waiting for results…
+                {stored === "loading" ? "Loading the latest results…" : "Waiting for results…"}
               </td>
             </tr>
           )}
