@@ -5,7 +5,7 @@ export default function NotFound() {
     <>
       <h1>Not found</h1>
       <p>
-        There is no such measurement. <Link href="/">Back to the list</Link>
+        No measurement or page lives at this address. <Link href="/">Back to the measurements</Link>
       </p>
     </>
   );

@@ -30,6 +30,10 @@ function mean(values: number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function ms(value: number): string {
   return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 }
@@ -56,13 +60,13 @@ function summarizeTraceroute(r: AtlasResult): ResultSummary {
   const hops = records(r.result);
   const last = hops.at(-1);
   if (!last) return { text: errorOf(r) ?? "no hops", rttMs: null };
-  const replies = records(last.result).filter((reply) => typeof reply.from === "string");
-  const lastFrom = replies[0]?.from as string | undefined;
+  const replies = records(last.result);
+  const lastFrom = replies.map((reply) => reply.from).find((from): from is string => typeof from === "string");
   const rtts = replies.map((reply) => num(reply.rtt)).filter((v): v is number => v !== null);
   const rtt = rtts.length > 0 ? Math.min(...rtts) : null;
   const hopNo = num(last.hop);
   const lastHop = `last hop ${hopNo ?? "?"}: ${lastFrom ?? errorOf(last) ?? "*"}`;
-  return { text: `${hops.length} hops · ${lastHop}${rtt !== null ? ` (${ms(rtt)})` : ""}`, rttMs: rtt };
+  return { text: `${plural(hops.length, "hop")} · ${lastHop}${rtt !== null ? ` (${ms(rtt)})` : ""}`, rttMs: rtt };
 }
 
 function summarizeDnsAnswer(answer: Record<string, unknown>): { text: string; rtt: number | null } {
@@ -73,7 +77,7 @@ function summarizeDnsAnswer(answer: Record<string, unknown>): { text: string; rt
     const failure = num(inner.timeout) !== null ? "timeout" : (errorOf(inner) ?? JSON.stringify(inner));
     return { text: failure, rtt: null };
   }
-  return { text: `rt ${ms(rt)} · ${num(inner.ANCOUNT) ?? 0} answers`, rtt: rt };
+  return { text: `rt ${ms(rt)} · ${plural(num(inner.ANCOUNT) ?? 0, "answer")}`, rtt: rt };
 }
 
 function summarizeDns(r: AtlasResult): ResultSummary {
@@ -81,7 +85,7 @@ function summarizeDns(r: AtlasResult): ResultSummary {
     const answers = records(r.resultset).map(summarizeDnsAnswer);
     const first = answers[0];
     const rtt = mean(answers.map((a) => a.rtt).filter((v): v is number => v !== null));
-    const head = answers.length === 1 && first ? first.text : `${answers.length} resolvers`;
+    const head = answers.length === 1 && first ? first.text : plural(answers.length, "resolver");
     return { text: rtt !== null && answers.length > 1 ? `${head} · mean rt ${ms(rtt)}` : head, rttMs: rtt };
   }
   if (!isRecord(r.result)) return { text: errorOf(r) ?? "no answer", rttMs: null };
@@ -93,7 +97,7 @@ function summarizeSslcert(r: AtlasResult): ResultSummary {
   const rt = num(r.rt);
   const parts: string[] = [];
   if (rt !== null) parts.push(`rt ${ms(rt)}`);
-  if (Array.isArray(r.cert)) parts.push(`${r.cert.length} cert${r.cert.length === 1 ? "" : "s"}`);
+  if (Array.isArray(r.cert)) parts.push(plural(r.cert.length, "cert"));
   // The probes spell the alert's field "decription".
   const alert = isRecord(r.alert) ? `TLS alert ${num(r.alert.decription) ?? num(r.alert.description) ?? "?"}` : null;
   const failure = alert ?? errorOf(r);
