@@ -1,17 +1,20 @@
 /**
- * The bus format of committed results: one line per result, `<id> <json>`, where id is the
- * result's position in storage (it orders results and lets a reader resume) and json is the
- * result as stored, `stored_timestamp` included. JSON.stringify output holds no raw newline,
- * so a batch is split without parsing the results themselves.
+ * The bus format of committed results: one line per result, `<id> <visibility> <json>`, where id is
+ * the result's position in storage (commit order: it orders results and lets a reader resume),
+ * visibility is `-` for a public measurement or the owner's user id for a private one, and json is
+ * the result as stored, `stored_timestamp` included. JSON.stringify output holds no raw newline, so
+ * a batch is split without parsing the results themselves.
  */
 export interface PublishedResult {
   id: string;
+  /** Owner of the private measurement, null when public. */
+  privateTo: number | null;
   json: string;
 }
 
 export function encodeResultBatch(results: readonly PublishedResult[]): string {
   let out = "";
-  for (const r of results) out += `${r.id} ${r.json}\n`;
+  for (const r of results) out += `${r.id} ${r.privateTo ?? "-"} ${r.json}\n`;
   return out;
 }
 
@@ -21,9 +24,15 @@ export function decodeResultBatch(message: string): PublishedResult[] {
   while (start < message.length) {
     let end = message.indexOf("\n", start);
     if (end === -1) end = message.length;
-    const space = message.indexOf(" ", start);
-    if (space > start && space < end) {
-      out.push({ id: message.slice(start, space), json: message.slice(space + 1, end) });
+    const first = message.indexOf(" ", start);
+    const second = first === -1 ? -1 : message.indexOf(" ", first + 1);
+    if (first > start && second > first && second < end) {
+      const visibility = message.slice(first + 1, second);
+      out.push({
+        id: message.slice(start, first),
+        privateTo: visibility === "-" ? null : Number(visibility),
+        json: message.slice(second + 1, end),
+      });
     }
     start = end + 1;
   }

@@ -30,8 +30,8 @@ describe.each([
 describe("result batch encoding", () => {
   it("round-trips ids and JSON, including spaces and unicode inside the JSON", () => {
     const batch = [
-      { id: "1", json: '{"a": "x y","b":"ü\\n"}' },
-      { id: "9007199254740993", json: "{}" },
+      { id: "1", privateTo: null, json: '{"a": "x y","b":"ü\\n"}' },
+      { id: "9007199254740993", privateTo: 7, json: "{}" },
     ];
     expect(decodeResultBatch(encodeResultBatch(batch))).toEqual(batch);
     expect(decodeResultBatch("")).toEqual([]);

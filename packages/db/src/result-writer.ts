@@ -13,7 +13,7 @@ export interface ResultToStore {
 }
 
 export interface StoredResult {
-  /** Position in storage: increases with commit order within a partition day; orders and resumes readers. */
+  /** Position in storage: strictly increasing in commit order, so `id > P` is "everything after P". */
   id: string;
   msmId: number;
   prbId: number;
@@ -22,6 +22,8 @@ export interface StoredResult {
   storedTimestamp: number;
   /** The result as served to users: the probe's JSON plus `stored_timestamp`. */
   json: string;
+  /** Owner of the measurement when it is private; null when anyone may read it. */
+  privateTo: number | null;
 }
 
 export interface WriteOutcome {
@@ -56,8 +58,14 @@ WITH input AS (
   SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
   ON CONFLICT (id) DO UPDATE
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
+  RETURNING id, CASE WHEN is_public THEN NULL ELSE COALESCE(owner_id, 0) END AS private_to
 )
-SELECT id, msm_id, prb_id, ts, digest, stored_timestamp FROM inserted ORDER BY id`;
+SELECT i.id, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to
+FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.id`;
+
+// Held from insert to publish: ids are drawn, committed and published in one global order, so a
+// reader that has seen id P has seen every result committed before it (see StoredResult.id).
+const COMMIT_ORDER_LOCK = 0x70726f62; // "prob"
 
 interface InsertedRow {
   id: string;
@@ -66,18 +74,24 @@ interface InsertedRow {
   ts: string;
   digest: string;
   stored_timestamp: string;
+  private_to: number | null;
 }
 
+/** Runs after the commit and before the next batch may commit: where committed results are published. */
+export type AfterCommit = (stored: StoredResult[]) => Promise<void>;
+
 /**
- * The probe-facing hot path into Postgres: one round trip per batch, idempotent on
+ * The probe-facing hot path into Postgres: one insert statement per batch, idempotent on
  * (prb_id, msm_id, timestamp, body digest), daily partitions created on first sight of a day.
+ * Batches commit one at a time (across every process sharing the database) and `afterCommit`
+ * runs inside that turn, which makes storage order, id order and publish order the same.
  */
 export class ResultWriter {
   private readonly knownDays = new Set<number>();
 
   constructor(private readonly pool: Pool) {}
 
-  async write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
+  async write(batch: readonly ResultToStore[], afterCommit?: AfterCommit): Promise<WriteOutcome> {
     if (batch.length === 0) return { stored: [], duplicates: 0 };
     await this.ensurePartitions(batch);
 
@@ -101,8 +115,31 @@ export class ResultWriter {
       byKey.set(`${r.prbId}:${r.msmId}:${r.timestamp}:${d}`, r);
     }
 
-    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
-    const stored: StoredResult[] = rows.map((row) => {
+    const client = await this.pool.connect();
+    let rows: InsertedRow[];
+    let stored: StoredResult[];
+    let failed: Error | undefined;
+    try {
+      await client.query("SELECT pg_advisory_lock($1)", [COMMIT_ORDER_LOCK]);
+      try {
+        rows = (await client.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body])).rows;
+        stored = this.toStored(rows, byKey);
+        if (afterCommit && stored.length > 0) await afterCommit(stored);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock($1)", [COMMIT_ORDER_LOCK]);
+      }
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      // A connection that failed mid-turn is discarded, so a lock it might still hold dies with it.
+      client.release(failed);
+    }
+    return { stored, duplicates: n - stored.length };
+  }
+
+  private toStored(rows: InsertedRow[], byKey: Map<string, ResultToStore>): StoredResult[] {
+    return rows.map((row) => {
       const source = byKey.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
       const storedTimestamp = Number(row.stored_timestamp);
       return {
@@ -113,9 +150,9 @@ export class ResultWriter {
         type: source.type,
         storedTimestamp,
         json: withStoredTimestamp(source.body, storedTimestamp),
+        privateTo: row.private_to,
       };
     });
-    return { stored, duplicates: n - stored.length };
   }
 
   private async ensurePartitions(batch: readonly ResultToStore[]): Promise<void> {

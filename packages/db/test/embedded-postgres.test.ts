@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -44,7 +45,8 @@ it("starts a private PostgreSQL, migrates it, and keeps its data across a restar
 
   server = await startEmbeddedPostgres({ dataDir, port });
   expect(server.databaseUrl).toBe(`postgres://postgres:postgres@127.0.0.1:${port}/probestream`);
-  expect(await migrate(server.databaseUrl)).toEqual(["1732600000000_initial-schema"]);
+  const shipped = readdirSync(new URL("../migrations", import.meta.url)).filter((f) => f.endsWith(".sql")).sort();
+  expect(await migrate(server.databaseUrl)).toEqual(shipped.map((f) => f.replace(/\.sql$/, "")));
   const client = new pg.Client({ connectionString: server.databaseUrl });
   await client.connect();
   await client.query("INSERT INTO measurements (id, type) VALUES (1, 'ping')");

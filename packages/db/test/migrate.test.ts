@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createCatalog, type Catalog } from "../src/catalog.js";
@@ -7,7 +8,11 @@ import { DEFAULT_DATABASE_URL } from "../src/pool.js";
 
 const SERVER_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const DATABASE = `probestream_test_migrate_${randomBytes(4).toString("hex")}`;
-const INITIAL_MIGRATION = "1732600000000_initial-schema";
+/** Every migration shipped, by name, in order: what a fresh database must get. */
+const ALL_MIGRATIONS = readdirSync(new URL("../migrations", import.meta.url))
+  .filter((f) => f.endsWith(".sql"))
+  .sort()
+  .map((f) => f.replace(/\.sql$/, ""));
 
 function urlOf(database: string): string {
   const url = new URL(SERVER_URL);
@@ -51,12 +56,12 @@ describe("migrate", () => {
     const logged: string[] = [];
     const log = (m: string) => logged.push(m);
     const racing = await Promise.all([migrate(databaseUrl, log), migrate(databaseUrl, log)]);
-    expect(racing.flat()).toEqual([INITIAL_MIGRATION]);
-    expect(logged.some((m) => m.includes(INITIAL_MIGRATION))).toBe(true);
+    expect(racing.flat()).toEqual(ALL_MIGRATIONS);
+    expect(logged.some((m) => m.includes(ALL_MIGRATIONS[0]!))).toBe(true);
     expect(await migrate(databaseUrl)).toEqual([]);
 
     const { rows } = await pool.query<{ name: string }>("SELECT name FROM pgmigrations");
-    expect(rows.map((r) => r.name)).toEqual([INITIAL_MIGRATION]);
+    expect(rows.map((r) => r.name)).toEqual(ALL_MIGRATIONS);
   });
 
   it("creates the tables and the results partitions from yesterday to a week ahead", async () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { validateResult, type IngestRejection } from "@probestream/types";
-import type { ResultToStore, ResultWriter } from "@probestream/db";
+import type { ResultToStore, ResultWriter, StoredResult } from "@probestream/db";
 import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
@@ -97,18 +97,18 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       });
 
       const started = process.hrtime.bigint();
-      const { stored, duplicates } = await opts.writer.write(accepted).catch((err: unknown) => {
+      // Published inside the writer's turn, so the bus carries results in commit order. A failed
+      // publish does not undo the commit: gateways fill such gaps from Postgres.
+      const publish = (committed: StoredResult[]) =>
+        opts.bus.publish(Channels.results, encodeResultBatch(committed)).catch((err: unknown) => {
+          opts.metrics.publishFailures.inc();
+          request.log.error({ err }, "publishing stored results failed");
+        });
+      const { stored, duplicates } = await opts.writer.write(accepted, publish).catch((err: unknown) => {
         request.log.error({ err }, "storing results failed");
         throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
       });
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
-
-      if (stored.length > 0) {
-        opts.bus.publish(Channels.results, encodeResultBatch(stored)).catch((err: unknown) => {
-          opts.metrics.publishFailures.inc();
-          request.log.error({ err }, "publishing stored results failed");
-        });
-      }
 
       const body = { stored: stored.length, duplicates, rejected };
       if (rejected.length === 0) return reply.status(200).send(body);
