@@ -8,7 +8,7 @@ const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
 const redisUrl = envString("REDIS_URL");
 const pool = createPool(databaseUrl, 20);
 const bus = createBus(redisUrl);
-const app = await createGatewayApp({ reader: new ResultReader(pool), bus });
+const app = await createGatewayApp({ pool, reader: new ResultReader(pool), bus });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
 const shutdown = async () => {

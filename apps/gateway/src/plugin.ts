@@ -1,29 +1,52 @@
 import type { FastifyInstance } from "fastify";
-import type { ResultReader } from "@probestream/db";
+import type { Pool, ResultReader } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
+import { ApiKeys } from "./access/api-keys.js";
 import { GatewayMetrics } from "./metrics.js";
-import { StreamServer } from "./streaming/stream-server.js";
+import { DEFAULT_LIMITS, StreamHub, type StreamLimits } from "./streaming/stream-hub.js";
+import { attachSocketIo } from "./streaming/transports/socket-io.js";
+import { attachWebSocket } from "./streaming/transports/websocket.js";
+import { httpStreamRoute } from "./streaming/transports/http-stream.js";
 import { resultsRoutes } from "./routes/results.js";
 import { socketIoClientRoute } from "./routes/socket-io-client.js";
 
 export interface GatewayOptions {
+  pool: Pool;
   reader: ResultReader;
   bus: MessageBus;
+  limits?: Partial<StreamLimits>;
 }
 
 /**
- * The user-facing read path as a fastify plugin: live streams on `/stream/socket.io`, stored
- * results on the REST API v2, the socket.io browser client, and `/metrics`.
+ * The user-facing read path as a fastify plugin: live and historical streams over socket.io
+ * (`/stream/socket.io`), plain WebSocket and HTTP (`/stream/`), stored results on the REST API v2,
+ * the socket.io browser client, and `/metrics`.
  */
 export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptions): Promise<void> {
   const registry = createMetricsRegistry("gateway");
   const metrics = new GatewayMetrics(registry);
-  const stream = new StreamServer(fastify.server, { bus: opts.bus, metrics, log: fastify.log });
-  await stream.start();
-  fastify.addHook("preClose", async () => stream.close());
+  const keys = new ApiKeys(opts.pool);
+  const hub = new StreamHub({
+    bus: opts.bus,
+    pool: opts.pool,
+    metrics,
+    log: fastify.log,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+  });
+  await hub.start();
+  const io = attachSocketIo(fastify.server, hub, keys);
+  const wss = attachWebSocket(fastify.server, hub, keys);
+  fastify.addHook("preClose", async () => {
+    await hub.stop();
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    metrics.stop();
+  });
 
   serveMetrics(fastify, registry);
   await fastify.register(socketIoClientRoute);
+  await fastify.register(httpStreamRoute, { hub, keys });
   await fastify.register(resultsRoutes, { reader: opts.reader });
 }

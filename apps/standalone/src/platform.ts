@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createPool, ResultReader, ResultWriter } from "@probestream/db";
 import { createBus } from "@probestream/bus";
 import { createIngestApp } from "@probestream/ingest";
-import { createGatewayApp } from "@probestream/gateway";
+import { createGatewayApp, type StreamLimits } from "@probestream/gateway";
 
 export interface PlatformOptions {
   databaseUrl: string;
@@ -15,6 +15,7 @@ export interface PlatformOptions {
   ingestAdminToken?: string;
   controller?: string;
   logger?: boolean | object;
+  streamLimits?: Partial<StreamLimits>;
 }
 
 export interface Platform {
@@ -39,7 +40,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     { pool, writer: new ResultWriter(pool), bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
     logger,
   );
-  const gateway = await createGatewayApp({ reader: new ResultReader(pool), bus }, logger);
+  const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits }, logger);
   await gateway.listen({ host, port: opts.gatewayPort });
   await ingest.listen({ host, port: opts.ingestPort });
   return {

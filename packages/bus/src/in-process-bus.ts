@@ -22,6 +22,9 @@ export class InProcessBus implements MessageBus {
     };
   }
 
+  /** An in-process bus never disconnects. */
+  onResubscribed(): void {}
+
   async close(): Promise<void> {
     this.handlers.clear();
   }

@@ -9,6 +9,11 @@ export interface MessageBus {
   publish(channel: string, message: string): Promise<void>;
   /** Resolves once the subscription is active; returns the function that ends it. */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /**
+   * Called after the bus lost its connection and subscribed again: messages published meanwhile
+   * were missed, and a subscriber that must not miss any fills the gap from storage.
+   */
+  onResubscribed(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -17,4 +22,6 @@ export const Channels = {
   results: "probestream:results",
   /** One probe connection-status event per message, as JSON. */
   probeStatus: "probestream:probestatus",
+  /** One measurement event (created, changed, stopped) per message, as JSON. */
+  metadata: "probestream:metadata",
 } as const;

@@ -9,6 +9,8 @@ export class RedisBus implements MessageBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly resubscribed = new Set<() => void>();
+  private connectedBefore = false;
 
   constructor(url: string) {
     this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -17,7 +19,12 @@ export class RedisBus implements MessageBus {
       const set = this.handlers.get(channel);
       if (set) for (const handler of set) handler(message);
     });
-    // ioredis reconnects by itself and re-subscribes; errors are reported, not thrown.
+    // ioredis reconnects by itself and re-subscribes; the second "ready" on is a reconnection.
+    this.subscriber.on("ready", () => {
+      if (this.connectedBefore) for (const listener of this.resubscribed) listener();
+      this.connectedBefore = true;
+    });
+    // Errors are reported by the failing commands, not thrown at the process.
     this.publisher.on("error", () => {});
     this.subscriber.on("error", () => {});
   }
@@ -42,7 +49,12 @@ export class RedisBus implements MessageBus {
     };
   }
 
+  onResubscribed(listener: () => void): void {
+    this.resubscribed.add(listener);
+  }
+
   async close(): Promise<void> {
+    this.resubscribed.clear();
     this.handlers.clear();
     await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
   }

@@ -2,8 +2,9 @@
  * The bus format of committed results: one line per result, `<id> <visibility> <json>`, where id is
  * the result's position in storage (commit order: it orders results and lets a reader resume),
  * visibility is `-` for a public measurement or the owner's user id for a private one, and json is
- * the result as stored, `stored_timestamp` included. JSON.stringify output holds no raw newline, so
- * a batch is split without parsing the results themselves.
+ * the result as stored, `stored_timestamp` included. The first line, `@<ms>`, is when the batch was
+ * committed (Unix milliseconds), for commit-to-client latency. JSON.stringify output holds no raw
+ * newline, so a batch is split without parsing the results themselves.
  */
 export interface PublishedResult {
   id: string;
@@ -12,15 +13,25 @@ export interface PublishedResult {
   json: string;
 }
 
-export function encodeResultBatch(results: readonly PublishedResult[]): string {
-  let out = "";
+export interface ResultBatch {
+  committedAt: number;
+  results: PublishedResult[];
+}
+
+export function encodeResultBatch(results: readonly PublishedResult[], committedAt = Date.now()): string {
+  let out = `@${committedAt}\n`;
   for (const r of results) out += `${r.id} ${r.privateTo ?? "-"} ${r.json}\n`;
   return out;
 }
 
-export function decodeResultBatch(message: string): PublishedResult[] {
+export function decodeResultBatch(message: string): ResultBatch {
   const out: PublishedResult[] = [];
   let start = 0;
+  let committedAt = 0;
+  if (message.startsWith("@")) {
+    start = message.indexOf("\n") + 1 || message.length;
+    committedAt = Number(message.slice(1, start - 1));
+  }
   while (start < message.length) {
     let end = message.indexOf("\n", start);
     if (end === -1) end = message.length;
@@ -36,5 +47,5 @@ export function decodeResultBatch(message: string): PublishedResult[] {
     }
     start = end + 1;
   }
-  return out;
+  return { committedAt, results: out };
 }

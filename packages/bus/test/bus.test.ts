@@ -33,7 +33,7 @@ describe("result batch encoding", () => {
       { id: "1", privateTo: null, json: '{"a": "x y","b":"ü\\n"}' },
       { id: "9007199254740993", privateTo: 7, json: "{}" },
     ];
-    expect(decodeResultBatch(encodeResultBatch(batch))).toEqual(batch);
-    expect(decodeResultBatch("")).toEqual([]);
+    expect(decodeResultBatch(encodeResultBatch(batch, 1234))).toEqual({ committedAt: 1234, results: batch });
+    expect(decodeResultBatch(encodeResultBatch([], 5))).toEqual({ committedAt: 5, results: [] });
   });
 });

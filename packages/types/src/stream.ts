@@ -1,4 +1,5 @@
-import { Type, type Static } from "typebox";
+import { isIP } from "node:net";
+import { Type, type Static, type TSchema } from "typebox";
 import { RESULT_TYPES, isResultType, type ResultType } from "./results/index.js";
 
 /** socket.io / WebSocket event names, as RIPE Atlas clients use them. */
@@ -21,16 +22,235 @@ export const STREAM_TYPES = ["result", "probestatus", "metadata"] as const;
 
 export type StreamType = (typeof STREAM_TYPES)[number];
 
+// ---------------------------------------------------------------------------------------------
+// IP addresses and prefixes, shared by subscription parsing and the gateway's result filter.
+
+const DOT = 46;
+const COLON = 58;
+const SLASH = 47;
+
+/** The eight 16-bit groups of the IPv6 address being read (one reader at a time: no allocation). */
+const hextets = new Uint16Array(8);
+
+/** An IPv4 dotted quad in text[start, end) as an unsigned 32-bit value, or -1. */
+function readIPv4(text: string, start: number, end: number): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      // A leading zero is refused, as node:net refuses it (it reads as octal elsewhere).
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else if (c === DOT && digits > 0 && dots < 3) {
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  return digits > 0 && dots === 3 ? value * 256 + octet : -1;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Reads an IPv6 address (`::` compression and a dotted IPv4 tail allowed, no zone) into `out`. */
+function readIPv6(text: string, out: Uint32Array): boolean {
+  const end = text.length;
+  let i = 0;
+  let count = 0;
+  let gap = -1;
+  if (text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    const start = i;
+    let value = 0;
+    for (let digit = hexDigit(text.charCodeAt(i)); digit >= 0 && i < end; digit = hexDigit(text.charCodeAt(++i))) {
+      value = value * 16 + digit;
+    }
+    if (text.charCodeAt(i) === DOT) {
+      const v4 = count <= 6 ? readIPv4(text, start, end) : -1;
+      if (v4 < 0) return false;
+      hextets[count++] = v4 >>> 16;
+      hextets[count++] = v4 & 0xffff;
+      i = end;
+      break;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 4 || count === 8) return false;
+    hextets[count++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== COLON) return false;
+    i++;
+    if (text.charCodeAt(i) === COLON) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    } else if (i === end) {
+      return false;
+    }
+  }
+  if (gap < 0 ? count !== 8 : count > 7) return false;
+  const zeros = 8 - count;
+  for (let word = 0; word < 4; word++) {
+    let packed = 0;
+    for (let half = 0; half < 2; half++) {
+      const j = word * 2 + half;
+      const group = gap < 0 || j < gap ? hextets[j]! : j < gap + zeros ? 0 : hextets[j - zeros]!;
+      packed = packed * 0x10000 + group;
+    }
+    out[word] = packed;
+  }
+  return true;
+}
+
+/**
+ * Reads an IPv4 or IPv6 address into `out` as 128 bits, four 32-bit words most significant
+ * first. IPv4 is held IPv4-mapped (`::ffff:a.b.c.d`), so that both spellings of an IPv4 host
+ * compare equal. Returns the family the text is written in, or 0 when it is no address (then
+ * `out` holds garbage). Allocates nothing: the result filter calls it for every hop.
+ */
+export function readIpAddress(text: string, out: Uint32Array): 0 | 4 | 6 {
+  if (text.indexOf(":") >= 0) return readIPv6(text, out) ? 6 : 0;
+  const v4 = readIPv4(text, 0, text.length);
+  if (v4 < 0) return 0;
+  out[0] = 0;
+  out[1] = 0;
+  out[2] = 0xffff;
+  out[3] = v4;
+  return 4;
+}
+
+/** True when the 128 bits hold an IPv4 host (`::ffff:0:0/96`). */
+export function isIPv4Mapped(words: Uint32Array): boolean {
+  return words[0] === 0 && words[1] === 0 && words[2] === 0xffff;
+}
+
+function formatDottedQuad(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups as `::`. */
+function formatIpAddress(words: Uint32Array, family: 4 | 6): string {
+  if (family === 4) return formatDottedQuad(words[3]!);
+  if (isIPv4Mapped(words)) return `::ffff:${formatDottedQuad(words[3]!)}`;
+  const groups: number[] = [];
+  for (const word of words) groups.push(word >>> 16, word & 0xffff);
+  let runStart = -1;
+  let runLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > runLength) {
+      runStart = i;
+      runLength = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (runStart < 0) return hex.join(":");
+  return `${hex.slice(0, runStart).join(":")}::${hex.slice(runStart + runLength).join(":")}`;
+}
+
+/** A CIDR prefix, read once and matched against many addresses. */
+export interface IpPrefix {
+  /** The family the prefix is written in. */
+  family: 4 | 6;
+  /** Prefix length as written: 0..32 for IPv4, 0..128 for IPv6. */
+  length: number;
+  /** Network bits in the 128-bit space of {@link readIpAddress}, host bits zero. */
+  network: Uint32Array;
+  /** The mask of `network` in that space (an IPv4 `/n` covers 96 + n bits). */
+  mask: Uint32Array;
+  /** Canonical text: the network address in RFC 5952 form, `/`, the length. */
+  text: string;
+}
+
+/**
+ * Reads a CIDR prefix (`193.0.0.0/21`, `2001:67c:2e8::/48`). Host bits set in the address are
+ * cleared (`10.1.2.3/8` is `10.0.0.0/8`). Returns undefined when the text is no prefix.
+ */
+export function parseIpPrefix(text: string): IpPrefix | undefined {
+  const slash = text.lastIndexOf("/");
+  const lengthText = text.slice(slash + 1);
+  if (slash < 0 || !/^(0|[1-9][0-9]{0,2})$/.test(lengthText)) return undefined;
+  const address = text.slice(0, slash);
+  const network = new Uint32Array(4);
+  const family = isIP(address) === 0 ? 0 : readIpAddress(address, network);
+  if (family === 0) return undefined;
+  const length = Number(lengthText);
+  if (length > (family === 4 ? 32 : 128)) return undefined;
+  const bits = family === 4 ? 96 + length : length;
+  const mask = new Uint32Array(4);
+  for (let word = 0; word < 4; word++) {
+    const wordBits = Math.min(32, Math.max(0, bits - word * 32));
+    mask[word] = wordBits === 0 ? 0 : (0xffffffff << (32 - wordBits)) >>> 0;
+    network[word] = (network[word]! & mask[word]!) >>> 0;
+  }
+  return { family, length, network, mask, text: `${formatIpAddress(network, family)}/${length}` };
+}
+
+/** The canonical (RFC 5952) text of an address, or undefined when the text is no address. */
+function canonicalIpAddress(text: string): string | undefined {
+  const words = new Uint32Array(4);
+  const family = isIP(text) === 0 ? 0 : readIpAddress(text, words);
+  return family === 0 ? undefined : formatIpAddress(words, family);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscription parameters.
+
 const PositiveId = Type.Union([
   Type.Integer({ minimum: 1 }),
   Type.String({ pattern: "^[1-9][0-9]*$" }),
 ]);
 
+/** A boolean, or its text from a query string. */
+const Flag = Type.Union([Type.Boolean(), Type.Literal("true"), Type.Literal("false")]);
+
+const UNIX_SECONDS = /^(0|[1-9][0-9]*)$/;
+const SPEED = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+/** A stream position: digits, as the server sends them (bounded so a position stays a short key). */
+const STREAM_POSITION = /^[0-9]{1,40}$/;
+
+const UnixSeconds = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: UNIX_SECONDS.source })]);
+
+const IpAddressText = Type.Union([Type.String({ format: "ipv4" }), Type.String({ format: "ipv6" })]);
+
+const IpPrefixText = Type.String({ pattern: "^[0-9A-Fa-f:.]+/(0|[1-9][0-9]{0,2})$" });
+
+/** A top-level result field (`min`) or a dotted path into nested objects (`result.rcode`). */
+const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/;
+
+/** Field → value, as an object or (from a query string) its JSON text. */
+function valueFilterSchema<V extends TSchema>(value: V) {
+  return Type.Union([
+    Type.Record(Type.String({ pattern: FIELD_PATH.source }), value, { minProperties: 1, additionalProperties: false }),
+    Type.String(),
+  ]);
+}
+
 /**
  * Parameters of `atlas_subscribe` / `atlas_unsubscribe`. Both spellings of the stream
  * type exist in the wild (`stream_type` from the socket.io era, `streamType` from the
  * WebSocket docs); unknown keys are rejected so that a typo does not silently widen
- * a subscription.
+ * a subscription. Numbers may come as digit strings and booleans as "true"/"false" (the
+ * HTTP transport reads a query string). The schema checks each value's shape;
+ * {@link parseSubscription} also checks how parameters combine.
  */
 export const SubscriptionParams = Type.Object(
   {
@@ -39,8 +259,24 @@ export const SubscriptionParams = Type.Object(
     msm: Type.Optional(PositiveId),
     prb: Type.Optional(PositiveId),
     type: Type.Optional(Type.Enum([...RESULT_TYPES])),
-    buffering: Type.Optional(Type.Boolean()),
-    sendBacklog: Type.Optional(Type.Boolean()),
+    sourceAddress: Type.Optional(IpAddressText),
+    sourcePrefix: Type.Optional(IpPrefixText),
+    destinationAddress: Type.Optional(IpAddressText),
+    destinationPrefix: Type.Optional(IpPrefixText),
+    passThroughHost: Type.Optional(IpAddressText),
+    passThroughPrefix: Type.Optional(IpPrefixText),
+    enrichProbes: Type.Optional(Flag),
+    equalsTo: Type.Optional(valueFilterSchema(Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    greaterThan: Type.Optional(valueFilterSchema(Type.Number())),
+    lessThan: Type.Optional(valueFilterSchema(Type.Number())),
+    buffering: Type.Optional(Flag),
+    sendBacklog: Type.Optional(Flag),
+    startTime: Type.Optional(UnixSeconds),
+    endTime: Type.Optional(UnixSeconds),
+    stopTime: Type.Optional(UnixSeconds),
+    speed: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: SPEED.source })])),
+    resumeFrom: Type.Optional(Type.String({ pattern: STREAM_POSITION.source })),
+    client: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -58,13 +294,49 @@ export const AtlasError = Type.Object(
 
 export type AtlasError = Static<typeof AtlasError>;
 
+/**
+ * Value filters on result fields, keyed by field path: a top-level field (`min`) or a dotted
+ * path into nested objects (`result.rcode`). A result matches when every entry holds.
+ */
+export interface ValueFilters {
+  /** The field equals the value; numbers also match the same number held as a string. */
+  equalsTo?: Record<string, string | number | boolean>;
+  /** The field is a number (or numeric string) strictly greater than the value. */
+  greaterThan?: Record<string, number>;
+  /** The field is a number (or numeric string) strictly less than the value. */
+  lessThan?: Record<string, number>;
+}
+
+/**
+ * A subscription in one canonical shape. Optional members are present only when the client
+ * gave them (`speed` also when `startTime` was given: it defaults to 1).
+ */
 export interface NormalizedSubscription {
   streamType: StreamType;
   msm?: number;
   prb?: number;
   type?: ResultType;
+  /** Addresses in canonical RFC 5952 text, in the family the client wrote them. */
+  sourceAddress?: string;
+  destinationAddress?: string;
+  passThroughHost?: string;
+  /** Prefixes as canonical `network/length`, host bits cleared. */
+  sourcePrefix?: string;
+  destinationPrefix?: string;
+  passThroughPrefix?: string;
+  /** Probestatus streams only: add each probe's details to its status events. */
+  enrichProbes?: boolean;
+  /** `equalsTo`, `greaterThan`, `lessThan`, those given. */
+  valueFilters?: ValueFilters;
   buffering: boolean;
   sendBacklog: boolean;
+  /** History replay, Unix seconds: from `startTime` until `endTime` (given as `endTime` or `stopTime`). */
+  startTime?: number;
+  endTime?: number;
+  /** Replay pace as a multiple of real time. */
+  speed?: number;
+  /** The stream position (as the server sent it with a result) to continue after. */
+  resumeFrom?: string;
 }
 
 export type SubscriptionParseResult =
@@ -72,6 +344,21 @@ export type SubscriptionParseResult =
   | { ok: false; error: AtlasError };
 
 const KNOWN_PARAMETERS = new Set(Object.keys(SubscriptionParams.properties));
+
+/** One parameter's value is wrong; `parseSubscription` turns it into an `atlas_error`. */
+class ParameterError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The usual error: `parameter: reason`. */
+function invalid(parameter: string, reason: string): ParameterError {
+  return new ParameterError(parameter, `${parameter}: ${reason}`);
+}
 
 function isStreamType(value: unknown): value is StreamType {
   return typeof value === "string" && (STREAM_TYPES as readonly string[]).includes(value);
@@ -88,66 +375,198 @@ function parsePositiveId(value: unknown): number | undefined {
   return undefined;
 }
 
-function reject(parameter: string, message: string): SubscriptionParseResult {
-  return { ok: false, error: { message: `${parameter}: ${message}`, parameter } };
+function parseFlag(key: string, value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw invalid(key, "must be a boolean");
+}
+
+function parseUnixSeconds(key: string, value: unknown): number {
+  const seconds = typeof value === "string" && UNIX_SECONDS.test(value) ? Number(value) : value;
+  if (typeof seconds === "number" && Number.isSafeInteger(seconds) && seconds >= 0) return seconds;
+  throw invalid(key, "must be Unix seconds, an integer >= 0");
+}
+
+function parseSpeed(value: unknown): number {
+  const speed = typeof value === "string" && SPEED.test(value) ? Number(value) : value;
+  if (typeof speed === "number" && Number.isFinite(speed) && speed >= 0) return speed;
+  throw invalid("speed", "must be a number >= 0");
+}
+
+function parseAddress(key: string, value: unknown): string {
+  const canonical = typeof value === "string" ? canonicalIpAddress(value) : undefined;
+  if (canonical === undefined) throw invalid(key, "must be an IPv4 or IPv6 address");
+  return canonical;
+}
+
+function parsePrefix(key: string, value: unknown): string {
+  const prefix = typeof value === "string" ? parseIpPrefix(value) : undefined;
+  if (prefix === undefined) {
+    throw invalid(key, "must be a CIDR prefix, IPv4 (a.b.c.d/0..32) or IPv6 (x:y::/0..128)");
+  }
+  return prefix.text;
+}
+
+/** Reads a value filter given as an object or its JSON text, checking each field path and value. */
+function parseValueFilter<V>(
+  key: string,
+  value: unknown,
+  isValue: (entry: unknown) => entry is V,
+  valueDescription: string,
+): Record<string, V> {
+  let filter = value;
+  if (typeof value === "string") {
+    try {
+      filter = JSON.parse(value);
+    } catch {
+      throw invalid(key, "is not valid JSON");
+    }
+  }
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    throw invalid(key, "must be an object of field: value");
+  }
+  const entries = Object.entries(filter);
+  if (entries.length === 0) throw invalid(key, "must name at least one field");
+  for (const [field, entry] of entries) {
+    if (!FIELD_PATH.test(field)) {
+      throw invalid(key, `"${field}" is not a field name or a dotted path into objects`);
+    }
+    if (!isValue(entry)) throw invalid(key, `the value of "${field}" must be ${valueDescription}`);
+  }
+  // fromEntries defines own properties, so a field named __proto__ stays a plain key.
+  return Object.fromEntries(entries) as Record<string, V>;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === "string" || typeof value === "boolean" || isFiniteNumber(value);
+}
+
+function readStreamType(params: Record<string, unknown>): StreamType {
+  const hasSnake = params.stream_type !== undefined;
+  const hasCamel = params.streamType !== undefined;
+  if (hasSnake && hasCamel) {
+    const message = "give only one of stream_type and streamType";
+    throw new ParameterError("streamType", message);
+  }
+  if (!hasSnake && !hasCamel) throw new ParameterError("stream_type", "stream_type is required");
+  const key = hasSnake ? "stream_type" : "streamType";
+  const streamType = params[key];
+  if (!isStreamType(streamType)) throw invalid(key, `must be one of ${STREAM_TYPES.join(", ")}`);
+  return streamType;
+}
+
+function readAddressFilters(params: Record<string, unknown>, value: NormalizedSubscription): void {
+  for (const key of ["sourceAddress", "destinationAddress", "passThroughHost"] as const) {
+    if (params[key] !== undefined) value[key] = parseAddress(key, params[key]);
+  }
+  for (const key of ["sourcePrefix", "destinationPrefix", "passThroughPrefix"] as const) {
+    if (params[key] !== undefined) value[key] = parsePrefix(key, params[key]);
+  }
+}
+
+function readValueFilters(params: Record<string, unknown>): ValueFilters | undefined {
+  const filters: ValueFilters = {};
+  if (params.equalsTo !== undefined) {
+    filters.equalsTo = parseValueFilter("equalsTo", params.equalsTo, isScalar, "a string, number or boolean");
+  }
+  for (const key of ["greaterThan", "lessThan"] as const) {
+    if (params[key] !== undefined) filters[key] = parseValueFilter(key, params[key], isFiniteNumber, "a number");
+  }
+  return Object.keys(filters).length > 0 ? filters : undefined;
+}
+
+/** startTime / endTime (or stopTime) / speed / resumeFrom, checked together. */
+function readReplay(params: Record<string, unknown>, value: NormalizedSubscription): void {
+  if (params.startTime !== undefined) value.startTime = parseUnixSeconds("startTime", params.startTime);
+
+  if (params.endTime !== undefined && params.stopTime !== undefined) {
+    throw invalid("endTime", "give only one of endTime and stopTime");
+  }
+  const endKey = params.stopTime !== undefined ? "stopTime" : "endTime";
+  if (params[endKey] !== undefined) {
+    const endTime = parseUnixSeconds(endKey, params[endKey]);
+    if (value.startTime === undefined) throw invalid(endKey, "needs startTime");
+    if (endTime < value.startTime) throw invalid(endKey, "must not be before startTime");
+    value.endTime = endTime;
+  }
+
+  if (params.speed !== undefined) {
+    const speed = parseSpeed(params.speed);
+    if (value.startTime === undefined) throw invalid("speed", "needs startTime");
+    value.speed = speed;
+  } else if (value.startTime !== undefined) {
+    value.speed = 1;
+  }
+
+  if (params.resumeFrom !== undefined) {
+    const position = params.resumeFrom;
+    if (typeof position !== "string" || !STREAM_POSITION.test(position)) {
+      throw invalid("resumeFrom", "must be a stream position, a string of digits");
+    }
+    if (value.startTime !== undefined) throw invalid("resumeFrom", "cannot be combined with startTime");
+    value.resumeFrom = position;
+  }
+}
+
+function readSubscription(params: Record<string, unknown>): NormalizedSubscription {
+  for (const key of Object.keys(params)) {
+    if (!KNOWN_PARAMETERS.has(key)) throw new ParameterError(key, `unknown parameter "${key}"`);
+  }
+  const value: NormalizedSubscription = { streamType: readStreamType(params), buffering: false, sendBacklog: false };
+
+  for (const key of ["msm", "prb"] as const) {
+    if (params[key] === undefined) continue;
+    const id = parsePositiveId(params[key]);
+    if (id === undefined) throw invalid(key, "must be a positive integer");
+    value[key] = id;
+  }
+
+  if (params.type !== undefined) {
+    if (!isResultType(params.type)) throw invalid("type", `must be one of ${RESULT_TYPES.join(", ")}`);
+    value.type = params.type;
+  }
+
+  readAddressFilters(params, value);
+
+  if (params.enrichProbes !== undefined) {
+    const enrichProbes = parseFlag("enrichProbes", params.enrichProbes);
+    if (value.streamType !== "probestatus") throw invalid("enrichProbes", "applies to probestatus streams only");
+    value.enrichProbes = enrichProbes;
+  }
+
+  const valueFilters = readValueFilters(params);
+  if (valueFilters !== undefined) value.valueFilters = valueFilters;
+
+  for (const key of ["buffering", "sendBacklog"] as const) {
+    if (params[key] !== undefined) value[key] = parseFlag(key, params[key]);
+  }
+
+  readReplay(params, value);
+
+  if (params.client !== undefined && typeof params.client !== "string") {
+    throw invalid("client", "must be a string");
+  }
+  return value;
 }
 
 /**
  * Checks subscription parameters and turns them into one canonical shape: the stream
- * type under `streamType`, ids as numbers, flags defaulted to false.
+ * type under `streamType`, ids and times as numbers, flags defaulted to false, addresses
+ * and prefixes in canonical text, value filters under `valueFilters`. `client` is checked
+ * and dropped. Every error names the parameter at fault.
  */
 export function parseSubscription(input: unknown): SubscriptionParseResult {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, error: { message: "subscription parameters must be an object" } };
   }
-  const params = input as Record<string, unknown>;
-
-  for (const key of Object.keys(params)) {
-    if (!KNOWN_PARAMETERS.has(key)) {
-      return { ok: false, error: { message: `unknown parameter "${key}"`, parameter: key } };
-    }
+  try {
+    return { ok: true, value: readSubscription(input as Record<string, unknown>) };
+  } catch (err) {
+    if (!(err instanceof ParameterError)) throw err;
+    return { ok: false, error: { message: err.message, parameter: err.parameter } };
   }
-
-  const hasSnake = params.stream_type !== undefined;
-  const hasCamel = params.streamType !== undefined;
-  if (hasSnake && hasCamel) {
-    return {
-      ok: false,
-      error: { message: "give only one of stream_type and streamType", parameter: "streamType" },
-    };
-  }
-  if (!hasSnake && !hasCamel) {
-    return { ok: false, error: { message: "stream_type is required", parameter: "stream_type" } };
-  }
-  const streamTypeKey = hasSnake ? "stream_type" : "streamType";
-  const streamType = params[streamTypeKey];
-  if (!isStreamType(streamType)) {
-    return reject(streamTypeKey, `must be one of ${STREAM_TYPES.join(", ")}`);
-  }
-
-  const value: NormalizedSubscription = {
-    streamType,
-    buffering: false,
-    sendBacklog: false,
-  };
-
-  for (const key of ["msm", "prb"] as const) {
-    if (params[key] === undefined) continue;
-    const id = parsePositiveId(params[key]);
-    if (id === undefined) return reject(key, "must be a positive integer");
-    value[key] = id;
-  }
-
-  if (params.type !== undefined) {
-    if (!isResultType(params.type)) return reject("type", `must be one of ${RESULT_TYPES.join(", ")}`);
-    value.type = params.type;
-  }
-
-  for (const key of ["buffering", "sendBacklog"] as const) {
-    if (params[key] === undefined) continue;
-    if (typeof params[key] !== "boolean") return reject(key, "must be a boolean");
-    value[key] = params[key];
-  }
-
-  return { ok: true, value };
 }

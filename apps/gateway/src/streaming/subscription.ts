@@ -1,0 +1,104 @@
+import { StreamEvents, type NormalizedSubscription } from "@probestream/types";
+import { Frame } from "./frame.js";
+import type { ResultFilter } from "./result-index.js";
+import type { StreamSession } from "./session.js";
+import { positionAfter, type StreamEntry } from "./stream-entry.js";
+
+/** Live results held for a subscription while it reads history; past this, history is re-read instead. */
+const QUEUE_LIMIT = 20_000;
+/** `buffering`: results go out in arrays of at most this many, at most this long after the first. */
+const BUFFER_ITEMS = 100;
+const BUFFER_MS = 100;
+
+export type ResultMatcher = (result: Record<string, unknown>) => boolean;
+
+/**
+ * One subscription of one session. It is either live (the hub hands it each matching result as
+ * committed) or reading history (replay, resume, backlog): then live results wait in its queue,
+ * and the switch to live delivers the queued results that history did not already cover, in one
+ * synchronous step — no gap, no duplicate.
+ */
+export class Subscription {
+  mode: "live" | "history" = "live";
+  private queue: StreamEntry[] = [];
+  private overflowed = false;
+  private pending: unknown[] = [];
+  private pendingPosition = "";
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Results delivered so far (for replay and backlog counts). */
+  delivered = 0;
+  ended = false;
+
+  constructor(
+    readonly session: StreamSession,
+    readonly key: string,
+    readonly raw: unknown,
+    readonly params: NormalizedSubscription,
+    readonly matcher: ResultMatcher | null,
+  ) {}
+
+  get filter(): ResultFilter {
+    return { msm: this.params.msm, prb: this.params.prb, type: this.params.type };
+  }
+
+  /** Whether the result passes the filters the index does not cover. */
+  accepts(result: Record<string, unknown>): boolean {
+    return this.matcher === null || this.matcher(result);
+  }
+
+  /** While reading history: hold a live result for the hand-over. */
+  hold(entry: StreamEntry): void {
+    if (this.overflowed) return;
+    if (this.queue.length >= QUEUE_LIMIT) {
+      this.queue = [];
+      this.overflowed = true;
+      return;
+    }
+    this.queue.push(entry);
+  }
+
+  /** True when live results were dropped while reading history, which must then be read again. */
+  takeOverflow(): boolean {
+    const was = this.overflowed;
+    this.overflowed = false;
+    this.queue = [];
+    return was;
+  }
+
+  /** Goes live: delivers the held results after `lastId`, synchronously, then takes results as they come. */
+  goLive(lastId: string): void {
+    const held = this.queue;
+    this.queue = [];
+    for (const entry of held) if (positionAfter(entry.id, lastId)) this.send(Frame.ofJson(StreamEvents.result, entry.json, { position: entry.id }), entry.id);
+    this.mode = "live";
+  }
+
+  /** Sends one result frame, or adds it to the pending array when the client asked for buffering. */
+  send(frame: Frame, position: string): void {
+    if (this.ended) return;
+    this.delivered++;
+    if (!this.params.buffering) {
+      this.session.send(frame);
+      return;
+    }
+    this.pending.push(frame.payload);
+    this.pendingPosition = position;
+    if (this.pending.length >= BUFFER_ITEMS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), BUFFER_MS);
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.session.send(Frame.of(StreamEvents.result, batch, { position: this.pendingPosition }));
+  }
+
+  end(): void {
+    this.flush();
+    this.ended = true;
+    this.queue = [];
+  }
+}

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from "fastify";
+import type { ServerResponse } from "node:http";
+import { StreamEvents, parseSubscription } from "@probestream/types";
+import { HttpError } from "@probestream/service-kit";
+import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
+import { Frame } from "../frame.js";
+import { StreamSession } from "../session.js";
+import type { StreamHub } from "../stream-hub.js";
+
+const HEARTBEAT_MS = 30_000;
+
+class HttpStreamSession extends StreamSession {
+  constructor(
+    readonly res: ServerResponse,
+    address: string,
+    caller: Caller,
+  ) {
+    super("http", address, caller);
+  }
+
+  send(frame: Frame): void {
+    if (!this.res.writableEnded) this.res.write(`${frame.json}\n`);
+  }
+
+  bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  close(): void {
+    this.res.end();
+  }
+}
+
+/**
+ * Plain HTTP streaming on `GET /stream/` for clients behind firewalls that block WebSocket: the
+ * subscription in the query string, one JSON array per line for as long as the client reads
+ * (`curl -N 'http://HOST:8080/stream/?streamType=result&msm=1001'`).
+ */
+export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: StreamHub; keys: ApiKeys }): Promise<void> {
+  fastify.get(
+    "/stream/",
+    {
+      schema: {
+        description:
+          "Streams one subscription as NDJSON: each line is [event, payload, meta]. Parameters as atlas_subscribe, plus key.",
+        querystring: { type: "object", additionalProperties: true },
+      },
+    },
+    async (request, reply) => {
+      const { key: _key, ...params } = request.query as Record<string, unknown>;
+      const parsed = parseSubscription(params);
+      if (!parsed.ok) {
+        throw new HttpError(400, parsed.error.message, [
+          { source: { pointer: `/querystring/${parsed.error.parameter ?? ""}` }, detail: parsed.error.message },
+        ]);
+      }
+      const address = request.ip;
+      if (!opts.hub.admits(address)) throw new HttpError(429, "Too many connections from this address");
+      let caller: Caller;
+      try {
+        caller = await opts.keys.resolve(apiKeyOf(request.query, request.headers.authorization));
+      } catch (err) {
+        if (err instanceof UnknownApiKeyError) throw new HttpError(403, err.message);
+        throw err;
+      }
+
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "application/x-ndjson; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+        "access-control-allow-origin": "*",
+      });
+      const session = new HttpStreamSession(res, address, caller);
+      opts.hub.attach(session);
+      const heartbeat = setInterval(() => session.send(Frame.of("atlas_heartbeat", { timestamp: Math.floor(Date.now() / 1000) })), HEARTBEAT_MS);
+      const done = () => {
+        clearInterval(heartbeat);
+        opts.hub.detach(session);
+      };
+      res.on("close", done);
+      await opts.hub.handle(session, StreamEvents.subscribe, params);
+      if (session.subscriptions.size === 0) res.end();
+    },
+  );
+}

@@ -1,0 +1,88 @@
+import type { Server as HttpServer } from "node:http";
+import { Server, type Socket } from "socket.io";
+import { StreamEvents } from "@probestream/types";
+import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
+import type { Frame } from "../frame.js";
+import { StreamSession } from "../session.js";
+import type { StreamHub } from "../stream-hub.js";
+
+export const STREAM_SOCKET_PATH = "/stream/socket.io";
+
+/** Largest message a client may send, in bytes. */
+export const MAX_CLIENT_MESSAGE = 64 * 1024;
+
+interface EngineSocket {
+  writeBuffer?: unknown[];
+  transport?: { socket?: { bufferedAmount?: number } };
+}
+
+class SocketIoSession extends StreamSession {
+  constructor(
+    readonly socket: Socket,
+    caller: Caller,
+  ) {
+    super("socket.io", socket.handshake.address, caller);
+  }
+
+  send(frame: Frame): void {
+    if (frame.meta) this.socket.emit(frame.event, frame.payload, frame.meta);
+    else this.socket.emit(frame.event, frame.payload);
+  }
+
+  bufferedBytes(): number {
+    const conn = this.socket.conn as unknown as EngineSocket;
+    // Packets engine.io holds while its transport is busy (~0.5 kB each), plus what the WebSocket has queued.
+    return (conn.writeBuffer?.length ?? 0) * 512 + (conn.transport?.socket?.bufferedAmount ?? 0);
+  }
+
+  close(): void {
+    this.socket.disconnect(true);
+  }
+}
+
+/**
+ * The RIPE Atlas socket.io endpoint, for Engine.IO 4 clients and the Engine.IO 3 clients of the
+ * socket.io v2 era. The API key comes as `?key=`, `auth.key` or an `Authorization: Key` header.
+ */
+export function attachSocketIo(server: HttpServer, hub: StreamHub, keys: ApiKeys): Server {
+  const io = new Server(server, {
+    path: STREAM_SOCKET_PATH,
+    allowEIO3: true,
+    serveClient: true,
+    cors: { origin: true, credentials: true },
+    maxHttpBufferSize: MAX_CLIENT_MESSAGE,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    // Upgrades for other paths (the plain WebSocket at /stream/) are not ours to refuse.
+    destroyUpgrade: false,
+  });
+  io.use((socket, next) => {
+    if (!hub.admits(socket.handshake.address)) return next(new Error("too many connections from this address"));
+    const auth = socket.handshake.auth as { key?: unknown };
+    const key = typeof auth.key === "string" ? auth.key : apiKeyOf(socket.handshake.query, socket.handshake.headers.authorization);
+    keys.resolve(key).then(
+      (caller) => {
+        socket.data.caller = caller;
+        next();
+      },
+      (err: Error) => next(err),
+    );
+  });
+  const sessions = new WeakMap<Socket, SocketIoSession>();
+  hub.broadcastSocketIo = (targets, frame) => {
+    const ids = targets.map((s) => (s as SocketIoSession).socket.id);
+    const to = io.to(ids);
+    if (frame.meta) to.emit(frame.event, frame.payload, frame.meta);
+    else to.emit(frame.event, frame.payload);
+  };
+  io.on("connection", (socket) => {
+    const session = new SocketIoSession(socket, socket.data.caller as Caller);
+    sessions.set(socket, session);
+    hub.attach(session);
+    for (const event of [StreamEvents.subscribe, StreamEvents.unsubscribe]) {
+      socket.on(event, (payload: unknown) => void hub.handle(session, event, payload));
+    }
+    socket.on("disconnect", () => hub.detach(session));
+  });
+  return io;
+}

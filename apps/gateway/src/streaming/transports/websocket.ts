@@ -1,0 +1,100 @@
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { StreamEvents } from "@probestream/types";
+import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
+import { Frame } from "../frame.js";
+import { StreamSession } from "../session.js";
+import type { StreamHub } from "../stream-hub.js";
+import { MAX_CLIENT_MESSAGE } from "./socket-io.js";
+
+export const PLAIN_STREAM_PATH = "/stream/";
+const HEARTBEAT_MS = 30_000;
+
+class WebSocketSession extends StreamSession {
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    address: string,
+    caller: Caller,
+  ) {
+    super("websocket", address, caller);
+  }
+
+  send(frame: Frame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame.json);
+  }
+
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(): void {
+    this.ws.close(1008, "closed by server");
+  }
+}
+
+function reject(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
+}
+
+/**
+ * Plain WebSocket at `/stream/` for clients without a socket.io library: JSON arrays both ways,
+ * `["atlas_subscribe", {...}]` in, `["atlas_result", {...}, {"position": "..."}]` out.
+ */
+export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKeys): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+  const sessionOf = new WeakMap<WebSocket, WebSocketSession>();
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname !== PLAIN_STREAM_PATH && url.pathname !== "/stream") return;
+    const address = request.socket.remoteAddress ?? "";
+    if (!hub.admits(address)) return reject(socket, 429, "Too many connections from this address");
+    const key = apiKeyOf(Object.fromEntries(url.searchParams), request.headers.authorization);
+    keys.resolve(key).then(
+      (caller) => wss.handleUpgrade(request, socket, head, (ws) => serve(ws, address, caller)),
+      (err: Error) => reject(socket, 403, err.message),
+    );
+  });
+
+  const serve = (ws: WebSocket, address: string, caller: Caller) => {
+    const session = new WebSocketSession(ws, address, caller);
+    sessionOf.set(ws, session);
+    hub.attach(session);
+    ws.on("pong", () => (session.alive = true));
+    ws.on("message", (data, isBinary) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
+      } catch {
+        session.send(Frame.of(StreamEvents.error, { message: 'messages are JSON arrays: ["atlas_subscribe", {...}]' }));
+        return;
+      }
+      if (!Array.isArray(message) || typeof message[0] !== "string") {
+        session.send(Frame.of(StreamEvents.error, { message: 'messages are JSON arrays: ["atlas_subscribe", {...}]' }));
+        return;
+      }
+      void hub.handle(session, message[0], message[1]);
+    });
+    ws.on("close", () => hub.detach(session));
+    ws.on("error", () => hub.detach(session));
+  };
+
+  // Heartbeats: a client that does not answer a ping within one period is gone.
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      const session = sessionOf.get(ws);
+      if (!session) continue;
+      if (!session.alive) {
+        ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  wss.on("close", () => clearInterval(heartbeat));
+  return wss;
+}
