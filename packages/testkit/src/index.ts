@@ -1,3 +1,6 @@
 export * from "./database.js";
 export * from "./probe-client.js";
 export * from "./fixtures.js";
+export * from "./api-keys.js";
+export * from "./results.js";
+export * from "./stream-clients.js";

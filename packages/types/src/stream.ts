@@ -27,7 +27,6 @@ export type StreamType = (typeof STREAM_TYPES)[number];
 
 const DOT = 46;
 const COLON = 58;
-const SLASH = 47;
 
 /** The eight 16-bit groups of the IPv6 address being read (one reader at a time: no allocation). */
 const hextets = new Uint16Array(8);
@@ -299,7 +298,7 @@ export type AtlasError = Static<typeof AtlasError>;
  * path into nested objects (`result.rcode`). A result matches when every entry holds.
  */
 export interface ValueFilters {
-  /** The field equals the value; numbers also match the same number held as a string. */
+  /** The field equals the value; when either side is a number both compare as numbers (a numeric string counts). */
   equalsTo?: Record<string, string | number | boolean>;
   /** The field is a number (or numeric string) strictly greater than the value. */
   greaterThan?: Record<string, number>;
@@ -433,6 +432,8 @@ function parseValueFilter<V>(
     }
     if (!isValue(entry)) throw invalid(key, `the value of "${field}" must be ${valueDescription}`);
   }
+  // Fields in sorted order, so that equal filters serialise alike (subscription keys).
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // fromEntries defines own properties, so a field named __proto__ stays a plain key.
   return Object.fromEntries(entries) as Record<string, V>;
 }

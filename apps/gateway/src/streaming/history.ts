@@ -23,19 +23,20 @@ export interface HistoryFilter {
 
 const PAGE = 1000;
 
-const SERVED = `id::text AS id, extract(epoch FROM ts)::bigint AS ts,
+// Output names differ from the columns: ORDER BY must sort by the columns, not by these texts.
+const SERVED = `id::text AS pos, extract(epoch FROM ts)::bigint AS seconds,
   left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
     || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}' AS json,
   (SELECT CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END FROM measurements m WHERE m.id = msm_id) AS private_to`;
 
 interface Row {
-  id: string;
-  ts: string;
+  pos: string;
+  seconds: string;
   json: string;
   private_to: number | null;
 }
 
-const toRow = (r: Row): HistoryRow => ({ id: r.id, ts: Number(r.ts), json: r.json, privateTo: r.private_to });
+const toRow = (r: Row): HistoryRow => ({ id: r.pos, ts: Number(r.seconds), json: r.json, privateTo: r.private_to });
 
 function where(f: HistoryFilter, params: unknown[]): string {
   const parts: string[] = [];
@@ -82,7 +83,7 @@ export class ResultHistory {
         params.push(after.ts, after.id);
         sql += ` AND (ts, id) > (to_timestamp($${params.length - 1}), $${params.length}::bigint)`;
       }
-      sql += ` ORDER BY ts, id LIMIT ${PAGE}`;
+      sql += ` ORDER BY results.ts, results.id LIMIT ${PAGE}`;
       const { rows } = await this.pool.query<Row>(sql, params);
       if (rows.length === 0) return;
       const page = rows.map(toRow);
@@ -105,7 +106,7 @@ export class ResultHistory {
         params.push(minTs);
         sql += ` AND ts >= to_timestamp($${params.length})`;
       }
-      sql += ` ORDER BY id LIMIT ${PAGE}`;
+      sql += ` ORDER BY results.id LIMIT ${PAGE}`;
       const { rows } = await this.pool.query<Row>(sql, params);
       if (rows.length === 0) return;
       const page = rows.map(toRow);

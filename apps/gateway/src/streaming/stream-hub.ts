@@ -24,6 +24,8 @@ export interface StreamLimits {
   idleMs: number;
   /** How far back `sendBacklog` reaches. */
   backlogSeconds: number;
+  /** Live results a subscription holds while reading history, before it reads them from storage instead. */
+  historyQueueLimit: number;
 }
 
 export const DEFAULT_LIMITS: StreamLimits = {
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: StreamLimits = {
   slowClientDropBytes: 8 << 20,
   idleMs: 120_000,
   backlogSeconds: 300,
+  historyQueueLimit: 20_000,
 };
 
 /** History reads wait while a client holds more than this unsent. */
@@ -151,7 +154,8 @@ export class StreamHub {
       }
     }
     if (session.closed) return;
-    const sub = new Subscription(session, key, raw, params, params.streamType === "result" ? compileResultFilter(params) : null);
+    const matcher = params.streamType === "result" ? compileResultFilter(params) : null;
+    const sub = new Subscription(session, key, raw, params, matcher, this.opts.limits.historyQueueLimit);
     session.subscriptions.set(key, sub);
     this.idleSince.delete(session);
     this.opts.metrics.subscriptions.inc();

@@ -4,8 +4,6 @@ import type { ResultFilter } from "./result-index.js";
 import type { StreamSession } from "./session.js";
 import { positionAfter, type StreamEntry } from "./stream-entry.js";
 
-/** Live results held for a subscription while it reads history; past this, history is re-read instead. */
-const QUEUE_LIMIT = 20_000;
 /** `buffering`: results go out in arrays of at most this many, at most this long after the first. */
 const BUFFER_ITEMS = 100;
 const BUFFER_MS = 100;
@@ -35,6 +33,8 @@ export class Subscription {
     readonly raw: unknown,
     readonly params: NormalizedSubscription,
     readonly matcher: ResultMatcher | null,
+    /** Live results held while reading history; past this, they are dropped and read from storage instead. */
+    private readonly queueLimit: number,
   ) {}
 
   get filter(): ResultFilter {
@@ -49,7 +49,7 @@ export class Subscription {
   /** While reading history: hold a live result for the hand-over. */
   hold(entry: StreamEntry): void {
     if (this.overflowed) return;
-    if (this.queue.length >= QUEUE_LIMIT) {
+    if (this.queue.length >= this.queueLimit) {
       this.queue = [];
       this.overflowed = true;
       return;
@@ -59,10 +59,10 @@ export class Subscription {
 
   /** True when live results were dropped while reading history, which must then be read again. */
   takeOverflow(): boolean {
-    const was = this.overflowed;
+    if (!this.overflowed) return false;
     this.overflowed = false;
     this.queue = [];
-    return was;
+    return true;
   }
 
   /** Goes live: delivers the held results after `lastId`, synchronously, then takes results as they come. */

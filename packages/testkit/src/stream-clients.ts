@@ -1,0 +1,95 @@
+import { io, type Socket } from "socket.io-client";
+import WebSocket from "ws";
+
+export type Json = Record<string, unknown>;
+
+/** A result as received, with the stream position the server sent beside it. */
+export interface Received {
+  result: Json;
+  position: string | undefined;
+}
+
+/**
+ * A socket.io stream client that records everything it receives, by event, in order.
+ */
+export class StreamClient {
+  readonly socket: Socket;
+  readonly results: Received[] = [];
+  readonly events: { event: string; payload: unknown }[] = [];
+
+  constructor(gatewayUrl: string, opts: { key?: string } = {}) {
+    this.socket = io(gatewayUrl, {
+      path: "/stream/socket.io",
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      ...(opts.key ? { query: { key: opts.key } } : {}),
+    });
+    this.socket.onAny((event: string, payload: unknown, meta?: { position?: string }) => {
+      if (event === "atlas_result") {
+        const items = Array.isArray(payload) ? (payload as Json[]) : [payload as Json];
+        for (const result of items) this.results.push({ result, position: meta?.position });
+      } else this.events.push({ event, payload });
+    });
+  }
+
+  /** Emits atlas_subscribe and resolves on atlas_subscribed, rejects on atlas_error. */
+  subscribe(params: Json): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ok = () => {
+        this.socket.off("atlas_error", fail);
+        resolve();
+      };
+      const fail = (e: unknown) => {
+        this.socket.off("atlas_subscribed", ok);
+        reject(new Error(JSON.stringify(e)));
+      };
+      this.socket.once("atlas_subscribed", ok);
+      this.socket.once("atlas_error", fail);
+      this.socket.emit("atlas_subscribe", params);
+    });
+  }
+
+  /** Resolves with the payload of the next `event` (or one already received that matches). */
+  async next(event: string, timeoutMs = 10_000): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once(event, (payload: unknown) => {
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** A plain WebSocket stream client (the JSON-array protocol). */
+export class PlainStreamClient {
+  readonly ws: WebSocket;
+  readonly messages: unknown[][] = [];
+  readonly opened: Promise<void>;
+
+  constructor(gatewayUrl: string, query = "") {
+    this.ws = new WebSocket(`${gatewayUrl.replace(/^http/, "ws")}/stream/${query}`);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("error", reject);
+    });
+    this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data)) as unknown[]));
+  }
+
+  send(event: string, payload: unknown): void {
+    this.ws.send(JSON.stringify([event, payload]));
+  }
+
+  of(event: string): unknown[][] {
+    return this.messages.filter((m) => m[0] === event);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
