@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { io as ioV4 } from "socket.io-client";
+import { startPlatform, type Platform } from "@probestream/standalone";
+import {
+  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, loadFixtures, pingResult, postResults, registerProbe,
+  type Json, type TestDatabase, type TestProbe,
+} from "@probestream/testkit";
+
+const ADMIN = "test-admin-token";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+let db: TestDatabase;
+let platform: Platform;
+let pool: pg.Pool;
+let probe: TestProbe;
+
+beforeAll(async () => {
+  db = await createTestDatabase("stream_protocol");
+  pool = new pg.Pool({ connectionString: db.url });
+  platform = await startPlatform({
+    databaseUrl: db.url, redisUrl: REDIS_URL, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN,
+    streamLimits: { subscriptionsPerSession: 3, sessionsPerAddress: 40, idleMs: 1500 },
+  });
+  probe = await registerProbe(platform.ingestUrl, ADMIN, 51);
+});
+
+afterAll(async () => {
+  await platform?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+async function post(results: unknown[], as = probe): Promise<void> {
+  const { status, body } = await postResults(platform.ingestUrl, as, results);
+  if (status !== 200) throw new Error(`${status} ${JSON.stringify(body)}`);
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 400));
+
+describe("plain WebSocket at /stream/", () => {
+  it("speaks the JSON-array protocol: subscribe, results with positions, unsubscribe, errors", async () => {
+    const client = new PlainStreamClient(platform.gatewayUrl, "?client=test-suite");
+    await client.opened;
+    client.send("atlas_subscribe", { streamType: "result", msm: 9101 });
+    await expect.poll(() => client.of("atlas_subscribed").length).toBe(1);
+    expect(client.of("atlas_subscribed")[0]![1]).toEqual({ streamType: "result", msm: 9101 });
+    const sent = pingResult(probe.prbId, 9101, 1_750_000_000);
+    await post([sent, pingResult(probe.prbId, 9102, 1_750_000_000)]);
+    await expect.poll(() => client.of("atlas_result").length).toBe(1);
+    const [, result, meta] = client.of("atlas_result")[0]!;
+    expect(result).toEqual({ ...sent, stored_timestamp: expect.any(Number) });
+    expect(meta).toEqual({ position: expect.stringMatching(/^\d+$/) });
+
+    client.ws.send("not json");
+    client.send("atlas_subscribe", { streamType: "result", msm: -1 });
+    client.send("atlas_dance", {});
+    await expect.poll(() => client.of("atlas_error").length).toBe(3);
+    const errors = client.of("atlas_error").map((m) => m[1] as { message: string; parameter?: string });
+    expect(errors[0]!.message).toMatch(/JSON arrays/);
+    expect(errors[1]!.parameter).toBe("msm");
+    expect(errors[2]!.message).toMatch(/unknown event/);
+
+    client.send("atlas_unsubscribe", { streamType: "result", msm: 9101 });
+    await expect.poll(() => client.of("atlas_unsubscribed").length).toBe(1);
+    await post([pingResult(probe.prbId, 9101, 1_750_000_001)]);
+    await settle();
+    expect(client.of("atlas_result")).toHaveLength(1);
+    client.close();
+  });
+});
+
+describe("plain HTTP streaming on GET /stream/", () => {
+  it("streams one JSON message per line for a subscription in the query string", async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9201&type=ping`, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/ndjson/);
+    const reader = res.body!.getReader();
+    const lines: unknown[][] = [];
+    let text = "";
+    const pump = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        text += new TextDecoder().decode(value);
+        let nl: number;
+        while ((nl = text.indexOf("\n")) >= 0) {
+          lines.push(JSON.parse(text.slice(0, nl)) as unknown[]);
+          text = text.slice(nl + 1);
+        }
+      }
+    })();
+    await expect.poll(() => lines.length).toBe(1);
+    expect(lines[0]![0]).toBe("atlas_subscribed");
+    const sent = pingResult(probe.prbId, 9201, 1_750_000_100);
+    await post([sent]);
+    await expect.poll(() => lines.length).toBe(2);
+    expect(lines[1]![0]).toBe("atlas_result");
+    expect(lines[1]![1]).toMatchObject(sent);
+    abort.abort();
+    await pump;
+  });
+
+  it("answers a bad subscription with a 400 naming the parameter", async () => {
+    const res = await fetch(`${platform.gatewayUrl}/stream/?streamType=result&sourcePrefix=10.0.0.0/33`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { detail: string } };
+    expect(body.error.detail).toMatch(/sourcePrefix/);
+  });
+
+  it("ends the response when a replay with an end has been sent", async () => {
+    await post([pingResult(probe.prbId, 9202, 1_750_000_200), pingResult(probe.prbId, 9202, 1_750_000_201)]);
+    const text = await (await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9202&startTime=1750000000&endTime=1750000300&speed=0`)).text();
+    const events = text.trim().split("\n").map((l) => (JSON.parse(l) as unknown[])[0]);
+    expect(events).toEqual(["atlas_subscribed", "atlas_result", "atlas_result", "atlas_replay_finished"]);
+  });
+});
+
+describe("filters", () => {
+  const fixtures = loadFixtures();
+  const MSM = 9300;
+  // Real samples re-addressed to one probe and measurement, so one post carries them all.
+  const samples = fixtures.map((f, i) => ({ ...f.result, prb_id: 52, msm_id: MSM, timestamp: 1_760_000_000 + i }));
+  let p52: TestProbe;
+
+  beforeAll(async () => {
+    p52 = await registerProbe(platform.ingestUrl, ADMIN, 52);
+  });
+
+  const cases: [string, Json, (r: Json) => boolean][] = [
+    ["sourceAddress", { sourceAddress: "193.0.10.127" }, (r) => r.from === "193.0.10.127" || r.src_addr === "193.0.10.127"],
+    ["sourcePrefix v4", { sourcePrefix: "193.0.0.0/16" }, (r) => [r.from, r.src_addr].some((a) => typeof a === "string" && a.startsWith("193.0."))],
+    ["destinationAddress", { destinationAddress: "193.0.14.129" }, (r) => (r.dst_addr ?? r.addr) === "193.0.14.129"],
+    ["destinationPrefix v6", { destinationPrefix: "2001:67c::/32" }, (r) => String(r.dst_addr ?? r.addr ?? "").toLowerCase().startsWith("2001:67c:")],
+    ["passThroughPrefix", { passThroughPrefix: "141.105.0.0/16" }, (r) => r.type === "traceroute" && JSON.stringify(r.result).includes('"from":"141.105.')],
+    ["type", { type: "sslcert" }, (r) => r.type === "sslcert"],
+    ["greaterThan", { type: "ping", greaterThan: { avg: 50 } }, (r) => r.type === "ping" && Number(r.avg) > 50],
+    ["lessThan", { lessThan: { rt: 100 } }, (r) => r.rt !== undefined && Number(r.rt) < 100],
+    ["equalsTo", { equalsTo: { af: 6 } }, (r) => Number(r.af) === 6],
+  ];
+
+  it.each(cases)("%s delivers exactly the matching results", async (_name, filter, match) => {
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "result", msm: MSM, ...filter });
+    const expected = samples.filter(match);
+    expect(expected.length).toBeGreaterThan(0);
+    // Each case posts the samples again under fresh timestamps.
+    const offset = cases.findIndex((c) => c[1] === filter) * 1000;
+    const batch = samples.map((s) => ({ ...s, timestamp: s.timestamp + offset }));
+    const { status } = await postResults(platform.ingestUrl, p52, batch);
+    expect(status).toBe(200);
+    await expect.poll(() => client.results.length).toBe(expected.length);
+    await settle();
+    expect(client.results.map((r) => r.result.timestamp)).toEqual(expected.map((e) => e.timestamp + offset));
+    client.close();
+  });
+});
+
+describe("several subscriptions per socket, limits and errors", () => {
+  it("each subscription is confirmed and ended on its own; a result matching two is sent once", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "result", msm: 9401 });
+    await client.subscribe({ stream_type: "result", prb: probe.prbId });
+    await post([pingResult(probe.prbId, 9401, 1_750_001_000)]);
+    await expect.poll(() => client.results.length).toBe(1);
+    await settle();
+    expect(client.results).toHaveLength(1);
+    const ended = client.next("atlas_unsubscribed");
+    client.socket.emit("atlas_unsubscribe", { stream_type: "result", prb: probe.prbId });
+    expect(await ended).toEqual({ stream_type: "result", prb: probe.prbId });
+    await post([pingResult(probe.prbId, 9402, 1_750_001_001), pingResult(probe.prbId, 9401, 1_750_001_002)]);
+    await expect.poll(() => client.results.length).toBe(2);
+    expect(client.results[1]!.result.msm_id).toBe(9401);
+    client.close();
+  });
+
+  it("limits subscriptions per connection", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    for (const msm of [1, 2, 3]) await client.subscribe({ stream_type: "result", msm });
+    await expect(client.subscribe({ stream_type: "result", msm: 4 })).rejects.toThrow(/at most 3 subscriptions/);
+    client.close();
+  });
+
+  it("names the parameter in every atlas_error", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    const bad: [Json, string][] = [
+      [{ stream_type: "result", startTime: "soon" }, "startTime"],
+      [{ stream_type: "result", startTime: 10, endTime: 5 }, "endTime"],
+      [{ stream_type: "result", speed: 2 }, "speed"],
+      [{ stream_type: "result", destinationPrefix: "fe80::/129" }, "destinationPrefix"],
+      [{ stream_type: "result", greaterThan: { min: "x" } }, "greaterThan"],
+      [{ stream_type: "result", enrichProbes: true }, "enrichProbes"],
+      [{ stream_type: "result", resumeFrom: 12 }, "resumeFrom"],
+      [{ stream_type: "weather" }, "stream_type"],
+    ];
+    for (const [params, parameter] of bad) {
+      const error = client.next("atlas_error");
+      client.socket.emit("atlas_subscribe", params);
+      expect(((await error) as { parameter?: string }).parameter).toBe(parameter);
+    }
+    client.close();
+  });
+
+  it("closes connections that hold no subscription for a while", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    const error = client.next("atlas_error", 10_000);
+    expect(((await error) as { code: string }).code).toBe("idle");
+    await expect.poll(() => client.socket.connected, { timeout: 5000 }).toBe(false);
+  });
+
+  it("limits connections per address", async () => {
+    const sockets = Array.from({ length: 45 }, () =>
+      ioV4(platform.gatewayUrl, { path: "/stream/socket.io", transports: ["websocket"], forceNew: true, reconnection: false }),
+    );
+    const outcomes = await Promise.all(
+      sockets.map((s) => new Promise<string>((resolve) => {
+        s.once("connect", () => resolve("ok"));
+        s.once("connect_error", (e: Error) => resolve(e.message));
+      })),
+    );
+    expect(outcomes.filter((o) => o === "ok").length).toBeLessThanOrEqual(40);
+    expect(outcomes).toContain("too many connections from this address");
+    sockets.forEach((s) => s.close());
+    await settle();
+  });
+});
+
+describe("probe status", () => {
+  it("enrichProbes adds the probe's details to each status event", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "probestatus", enrichProbes: true });
+    const event = client.next("atlas_probestatus");
+    const session = ioV4(platform.ingestUrl, {
+      path: "/probe/socket.io", transports: ["websocket"], auth: { prb_id: probe.prbId, secret: probe.secret, firmware: 5080 },
+    });
+    const payload = (await event) as Json & { probe: Json };
+    expect(payload).toMatchObject({ prb_id: probe.prbId, type: "connection", event: "connect" });
+    expect(payload.probe).toMatchObject({ id: probe.prbId, status: { id: 1, name: "Connected" }, firmware_version: 5080 });
+    session.close();
+    client.close();
+  });
+});
+
+describe("private measurements", () => {
+  const MSM = 9501;
+  let owner: { key: string; userId: number };
+  let stranger: { key: string; userId: number };
+
+  beforeAll(async () => {
+    owner = await createApiKey(db.url, "owner", ["results:read_private"]);
+    stranger = await createApiKey(db.url, "stranger", ["results:read_private"]);
+    await pool.query("INSERT INTO measurements (id, type, is_public, owner_id) VALUES ($1, 'ping', false, $2)", [MSM, owner.userId]);
+  });
+
+  it("stream only to a key with the right to read them", async () => {
+    const anonymous = new StreamClient(platform.gatewayUrl);
+    await expect(anonymous.subscribe({ stream_type: "result", msm: MSM })).rejects.toThrow(/private/);
+    await anonymous.subscribe({ stream_type: "result", type: "ping" });
+    const other = new StreamClient(platform.gatewayUrl, { key: stranger.key });
+    await expect(other.subscribe({ stream_type: "result", msm: MSM })).rejects.toThrow(/private/);
+    const allowed = new StreamClient(platform.gatewayUrl, { key: owner.key });
+    await allowed.subscribe({ stream_type: "result", msm: MSM });
+    await post([pingResult(probe.prbId, MSM, 1_750_002_000), pingResult(probe.prbId, 9502, 1_750_002_000)]);
+    await expect.poll(() => allowed.results.length).toBe(1);
+    await expect.poll(() => anonymous.results.length).toBe(1);
+    await settle();
+    expect(allowed.results[0]!.result.msm_id).toBe(MSM);
+    expect(anonymous.results[0]!.result.msm_id).toBe(9502);
+    // Replays obey the same rule.
+    const replay = new StreamClient(platform.gatewayUrl);
+    const finished = replay.next("atlas_replay_finished");
+    await replay.subscribe({ stream_type: "result", type: "ping", startTime: 1_750_002_000, endTime: 1_750_002_000, speed: 0 });
+    expect(((await finished) as { count: number }).count).toBe(1);
+    expect(replay.results.map((r) => r.result.msm_id)).toEqual([9502]);
+    for (const c of [anonymous, other, allowed, replay]) c.close();
+  });
+
+  it("refuses an unknown key at the handshake", async () => {
+    const socket = ioV4(platform.gatewayUrl, { path: "/stream/socket.io", transports: ["websocket"], query: { key: "nope" }, reconnection: false });
+    const err = await new Promise<Error>((resolve) => socket.once("connect_error", resolve));
+    expect(err.message).toMatch(/API key does not exist/);
+    socket.close();
+  });
+});
+
+describe("metrics", () => {
+  it("reports sessions, subscriptions, deliveries and commit-to-send lag", async () => {
+    const text = await (await fetch(`${platform.gatewayUrl}/metrics`)).text();
+    for (const name of [
+      "gateway_stream_sessions", "gateway_stream_subscriptions", "gateway_results_delivered_total",
+      "gateway_results_delivered_per_second", "gateway_clients_dropped_total", "gateway_commit_to_send_seconds_bucket",
+    ]) expect(text).toContain(name);
+  });
+});

@@ -1,0 +1,74 @@
+import type { ResultType } from "@probestream/types";
+import { pathBetween, type NetworkPath } from "../paths.js";
+import type { ProbeProfile } from "../probes.js";
+import type { Random } from "../random.js";
+import { hostOf, resolveTarget, type TargetHost } from "../targets.js";
+
+/** A measurement the fleet runs: results of `type` towards `target` under `msm_id` = `id`. */
+export interface Measurement {
+  id: number;
+  type: ResultType;
+  target: string;
+}
+
+/** Everything a generator needs to make one result. */
+export interface GeneratorContext {
+  probe: ProbeProfile;
+  measurement: Measurement;
+  /** Unix seconds when the measurement "ran". */
+  timestamp: number;
+  random: Random;
+}
+
+export const FIRMWARE = 5020;
+export const MEASUREMENT_CODE_VERSION = "2.6.2";
+
+export const MEASUREMENT_NAMES: Record<ResultType, string> = {
+  ping: "Ping",
+  traceroute: "Traceroute",
+  dns: "Tdig",
+  sslcert: "SSLCert",
+  ntp: "Ntp",
+  http: "HTTPGet",
+};
+
+export interface Scene {
+  target: TargetHost;
+  path: NetworkPath;
+}
+
+export function sceneOf(context: GeneratorContext): Scene {
+  const target = resolveTarget(context.measurement.target);
+  return { target, path: pathBetween(context.probe, target) };
+}
+
+/** Seconds since the probe last synchronised its clock with its controller. */
+function lastTimeSync(context: GeneratorContext): number {
+  return context.random.int(1, 240);
+}
+
+/** Fields every result of firmware 5020 carries, except the per-type ones. */
+export function probeFields(context: GeneratorContext) {
+  return {
+    fw: FIRMWARE,
+    mver: MEASUREMENT_CODE_VERSION,
+    lts: lastTimeSync(context),
+    from: context.probe.addressV4,
+    msm_id: context.measurement.id,
+    prb_id: context.probe.prbId,
+    timestamp: context.timestamp,
+    msm_name: MEASUREMENT_NAMES[context.measurement.type],
+    group_id: context.measurement.id,
+  };
+}
+
+/** `probeFields` plus the destination, for every type but http (which has it per request). */
+export function destinationFields(context: GeneratorContext, target: TargetHost) {
+  return {
+    ...probeFields(context),
+    af: 4 as const,
+    dst_addr: target.addressV4,
+    dst_name: hostOf(context.measurement.target),
+    src_addr: context.probe.srcAddrV4,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Stream latency: send-to-receive time, p50/p99, at a steady 2,500 results/s (RIPE Atlas's collection
+ * rate) with 1,000 socket.io subscribers spread over 50 measurements (each result reaches 20 sockets).
+ * Each result carries `bench_sent_ms`, the sender's clock when its batch was posted; a client records
+ * its receive time minus that. For probestream that spans the whole path: HTTP post, validation,
+ * commit, Redis bus, gateway routing, socket write, client parse.
+ * Baseline, same run, same rate, same client fleets: a stock socket.io server fed by a plain Redis
+ * PUBLISH → SUBSCRIBE → `io.to(room).emit` path (ioredis), no storage.
+ * Both use a private redis-server started on a free loopback port, so no one else's messages mix in.
+ *
+ *   npx tsx bench/stream-latency.ts [seconds=30] [rate=2500] [sockets=1000]
+ */
+import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
+import { startPlatform } from "@probestream/standalone";
+import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
+import { ClientFleets, pingResult, sleep, startStockServer, type Histogram, type Json } from "./stream-harness.js";
+
+const SECONDS = Number(process.argv[2] ?? 30);
+const RATE = Number(process.argv[3] ?? 2500);
+const SOCKETS = Number(process.argv[4] ?? 1000);
+const MEASUREMENTS = 50;
+const TICK_MS = 20;
+const PER_TICK = Math.round((RATE * TICK_MS) / 1000);
+const WARMUP_SECONDS = 3;
+const MAX_IN_FLIGHT = 32;
+const CLIENT_PROCESSES = 2;
+const PROBES = 100;
+const ADMIN = "bench";
+const MSM_BASE = 4_000_000;
+const CHANNEL = "bench:results";
+
+const now = () => performance.timeOrigin + performance.now();
+const subscriptions: Json[] = Array.from({ length: SOCKETS }, (_, i) => ({ stream_type: "result", msm: MSM_BASE + (i % MEASUREMENTS) }));
+const fanout = (msm: number) => subscriptions.filter((s) => s.msm === msm).length;
+
+interface Outcome {
+  latency: Histogram;
+  sentPerSecond: number;
+  missing: number;
+  disconnected: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A throwaway redis-server on loopback, no persistence. */
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      await probe.quit();
+      break;
+    } catch (e) {
+      probe.disconnect();
+      if (attempt === 100) throw e;
+      await sleep(50);
+    }
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/**
+ * Sends one batch of PER_TICK results (one per measurement, round-robin) every TICK_MS, stamped
+ * with the send time; resets the clients' histograms after warm-up; reports what they measured.
+ */
+async function drive(url: string, send: (tick: number, results: Json[]) => Promise<void>): Promise<Outcome> {
+  const fleets = new ClientFleets(CLIENT_PROCESSES);
+  try {
+    await fleets.connect(url, subscriptions);
+    const ticks = Math.round(((WARMUP_SECONDS + SECONDS) * 1000) / TICK_MS);
+    const warmupTicks = Math.round((WARMUP_SECONDS * 1000) / TICK_MS);
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    let expected = 0;
+    const start = now();
+    let measuredFrom = start;
+    for (let tick = 0; tick < ticks && failure === undefined; tick++) {
+      if (tick === warmupTicks) {
+        fleets.resetLatency();
+        measuredFrom = now();
+      }
+      const wait = start + tick * TICK_MS - now();
+      if (wait > 0) await sleep(wait);
+      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      const sentAt = now();
+      const results = Array.from({ length: PER_TICK }, (_, k) => {
+        const msm = MSM_BASE + ((tick * PER_TICK + k) % MEASUREMENTS);
+        expected += fanout(msm);
+        return { ...pingResult(6000 + (tick % PROBES), msm, 0), bench_sent_ms: sentAt };
+      });
+      const sending = send(tick, results).then(
+        () => void inFlight.delete(sending),
+        (e: unknown) => void (failure = e),
+      );
+      inFlight.add(sending);
+    }
+    const sentPerSecond = (PER_TICK * (ticks - Math.round((WARMUP_SECONDS * 1000) / TICK_MS)) * 1000) / (now() - measuredFrom);
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    await fleets.waitFor(expected, 10_000);
+    const report = await fleets.report();
+    return { latency: report.latency, sentPerSecond, missing: expected - report.received, disconnected: report.disconnected };
+  } finally {
+    await fleets.close();
+  }
+}
+
+async function runProbestream(databaseUrl: string, redisUrl: string): Promise<Outcome> {
+  const platform = await startPlatform({
+    databaseUrl,
+    redisUrl,
+    gatewayPort: 0,
+    ingestPort: 0,
+    ingestAdminToken: ADMIN,
+    streamLimits: { sessionsPerAddress: SOCKETS + 10 },
+  });
+  try {
+    const probes: TestProbe[] = [];
+    for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
+    const t0 = Math.floor(Date.now() / 1000) - 86_400;
+    return await drive(platform.gatewayUrl, async (tick, results) => {
+      // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
+      results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
+      const probe = probes[tick % PROBES]!;
+      const res = await fetch(`${platform.ingestUrl}/probe/results`, {
+        method: "POST",
+        headers: { authorization: probe.authorization, "content-type": "application/json" },
+        body: JSON.stringify(results),
+      });
+      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    });
+  } finally {
+    await platform.close();
+  }
+}
+
+async function runStock(redisUrl: string): Promise<Outcome> {
+  const server = await startStockServer();
+  const publisher = new Redis(redisUrl);
+  const subscriber = new Redis(redisUrl);
+  try {
+    subscriber.on("message", (_channel: string, message: string) => {
+      const result = JSON.parse(message) as Json;
+      server.io.to(`msm:${result.msm_id}`).emit("atlas_result", result);
+    });
+    await subscriber.subscribe(CHANNEL);
+    const storedTimestamp = Math.floor(Date.now() / 1000);
+    return await drive(server.url, async (_tick, results) => {
+      await Promise.all(results.map((r) => publisher.publish(CHANNEL, JSON.stringify({ ...r, stored_timestamp: storedTimestamp }))));
+    });
+  } finally {
+    await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+    await server.close();
+  }
+}
+
+function describe(label: string, o: Outcome): string {
+  const notes = [`${o.latency.count} deliveries at ${o.sentPerSecond.toFixed(0)} results/s sent`];
+  if (o.missing > 0) notes.push(`${o.missing} NOT DELIVERED`);
+  if (o.disconnected > 0) notes.push(`${o.disconnected} sockets disconnected`);
+  const ms = (p: number) => `${o.latency.percentile(p).toFixed(1)} ms`.padStart(9);
+  return `  ${label.padEnd(38)} p50 ${ms(50)}  p99 ${ms(99)}  max ${ms(100)}  (${notes.join(", ")})`;
+}
+
+const db = await createTestDatabase("bench_latency");
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+try {
+  redis = await startRedis();
+  console.log(
+    `${RATE} results/s (${PER_TICK} every ${TICK_MS} ms) over ${MEASUREMENTS} measurements, ${SOCKETS} socket.io subscribers ` +
+      `in ${CLIENT_PROCESSES} processes (${SOCKETS / MEASUREMENTS} per measurement), ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up`,
+  );
+  const stock = await runStock(redis.url);
+  console.log(describe("baseline Redis PUBLISH → stock socket.io", stock));
+  const ours = await runProbestream(db.url, redis.url);
+  console.log(describe("probestream post → commit → Redis → gateway", ours));
+  const ratio = (p: number) => (ours.latency.percentile(p) / stock.latency.percentile(p)).toFixed(2);
+  console.log(`  ratio probestream / baseline: p50 ${ratio(50)}  p99 ${ratio(99)}`);
+} finally {
+  await redis?.stop();
+  await db.drop();
+}
