@@ -26,6 +26,9 @@ export abstract class StreamSession {
   /** Bytes accepted for this client and not yet written to its socket. */
   abstract bufferedBytes(): number;
 
-  /** Ends the connection (after sending what was queued, where the transport can). */
-  abstract close(): void;
+  /**
+   * Ends the connection: politely (what is queued is still sent), or at once with `discard`, for a
+   * client whose unsent backlog is the problem.
+   */
+  abstract close(discard?: boolean): void;
 }

@@ -343,9 +343,8 @@ export class StreamHub {
     const { slowClientWarnBytes, slowClientDropBytes } = this.opts.limits;
     if (buffered > slowClientDropBytes) {
       this.opts.metrics.dropped.inc();
-      this.error(session, `client reads too slowly: over ${slowClientDropBytes} bytes unsent, disconnecting`, undefined, "slow_client");
       this.detach(session);
-      session.close();
+      session.close(true);
     } else if (buffered > slowClientWarnBytes && !session.warnedSlow) {
       session.warnedSlow = true;
       this.error(session, `client reads too slowly: ${buffered} bytes unsent; it will be disconnected past ${slowClientDropBytes}`, undefined, "slow_client");

@@ -26,8 +26,9 @@ class HttpStreamSession extends StreamSession {
     return this.res.writableLength;
   }
 
-  close(): void {
-    this.res.end();
+  close(discard = false): void {
+    if (discard) this.res.destroy();
+    else this.res.end();
   }
 }
 

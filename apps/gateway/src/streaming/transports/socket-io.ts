@@ -35,8 +35,9 @@ class SocketIoSession extends StreamSession {
     return (conn.writeBuffer?.length ?? 0) * 512 + (conn.transport?.socket?.bufferedAmount ?? 0);
   }
 
-  close(): void {
+  close(discard = false): void {
     this.socket.disconnect(true);
+    if (discard) this.socket.conn.close(true);
   }
 }
 

@@ -30,8 +30,9 @@ class WebSocketSession extends StreamSession {
     return this.ws.bufferedAmount;
   }
 
-  close(): void {
-    this.ws.close(1008, "closed by server");
+  close(discard = false): void {
+    if (discard) this.ws.terminate();
+    else this.ws.close(1008, "closed by server");
   }
 }
 
