@@ -5,6 +5,7 @@
  *
  * Parent → fleet: {type:"connect", url, subscriptions} | {type:"reset"} | {type:"report"} | {type:"close"}
  * Fleet → parent: {type:"ready"} | {type:"progress", received, disconnected} | {type:"report", ...} | {type:"error", message}
+ *                 | {type:"event", event, payload, received} for every atlas_replay_finished and atlas_backlog_sent
  */
 import { performance } from "node:perf_hooks";
 import { io, type Socket } from "socket.io-client";
@@ -30,9 +31,12 @@ export type FleetMessage =
   | { type: "ready" }
   | { type: "progress"; received: number; disconnected: number }
   | FleetReport
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "event"; event: string; payload: unknown; received: number };
 
 const CONNECT_WAVE = 100;
+/** Events the parent is told of as they come, with the count of results received before them. */
+const FORWARDED = ["atlas_replay_finished", "atlas_backlog_sent"];
 const PROGRESS_MS = 25;
 
 const sockets: Socket[] = [];
@@ -59,6 +63,7 @@ function open(url: string, subscription: Record<string, unknown>): Promise<Socke
       if (Array.isArray(payload)) for (const r of payload) record(r, at);
       else record(payload, at);
     });
+    for (const event of FORWARDED) socket.on(event, (payload: unknown) => send({ type: "event", event, payload, received }));
     socket.once("atlas_subscribed", () => resolve(socket));
     socket.once("atlas_error", (e: unknown) => reject(new Error(`atlas_error: ${JSON.stringify(e)}`)));
     socket.once("connect_error", (e: Error) => reject(e));

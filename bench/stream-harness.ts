@@ -49,6 +49,18 @@ class Fleet {
     return this.request({ type: "connect", url, subscriptions }, "ready", 120_000);
   }
 
+  /** The next forwarded event (atlas_replay_finished, atlas_backlog_sent). */
+  nextEvent(timeoutMs: number): Promise<Extract<FleetMessage, { type: "event" }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`client fleet: no event within ${timeoutMs} ms`)), timeoutMs);
+      this.failure = reject;
+      this.waiting.set("event", (m) => {
+        clearTimeout(timer);
+        resolve(m as Extract<FleetMessage, { type: "event" }>);
+      });
+    });
+  }
+
   reset(): void {
     this.child.send({ type: "reset" });
   }
@@ -79,6 +91,11 @@ export class ClientFleets {
   async connect(url: string, subscriptions: Json[]): Promise<void> {
     const n = this.fleets.length;
     await Promise.all(this.fleets.map((f, i) => f.connect(url, subscriptions.filter((_, j) => j % n === i))));
+  }
+
+  /** The next atlas_replay_finished or atlas_backlog_sent any socket receives (and the count received before it). */
+  nextEvent(timeoutMs: number): Promise<{ event: string; payload: unknown; received: number }> {
+    return Promise.race(this.fleets.map((f) => f.nextEvent(timeoutMs)));
   }
 
   /** Results received so far by every socket together, as last reported (every 25 ms). */

@@ -284,6 +284,36 @@ describe("private measurements", () => {
   });
 });
 
+describe("metadata", () => {
+  it("announces a measurement first seen through its results", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "metadata" });
+    await client.subscribe({ streamType: "metadata", msm: 9802 });
+    const event = client.next("atlas_metadata");
+    await post([pingResult(probe.prbId, 9801, 1_750_003_000)]);
+    expect(await event).toMatchObject({ msm_id: 9801, event: "created", type: "ping", status: { id: 2, name: "Ongoing" }, is_public: true });
+    await post([pingResult(probe.prbId, 9801, 1_750_003_001)]);
+    await settle();
+    expect(client.events.filter((e) => e.event === "atlas_metadata")).toHaveLength(1);
+    client.close();
+  });
+});
+
+describe("message size", () => {
+  it("closes a plain WebSocket that sends an oversize message, and socket.io refuses one too", async () => {
+    const client = new PlainStreamClient(platform.gatewayUrl);
+    await client.opened;
+    const closed = new Promise<number>((resolve) => client.ws.once("close", (code) => resolve(code)));
+    client.send("atlas_subscribe", { stream_type: "result", padding: "x".repeat(70 * 1024) });
+    expect(await closed).toBe(1009);
+    const io = new StreamClient(platform.gatewayUrl);
+    await io.subscribe({ stream_type: "result", msm: 1 });
+    const gone = new Promise<string>((resolve) => io.socket.once("disconnect", (reason: string) => resolve(reason)));
+    io.socket.emit("atlas_subscribe", { stream_type: "result", padding: "x".repeat(70 * 1024) });
+    expect(await gone).toMatch(/transport close|transport error/);
+  });
+});
+
 describe("metrics", () => {
   it("reports sessions, subscriptions, deliveries and commit-to-send lag", async () => {
     const text = await (await fetch(`${platform.gatewayUrl}/metrics`)).text();

@@ -30,6 +30,8 @@ export interface WriteOutcome {
   stored: StoredResult[];
   /** Results already stored before (a probe's re-send), not stored or published again. */
   duplicates: number;
+  /** Measurements this batch created: results of a measurement id the platform had not seen. */
+  createdMeasurements: { id: number; type: string }[];
 }
 
 const DAY = 86_400;
@@ -58,9 +60,9 @@ WITH input AS (
   SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
   ON CONFLICT (id) DO UPDATE
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
-  RETURNING id, CASE WHEN is_public THEN NULL ELSE COALESCE(owner_id, 0) END AS private_to
+  RETURNING id, CASE WHEN is_public THEN NULL ELSE COALESCE(owner_id, 0) END AS private_to, xmax = 0 AS created
 )
-SELECT i.id, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to
+SELECT i.id, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to, c.created
 FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.id`;
 
 // Held from insert to publish: ids are drawn, committed and published in one global order, so a
@@ -75,6 +77,7 @@ interface InsertedRow {
   digest: string;
   stored_timestamp: string;
   private_to: number | null;
+  created: boolean;
 }
 
 /** Runs after the commit and before the next batch may commit: where committed results are published. */
@@ -92,7 +95,7 @@ export class ResultWriter {
   constructor(private readonly pool: Pool) {}
 
   async write(batch: readonly ResultToStore[], afterCommit?: AfterCommit): Promise<WriteOutcome> {
-    if (batch.length === 0) return { stored: [], duplicates: 0 };
+    if (batch.length === 0) return { stored: [], duplicates: 0, createdMeasurements: [] };
     await this.ensurePartitions(batch);
 
     const n = batch.length;
@@ -116,7 +119,7 @@ export class ResultWriter {
     }
 
     const client = await this.pool.connect();
-    let rows: InsertedRow[];
+    let rows: InsertedRow[] = [];
     let stored: StoredResult[];
     let failed: Error | undefined;
     try {
@@ -135,7 +138,13 @@ export class ResultWriter {
       // A connection that failed mid-turn is discarded, so a lock it might still hold dies with it.
       client.release(failed);
     }
-    return { stored, duplicates: n - stored.length };
+    const created = new Map<number, string>();
+    for (const row of rows) if (row.created) created.set(row.msm_id, byKey.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!.type);
+    return {
+      stored,
+      duplicates: n - stored.length,
+      createdMeasurements: [...created].map(([id, type]) => ({ id, type })),
+    };
   }
 
   private toStored(rows: InsertedRow[], byKey: Map<string, ResultToStore>): StoredResult[] {

@@ -33,15 +33,17 @@ async function readAll(msmId: number): Promise<string[]> {
 describe("ResultWriter", () => {
   it("stores a batch across days it has never seen, creating their partitions", async () => {
     const batch = [result(1, 1_328_019_792), result(2, 1_700_000_000), result(1, 1_700_086_400)];
-    const { stored, duplicates } = await writer.write(batch);
+    const { stored, duplicates, createdMeasurements } = await writer.write(batch);
     expect(duplicates).toBe(0);
+    expect(createdMeasurements).toEqual([{ id: 42, type: "ping" }]);
     expect(stored.map((s) => s.prbId)).toEqual([1, 2, 1]);
     const { rows } = await pool.query<{ name: string }>(
       "SELECT relname AS name FROM pg_class WHERE relname LIKE 'results_20%' ORDER BY 1",
     );
     expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["results_20120131", "results_20231114", "results_20231115"]));
+    expect((await writer.write([result(1, 1_700_000_001)])).createdMeasurements).toEqual([]);
     const { rows: m } = await pool.query("SELECT id, type, result_count FROM measurements WHERE id = 42");
-    expect(m).toEqual([{ id: 42, type: "ping", result_count: "3" }]);
+    expect(m).toEqual([{ id: 42, type: "ping", result_count: "4" }]);
   });
 
   it("stores a repeated result once, within a batch and across batches", async () => {
@@ -50,7 +52,7 @@ describe("ResultWriter", () => {
     expect(first.stored).toHaveLength(1);
     expect(first.duplicates).toBe(1);
     const again = await writer.write([r]);
-    expect(again).toEqual({ stored: [], duplicates: 1 });
+    expect(again).toEqual({ stored: [], duplicates: 1, createdMeasurements: [] });
   });
 
   it("keeps two different results that share probe, measurement and timestamp", async () => {

@@ -3,3 +3,4 @@ export * from "./probe-status.js";
 export * from "./stream.js";
 export * from "./ingest.js";
 export * from "./validate.js";
+export * from "./measurement-event.js";

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from "fastify";
-import { StreamEvents, parseSubscription, type NormalizedSubscription, type ProbeStatusEvent } from "@probestream/types";
+import {
+  StreamEvents, parseSubscription, type MeasurementEvent, type NormalizedSubscription, type ProbeStatusEvent,
+} from "@probestream/types";
 import type { Pool } from "@probestream/db";
-import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
+import { Channels, decodeResultBatch, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
 import { mayRead, Rights, type Caller } from "../access/api-keys.js";
 import { visibilityOf } from "../access/measurement-visibility.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -431,18 +433,19 @@ export class StreamHub {
   }
 
   private onMetadata(message: string): void {
-    let event: { msm_id?: unknown; is_public?: unknown; owner_id?: unknown };
+    let published: PublishedMeasurementEvent<MeasurementEvent>;
     try {
-      event = JSON.parse(message) as typeof event;
+      published = JSON.parse(message) as PublishedMeasurementEvent<MeasurementEvent>;
     } catch (err) {
       this.opts.log.error({ err }, "unreadable measurement event on the bus");
       return;
     }
-    const privateTo = event.is_public === false ? Number(event.owner_id ?? 0) : null;
+    const { event, privateTo } = published;
     const frame = Frame.of(StreamEvents.metadata, event);
     const reached = new Set<StreamSession>();
     for (const sub of this.metadata) {
-      if (sub.params.msm !== undefined && sub.params.msm !== Number(event.msm_id)) continue;
+      if (sub.params.msm !== undefined && sub.params.msm !== event.msm_id) continue;
+      if (sub.params.type !== undefined && sub.params.type !== event.type) continue;
       if (reached.has(sub.session) || !mayRead(sub.session.caller, privateTo)) continue;
       reached.add(sub.session);
       sub.session.send(frame);

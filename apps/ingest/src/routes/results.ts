@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { validateResult, type IngestRejection } from "@probestream/types";
+import { MeasurementStatus, validateResult, type IngestRejection, type MeasurementEvent } from "@probestream/types";
 import type { ResultToStore, ResultWriter, StoredResult } from "@probestream/db";
-import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
+import { Channels, encodeResultBatch, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
 import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
@@ -17,6 +17,20 @@ export interface ResultsRouteOptions {
 }
 
 const NDJSON = "application/x-ndjson";
+
+/** A measurement first seen through its results is public and ongoing: tell `metadata` subscribers. */
+function publishCreated(bus: MessageBus, m: { id: number; type: string }): Promise<void> {
+  const event: MeasurementEvent = {
+    msm_id: m.id,
+    event: "created",
+    timestamp: Math.floor(Date.now() / 1000),
+    type: m.type,
+    status: { id: 2, name: MeasurementStatus[2] },
+    is_public: true,
+  };
+  const message: PublishedMeasurementEvent<MeasurementEvent> = { privateTo: null, event };
+  return bus.publish(Channels.metadata, JSON.stringify(message));
+}
 
 /**
  * `POST /probe/results`: a probe's batch. Each result is validated on its own; the good ones are
@@ -104,11 +118,14 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
           opts.metrics.publishFailures.inc();
           request.log.error({ err }, "publishing stored results failed");
         });
-      const { stored, duplicates } = await opts.writer.write(accepted, publish).catch((err: unknown) => {
+      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted, publish).catch((err: unknown) => {
         request.log.error({ err }, "storing results failed");
         throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
       });
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
+      for (const m of createdMeasurements) publishCreated(opts.bus, m).catch((err: unknown) => {
+        request.log.error({ err }, "publishing a measurement event failed");
+      });
 
       const body = { stored: stored.length, duplicates, rejected };
       if (rejected.length === 0) return reply.status(200).send(body);

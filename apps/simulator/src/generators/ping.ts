@@ -8,10 +8,10 @@ const PACKETS = 3;
 export function generatePing(context: GeneratorContext): PingResult {
   const { target, path } = sceneOf(context);
   const { random } = context;
-  const packets = Array.from({ length: PACKETS }, () =>
-    !path.reachable || random.chance(path.loss) ? { x: "*" as const } : { rtt: sampleRtt(path.rttMs, path, random) },
+  const samples = Array.from({ length: PACKETS }, () =>
+    !path.reachable || random.chance(path.loss) ? null : sampleRtt(path.rttMs, path, random),
   );
-  const rtts = packets.flatMap((packet) => ("rtt" in packet ? [packet.rtt] : []));
+  const rtts = samples.filter((rtt) => rtt !== null);
   const received = rtts.length > 0;
   return {
     ...destinationFields(context, target),
@@ -26,6 +26,6 @@ export function generatePing(context: GeneratorContext): PingResult {
     min: received ? Math.min(...rtts) : -1,
     avg: received ? roundTo(rtts.reduce((sum, rtt) => sum + rtt, 0) / rtts.length, 6) : -1,
     max: received ? Math.max(...rtts) : -1,
-    result: packets,
+    result: samples.map((rtt) => (rtt === null ? { x: "*" as const } : { rtt })),
   };
 }

@@ -1,0 +1,82 @@
+import { io, type Socket } from "socket.io-client";
+import { backoffDelay } from "./backoff.js";
+import { FIRMWARE } from "./generators/index.js";
+
+export const PROBE_SOCKET_PATH = "/probe/socket.io";
+/** Sessions opened at once: thousands of simultaneous handshakes would swamp ingest. */
+const WAVE_SIZE = 200;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** What a session authenticates with; `secret` is read at every (re)connect, so it may change. */
+export interface SessionProbe {
+  readonly prbId: number;
+  readonly secret: string;
+}
+
+/**
+ * The probes' controller sessions: one socket.io connection each, kept open (and reconnected)
+ * while the fleet runs. Ingest marks a probe connected while its session is open.
+ */
+export class ProbeSessions {
+  private readonly sockets: Socket[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly ingestUrl: string,
+    private readonly warn: (key: string, message: string) => void,
+  ) {}
+
+  /** Opens a session per probe, `WAVE_SIZE` at a time; resolves when all have had their first try. */
+  async open(probes: readonly SessionProbe[]): Promise<void> {
+    for (let start = 0; start < probes.length && !this.closed; start += WAVE_SIZE) {
+      await Promise.all(probes.slice(start, start + WAVE_SIZE).map((probe) => this.openOne(probe)));
+    }
+  }
+
+  connected(): number {
+    return this.sockets.reduce((count, socket) => count + (socket.connected ? 1 : 0), 0);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const socket of this.sockets) socket.close();
+  }
+
+  private openOne(probe: SessionProbe): Promise<void> {
+    const socket = io(this.ingestUrl, {
+      path: PROBE_SOCKET_PATH,
+      transports: ["websocket"],
+      // Each probe is its own connection, not a namespace multiplexed on a shared one.
+      forceNew: true,
+      auth: (send) => send({ prb_id: probe.prbId, secret: probe.secret, firmware: FIRMWARE }),
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10_000,
+      timeout: CONNECT_TIMEOUT_MS,
+    });
+    this.sockets.push(socket);
+    let refusals = 0;
+    socket.on("connect", () => {
+      refusals = 0;
+    });
+    socket.on("connect_error", (error) => {
+      // A refusal by the server's auth check is final for socket.io; try again later ourselves,
+      // by then with the secret a re-registration may have brought.
+      if (socket.active || this.closed) return;
+      this.warn("session", `probe ${probe.prbId}: session refused: ${error.message}`);
+      setTimeout(() => {
+        if (!this.closed) socket.connect();
+      }, backoffDelay(refusals++, 30_000));
+    });
+    return new Promise((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        socket.off("connect", settle);
+        socket.off("connect_error", settle);
+        resolve();
+      };
+      const timer = setTimeout(settle, CONNECT_TIMEOUT_MS);
+      socket.on("connect", settle);
+      socket.on("connect_error", settle);
+    });
+  }
+}
