@@ -19,6 +19,9 @@ export interface SessionProbe {
  */
 export class ProbeSessions {
   private readonly sockets: Socket[] = [];
+  private readonly retries = new Set<NodeJS.Timeout>();
+  /** First connection attempts still under way: `close()` ends the wait for them. */
+  private readonly waiting = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -39,7 +42,9 @@ export class ProbeSessions {
 
   close(): void {
     this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
     for (const socket of this.sockets) socket.close();
+    for (const settle of this.waiting) settle();
   }
 
   private openOne(probe: SessionProbe): Promise<void> {
@@ -63,18 +68,22 @@ export class ProbeSessions {
       // by then with the secret a re-registration may have brought.
       if (socket.active || this.closed) return;
       this.warn("session", `probe ${probe.prbId}: session refused: ${error.message}`);
-      setTimeout(() => {
-        if (!this.closed) socket.connect();
+      const retry = setTimeout(() => {
+        this.retries.delete(retry);
+        socket.connect();
       }, backoffDelay(refusals++, 30_000));
+      this.retries.add(retry);
     });
     return new Promise((resolve) => {
       const settle = () => {
         clearTimeout(timer);
         socket.off("connect", settle);
         socket.off("connect_error", settle);
+        this.waiting.delete(settle);
         resolve();
       };
       const timer = setTimeout(settle, CONNECT_TIMEOUT_MS);
+      this.waiting.add(settle);
       socket.on("connect", settle);
       socket.on("connect_error", settle);
     });
