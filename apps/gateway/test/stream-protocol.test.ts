@@ -117,6 +117,14 @@ describe("plain HTTP streaming on GET /stream/", () => {
   });
 });
 
+/** A result's targets: its dst_addr (addr in old firmware), or for HTTP those of its requests. */
+function destinations(r: Json): string[] {
+  const top = r.dst_addr ?? r.addr;
+  if (top !== undefined) return [String(top)];
+  if (r.type !== "http" || !Array.isArray(r.result)) return [];
+  return (r.result as Json[]).map((q) => String(q.dst_addr ?? q.addr ?? ""));
+}
+
 describe("filters", () => {
   const fixtures = loadFixtures();
   const MSM = 9300;
@@ -131,8 +139,8 @@ describe("filters", () => {
   const cases: [string, Json, (r: Json) => boolean][] = [
     ["sourceAddress", { sourceAddress: "193.0.10.127" }, (r) => r.from === "193.0.10.127" || r.src_addr === "193.0.10.127"],
     ["sourcePrefix v4", { sourcePrefix: "193.0.0.0/16" }, (r) => [r.from, r.src_addr].some((a) => typeof a === "string" && a.startsWith("193.0."))],
-    ["destinationAddress", { destinationAddress: "193.0.14.129" }, (r) => (r.dst_addr ?? r.addr) === "193.0.14.129"],
-    ["destinationPrefix v6", { destinationPrefix: "2001:67c::/32" }, (r) => String(r.dst_addr ?? r.addr ?? "").toLowerCase().startsWith("2001:67c:")],
+    ["destinationAddress", { destinationAddress: "193.0.6.139" }, (r) => destinations(r).includes("193.0.6.139")],
+    ["destinationPrefix v6", { destinationPrefix: "2001:67c::/32" }, (r) => destinations(r).some((d) => d.toLowerCase().startsWith("2001:67c:"))],
     ["passThroughPrefix", { passThroughPrefix: "141.105.0.0/16" }, (r) => r.type === "traceroute" && JSON.stringify(r.result).includes('"from":"141.105.')],
     ["type", { type: "sslcert" }, (r) => r.type === "sslcert"],
     ["greaterThan", { type: "ping", greaterThan: { avg: 50 } }, (r) => r.type === "ping" && Number(r.avg) > 50],

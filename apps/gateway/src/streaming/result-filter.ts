@@ -63,6 +63,20 @@ function passesThrough(result: Record<string, unknown>, test: AddressTest): bool
 }
 
 /** The value at a dotted path through nested objects (own keys only), or undefined. */
+/**
+ * The target: `dst_addr` (`addr` in old firmware). HTTP results keep it per request, inside
+ * `result[]`, so there any request to the address counts.
+ */
+function destinationOf(result: Record<string, unknown>, test: AddressTest): boolean {
+  const top = result.dst_addr !== undefined ? result.dst_addr : result.addr;
+  if (top !== undefined) return test(top);
+  if (result.type !== "http" || !Array.isArray(result.result)) return false;
+  return result.result.some((request: unknown) => {
+    const r = request as { dst_addr?: unknown; addr?: unknown } | null;
+    return test(r?.dst_addr !== undefined ? r.dst_addr : r?.addr);
+  });
+}
+
 function valueAt(result: Record<string, unknown>, path: readonly string[]): unknown {
   let current: unknown = result;
   for (const key of path) {
@@ -109,7 +123,7 @@ function fieldTest(field: string, holds: (actual: unknown) => boolean): ResultPr
  * costs a few integer compares per address it holds. Returns null when no such filter is given.
  *
  * - source: the result's `from` or `src_addr`; destination: `dst_addr` (`addr` in old firmware
- *   when `dst_addr` is absent); pass-through: any hop reply `from` of a traceroute (other result
+ *   when `dst_addr` is absent; per request for HTTP); pass-through: any hop reply `from` of a traceroute (other result
  *   types never pass). IPv4 matches in both spellings (`192.0.2.1`, `::ffff:192.0.2.1`).
  * - equalsTo / greaterThan / lessThan: the field at each path (`min`, `result.rcode`) equals,
  *   or is a number (or numeric string) strictly greater / less than, the value given.
@@ -121,7 +135,7 @@ export function compileResultFilter(sub: NormalizedSubscription): ResultPredicat
     tests.push((result) => source(result.from) || source(result.src_addr));
   }
   for (const destination of addressTests(sub.destinationAddress, sub.destinationPrefix)) {
-    tests.push((result) => destination(result.dst_addr !== undefined ? result.dst_addr : result.addr));
+    tests.push((result) => destinationOf(result, destination));
   }
   for (const hop of addressTests(sub.passThroughHost, sub.passThroughPrefix)) {
     tests.push((result) => passesThrough(result, hop));
