@@ -19,22 +19,34 @@ export interface ProbeSessionOptions {
   log: FastifyBaseLogger;
 }
 
+// Records a run of status changes in one statement: each probe's row takes its last change, every
+// change becomes an event, in the order it happened.
 const RECORD = `
-  WITH probe AS (
-    UPDATE probes SET
-      status = CASE WHEN $2 = 'connect' THEN 1 ELSE 2 END,
+  WITH change AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) WITH ORDINALITY AS t(prb_id, event, firmware, ord)
+  ), latest AS (
+    SELECT prb_id,
+           (array_agg(event ORDER BY ord DESC))[1] AS event,
+           bool_or(event = 'connect') AS connected,
+           (array_agg(firmware ORDER BY ord DESC) FILTER (WHERE firmware IS NOT NULL))[1] AS firmware
+    FROM change GROUP BY prb_id
+  ), probe AS (
+    UPDATE probes p SET
+      status = CASE WHEN latest.event = 'connect' THEN 1 ELSE 2 END,
       status_since = now(),
-      first_connected = CASE WHEN $2 = 'connect' THEN COALESCE(first_connected, now()) ELSE first_connected END,
-      last_connected = CASE WHEN $2 = 'connect' THEN now() ELSE last_connected END,
-      firmware = COALESCE($4, firmware)
-    WHERE id = $1
-    RETURNING id, asn_v4, prefix_v4, country_code
+      first_connected = CASE WHEN latest.connected THEN COALESCE(p.first_connected, now()) ELSE p.first_connected END,
+      last_connected = CASE WHEN latest.connected THEN now() ELSE p.last_connected END,
+      firmware = COALESCE(latest.firmware, p.firmware)
+    FROM latest WHERE p.id = latest.prb_id
+    RETURNING p.id, p.asn_v4, p.prefix_v4, p.country_code
   )
   INSERT INTO probe_status_events (prb_id, event, asn, prefix, country, controller)
-  SELECT id, $2, asn_v4, prefix_v4, country_code, $3 FROM probe
-  RETURNING prb_id, event, extract(epoch FROM at)::bigint AS ts, asn, prefix, country, controller`;
+  SELECT change.prb_id, change.event, probe.asn_v4, probe.prefix_v4, probe.country_code, $4
+  FROM change JOIN probe ON probe.id = change.prb_id ORDER BY change.ord
+  RETURNING id, prb_id, event, extract(epoch FROM at)::bigint AS ts, asn, prefix, country, controller`;
 
 interface RecordedRow {
+  id: string;
   prb_id: number;
   event: "connect" | "disconnect";
   ts: string;
@@ -53,7 +65,8 @@ interface RecordedRow {
 export class ProbeSessions {
   readonly io: Server;
   private readonly open = new Map<number, number>();
-  private pending: Promise<unknown> = Promise.resolve();
+  private queued: { prbId: number; event: "connect" | "disconnect"; firmware: number | null }[] = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(server: HttpServer, private readonly opts: ProbeSessionOptions) {
     this.io = new Server(server, { path: PROBE_SOCKET_PATH, serveClient: false, pingInterval: 20_000 });
@@ -69,7 +82,7 @@ export class ProbeSessions {
   /** Stops taking sessions and records the disconnection of every probe still connected. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
-    await this.pending;
+    while (this.flushing) await this.flushing;
   }
 
   private async authenticate(socket: Socket): Promise<boolean> {
@@ -101,26 +114,46 @@ export class ProbeSessions {
   }
 
   private record(prbId: number, event: "connect" | "disconnect", firmware: number | null): void {
-    // Events of one controller are written in the order they happened.
-    this.pending = this.pending.then(() => this.store(prbId, event, firmware)).catch((err: unknown) => {
-      this.opts.log.error({ err, prbId, event }, "recording probe status failed");
-    });
+    this.queued.push({ prbId, event, firmware });
+    this.flushing ??= this.flush();
   }
 
-  private async store(prbId: number, event: "connect" | "disconnect", firmware: number | null): Promise<void> {
-    const { rows } = await this.opts.pool.query<RecordedRow>(RECORD, [prbId, event, this.opts.controller, firmware]);
-    const row = rows[0];
-    if (!row) return;
-    const status: ProbeStatusEvent = {
-      prb_id: row.prb_id,
-      type: "connection",
-      event: row.event,
-      timestamp: Number(row.ts),
-      controller: row.controller,
-      asn: row.asn,
-      prefix: row.prefix,
-      country: row.country?.trim() ?? null,
-    };
-    await this.opts.bus.publish(Channels.probeStatus, JSON.stringify(status));
+  /**
+   * Writes queued changes in runs, one statement each, so that a thousand probes reconnecting at
+   * once cost a few round trips, not a thousand; changes keep the order they happened in.
+   */
+  private async flush(): Promise<void> {
+    while (this.queued.length > 0) {
+      const run = this.queued.splice(0, 1000);
+      try {
+        await this.store(run);
+      } catch (err) {
+        this.opts.log.error({ err, changes: run.length }, "recording probe status failed");
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async store(run: { prbId: number; event: "connect" | "disconnect"; firmware: number | null }[]): Promise<void> {
+    const { rows } = await this.opts.pool.query<RecordedRow>(RECORD, [
+      run.map((c) => c.prbId),
+      run.map((c) => c.event),
+      run.map((c) => c.firmware),
+      this.opts.controller,
+    ]);
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    for (const row of rows) {
+      const status: ProbeStatusEvent = {
+        prb_id: row.prb_id,
+        type: "connection",
+        event: row.event,
+        timestamp: Number(row.ts),
+        controller: row.controller,
+        asn: row.asn,
+        prefix: row.prefix,
+        country: row.country?.trim() ?? null,
+      };
+      await this.opts.bus.publish(Channels.probeStatus, JSON.stringify(status));
+    }
   }
 }

@@ -37,18 +37,20 @@ export function pathBetween(probe: ProbeProfile, target: TargetHost): NetworkPat
   const rttMs = probe.accessRttMs + propagationMs + random.between(0.3, 2);
 
   const hops: Hop[] = [];
+  // Routers answer with an initial TTL of 255 (most) or 64, less one per hop back to the probe.
+  const routerTtl = () => (random.chance(0.8) ? 255 : 64) - hops.length;
   const natted = probe.srcAddrV4 !== probe.addressV4;
   if (natted) hops.push({ address: gatewayOf(probe.srcAddrV4), rttMs: random.between(0.3, 1.2), replyTtl: 64 });
 
   const ispPrefix = parsePrefix(probe.prefixV4);
   const ispHops = random.int(2, 4);
   for (let i = 0; i < ispHops; i++) {
-    // The first ISP router is often numbered from private space, and some never answer.
+    // The first ISP router is often numbered from private space.
     const address =
       i === 0 && random.chance(0.3)
         ? formatIpv4(parseIpv4("10.0.0.0") + random.int(1, 0xffffff - 1))
         : hostInPrefix(ispPrefix, random);
-    hops.push({ address, rttMs: probe.accessRttMs + i * random.between(0.3, 1.5), replyTtl: 0 });
+    hops.push({ address, rttMs: probe.accessRttMs + i * random.between(0.3, 1.5), replyTtl: routerTtl() });
   }
 
   const transit = random.pick(TRANSIT_NETWORKS);
@@ -59,17 +61,18 @@ export function pathBetween(probe: ProbeProfile, target: TargetHost): NetworkPat
     hops.push({
       address: hostInPrefix(parsePrefix(transit.prefix), random),
       rttMs: ispEndMs + (rttMs - ispEndMs) * progress,
-      replyTtl: 0,
+      replyTtl: routerTtl(),
     });
   }
 
   const targetNetwork = (parseIpv4(target.addressV4) & 0xffffff00) >>> 0;
-  hops.push({ address: formatIpv4(targetNetwork + random.int(1, 3)), rttMs: rttMs - random.between(0, 0.3), replyTtl: 0 });
-  for (const [index, hop] of hops.entries()) {
-    if (index > 0 && hop.address !== null && random.chance(0.06)) hop.address = null;
-    // Routers answer with an initial TTL of 255 (most) or 64, less one per hop back.
-    if (hop.replyTtl === 0) hop.replyTtl = (random.chance(0.8) ? 255 : 64) - index;
-  }
+  hops.push({
+    address: formatIpv4(targetNetwork + random.int(1, 3)),
+    rttMs: rttMs - random.between(0, 0.3),
+    replyTtl: routerTtl(),
+  });
+  // Some routers never answer traceroute probes: their hops show only `*`.
+  for (const hop of hops.slice(1)) if (random.chance(0.06)) hop.address = null;
   const replyTtl = (random.chance(0.7) ? 64 : 128) - hops.length;
   hops.push({ address: target.addressV4, rttMs, replyTtl });
 
