@@ -1,4 +1,4 @@
-import { createPool, ResultWriter, DEFAULT_DATABASE_URL } from "@probestream/db";
+import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { createBus } from "@probestream/bus";
 import { envPort, envString } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
@@ -10,7 +10,6 @@ const pool = createPool(databaseUrl, 20);
 const bus = createBus(redisUrl);
 const app = await createIngestApp({
   pool,
-  writer: new ResultWriter(pool),
   bus,
   adminToken: envString("INGEST_ADMIN_TOKEN"),
   controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",

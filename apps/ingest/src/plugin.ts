@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Pool, ResultWriter } from "@probestream/db";
-import type { MessageBus } from "@probestream/bus";
+import { ResultWriter, type Pool, type StoredResult } from "@probestream/db";
+import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
 import { IngestMetrics } from "./metrics.js";
@@ -10,7 +10,6 @@ import { resultsRoute } from "./routes/results.js";
 
 export interface IngestOptions {
   pool: Pool;
-  writer: ResultWriter;
   bus: MessageBus;
   /** Bearer token for probe registration; registration is refused without one. */
   adminToken?: string;
@@ -30,6 +29,14 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const registry = createMetricsRegistry("ingest");
   const metrics = new IngestMetrics(registry);
   const auth = new ProbeAuthenticator(opts.pool);
+  // Published inside the writer's turn, so the bus carries results in commit order. A failed publish
+  // does not undo the commit: gateways fill such gaps from Postgres.
+  const publish = (committed: StoredResult[]) =>
+    opts.bus.publish(Channels.results, encodeResultBatch(committed)).catch((err: unknown) => {
+      metrics.publishFailures.inc();
+      fastify.log.error({ err }, "publishing stored results failed");
+    });
+  const writer = new ResultWriter(opts.pool, publish);
   const sessions = new ProbeSessions(fastify.server, {
     pool: opts.pool,
     bus: opts.bus,
@@ -43,7 +50,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   serveMetrics(fastify, registry);
   await fastify.register(registerRoute, { pool: opts.pool, auth, adminToken: opts.adminToken });
   await fastify.register(resultsRoute, {
-    writer: opts.writer,
+    writer,
     bus: opts.bus,
     auth,
     metrics,

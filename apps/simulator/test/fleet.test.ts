@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import type { AddressInfo } from "node:net";
 import { createBus, type MessageBus } from "@probestream/bus";
-import { ResultWriter, createPool, type Pool } from "@probestream/db";
+import { createPool, type Pool } from "@probestream/db";
 import { createIngestApp } from "@probestream/ingest";
 import { createTestDatabase, registerProbe, type TestDatabase } from "@probestream/testkit";
 import { DEFAULT_MEASUREMENTS, startFleet, type Fleet } from "../src/index.js";
@@ -22,7 +22,7 @@ beforeAll(async () => {
   db = await createTestDatabase("simulator");
   pool = createPool(db.url, 5);
   bus = createBus();
-  ingest = await createIngestApp({ pool, writer: new ResultWriter(pool), bus, adminToken: ADMIN }, false);
+  ingest = await createIngestApp({ pool, bus, adminToken: ADMIN }, false);
   await ingest.listen({ host: "127.0.0.1", port: 0 });
   ingestUrl = `http://127.0.0.1:${(ingest.server.address() as AddressInfo).port}`;
 });

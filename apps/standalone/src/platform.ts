@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { createPool, ResultReader, ResultWriter } from "@probestream/db";
+import { createPool, ResultReader } from "@probestream/db";
 import { createBus } from "@probestream/bus";
 import { createIngestApp } from "@probestream/ingest";
 import { createGatewayApp, type StreamLimits } from "@probestream/gateway";
@@ -37,7 +37,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const bus = createBus(opts.redisUrl);
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
-    { pool, writer: new ResultWriter(pool), bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
+    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
     logger,
   );
   const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits }, logger);

@@ -80,54 +80,103 @@ interface InsertedRow {
   created: boolean;
 }
 
-/** Runs after the commit and before the next batch may commit: where committed results are published. */
+/** Runs after the commit and before the next group may commit: where committed results are published. */
 export type AfterCommit = (stored: StoredResult[]) => Promise<void>;
 
+interface Waiting {
+  batch: readonly ResultToStore[];
+  resolve(outcome: WriteOutcome): void;
+  reject(err: unknown): void;
+}
+
+/** Results committed in one turn at most: bounds statement size and the latency of one turn. */
+const MAX_GROUP_RESULTS = 20_000;
+
 /**
- * The probe-facing hot path into Postgres: one insert statement per batch, idempotent on
- * (prb_id, msm_id, timestamp, body digest), daily partitions created on first sight of a day.
- * Batches commit one at a time (across every process sharing the database) and `afterCommit`
- * runs inside that turn, which makes storage order, id order and publish order the same.
+ * The probe-facing hot path into Postgres, idempotent on (prb_id, msm_id, timestamp, body digest),
+ * with daily partitions created on first sight of a day. Commits take turns across every process
+ * sharing the database, and `afterCommit` runs inside the turn: storage order, id order and publish
+ * order are one order. Within a process, batches that arrive while a turn runs are committed
+ * together in the next one (group commit): one statement and one publish for all of them.
  */
 export class ResultWriter {
   private readonly knownDays = new Set<number>();
+  private readonly waiting: Waiting[] = [];
+  private draining = false;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly afterCommit?: AfterCommit,
+  ) {}
 
-  async write(batch: readonly ResultToStore[], afterCommit?: AfterCommit): Promise<WriteOutcome> {
-    if (batch.length === 0) return { stored: [], duplicates: 0, createdMeasurements: [] };
-    await this.ensurePartitions(batch);
+  write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
+    if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdMeasurements: [] });
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ batch, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
 
-    const n = batch.length;
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.waiting.length > 0) {
+      const group: Waiting[] = [this.waiting.shift()!];
+      let size = group[0]!.batch.length;
+      while (this.waiting.length > 0 && size + this.waiting[0]!.batch.length <= MAX_GROUP_RESULTS) {
+        const next = this.waiting.shift()!;
+        size += next.batch.length;
+        group.push(next);
+      }
+      try {
+        const outcomes = await this.commit(group.map((w) => w.batch));
+        group.forEach((w, i) => w.resolve(outcomes[i]!));
+      } catch (err) {
+        for (const w of group) w.reject(err);
+      }
+    }
+    this.draining = false;
+  }
+
+  /** One turn: every batch of the group in one statement; each batch gets its own outcome. */
+  private async commit(batches: readonly (readonly ResultToStore[])[]): Promise<WriteOutcome[]> {
+    const all = batches.flat();
+    await this.ensurePartitions(all);
+
+    const n = all.length;
     const msm = new Array<number>(n);
     const prb = new Array<number>(n);
     const ts = new Array<number>(n);
     const type = new Array<string>(n);
     const digest = new Array<string>(n);
     const body = new Array<string>(n);
-    const byKey = new Map<string, ResultToStore>();
-    for (let i = 0; i < n; i++) {
-      const r = batch[i]!;
-      msm[i] = r.msmId;
-      prb[i] = r.prbId;
-      ts[i] = r.timestamp;
-      type[i] = r.type;
-      body[i] = r.body;
-      const d = createHash("md5").update(r.body).digest("hex");
-      digest[i] = d;
-      byKey.set(`${r.prbId}:${r.msmId}:${r.timestamp}:${d}`, r);
-    }
+    // A result sent twice in one group counts as stored for the first batch that holds it.
+    const owner = new Map<string, { result: ResultToStore; batch: number }>();
+    let i = 0;
+    batches.forEach((batch, b) => {
+      for (const r of batch) {
+        msm[i] = r.msmId;
+        prb[i] = r.prbId;
+        ts[i] = r.timestamp;
+        type[i] = r.type;
+        body[i] = r.body;
+        const d = createHash("md5").update(r.body).digest("hex");
+        digest[i] = d;
+        const key = `${r.prbId}:${r.msmId}:${r.timestamp}:${d}`;
+        if (!owner.has(key)) owner.set(key, { result: r, batch: b });
+        i++;
+      }
+    });
 
     const client = await this.pool.connect();
     let rows: InsertedRow[] = [];
-    let stored: StoredResult[];
+    let stored: StoredResult[] = [];
     let failed: Error | undefined;
     try {
       await client.query("SELECT pg_advisory_lock($1)", [COMMIT_ORDER_LOCK]);
       try {
         rows = (await client.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body])).rows;
-        stored = this.toStored(rows, byKey);
-        if (afterCommit && stored.length > 0) await afterCommit(stored);
+        stored = this.toStored(rows, owner);
+        if (this.afterCommit && stored.length > 0) await this.afterCommit(stored);
       } finally {
         await client.query("SELECT pg_advisory_unlock($1)", [COMMIT_ORDER_LOCK]);
       }
@@ -138,18 +187,25 @@ export class ResultWriter {
       // A connection that failed mid-turn is discarded, so a lock it might still hold dies with it.
       client.release(failed);
     }
-    const created = new Map<number, string>();
-    for (const row of rows) if (row.created) created.set(row.msm_id, byKey.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!.type);
-    return {
-      stored,
-      duplicates: n - stored.length,
-      createdMeasurements: [...created].map(([id, type]) => ({ id, type })),
-    };
+
+    const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
+    const created = new Set<number>();
+    rows.forEach((row, r) => {
+      const { result, batch } = owner.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
+      const outcome = outcomes[batch]!;
+      outcome.stored.push(stored[r]!);
+      outcome.duplicates--;
+      if (row.created && !created.has(row.msm_id)) {
+        created.add(row.msm_id);
+        outcome.createdMeasurements.push({ id: row.msm_id, type: result.type });
+      }
+    });
+    return outcomes;
   }
 
-  private toStored(rows: InsertedRow[], byKey: Map<string, ResultToStore>): StoredResult[] {
+  private toStored(rows: InsertedRow[], owner: Map<string, { result: ResultToStore }>): StoredResult[] {
     return rows.map((row) => {
-      const source = byKey.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
+      const source = owner.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!.result;
       const storedTimestamp = Number(row.stored_timestamp);
       return {
         id: row.id,

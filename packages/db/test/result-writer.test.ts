@@ -78,6 +78,37 @@ describe("ResultWriter", () => {
   });
 });
 
+describe("group commit", () => {
+  it("commits batches that arrive together in one turn, each with its own outcome, published once in id order", async () => {
+    const published: string[][] = [];
+    const grouped = new ResultWriter(pool, async (stored) => {
+      published.push(stored.map((s) => s.id));
+    });
+    const shared = result(500, 1_650_000_000);
+    const batches = [
+      [shared, result(501, 1_650_000_000)],
+      [result(502, 1_650_000_000), shared],
+      [result(503, 1_650_000_000)],
+    ];
+    const first = grouped.write([result(499, 1_650_000_000)]);
+    const outcomes = await Promise.all(batches.map((b) => grouped.write(b)));
+    await first;
+    expect(outcomes.map((o) => [o.stored.length, o.duplicates])).toEqual([[2, 0], [1, 1], [1, 0]]);
+    // The first write took a turn alone; the three that waited for it shared the next one.
+    expect(published.map((ids) => ids.length)).toEqual([1, 4]);
+    const ids = published.flat().map(BigInt);
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+  });
+
+  it("a turn whose statement fails rejects its batches, and later turns go on", async () => {
+    const broken = { msmId: 43, prbId: 1, timestamp: 1_650_000_100, type: "ping", body: "{not json" };
+    const [a, b] = await Promise.allSettled([writer.write([result(600, 1_650_000_100)]), writer.write([broken])]);
+    expect(a.status).toBe("fulfilled");
+    expect(b.status).toBe("rejected");
+    expect((await writer.write([result(601, 1_650_000_100)])).stored).toHaveLength(1);
+  });
+});
+
 describe("withStoredTimestamp", () => {
   it("appends the field to an object, empty or not", () => {
     expect(JSON.parse(withStoredTimestamp('{"a":1}', 5))).toEqual({ a: 1, stored_timestamp: 5 });

@@ -4,3 +4,4 @@ export * from "./stream.js";
 export * from "./ingest.js";
 export * from "./validate.js";
 export * from "./measurement-event.js";
+export * from "./api/index.js";

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { MeasurementStatus, validateResult, type IngestRejection, type MeasurementEvent } from "@probestream/types";
-import type { ResultToStore, ResultWriter, StoredResult } from "@probestream/db";
-import { Channels, encodeResultBatch, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
+import type { ResultToStore, ResultWriter } from "@probestream/db";
+import { Channels, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
 import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
@@ -111,14 +111,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       });
 
       const started = process.hrtime.bigint();
-      // Published inside the writer's turn, so the bus carries results in commit order. A failed
-      // publish does not undo the commit: gateways fill such gaps from Postgres.
-      const publish = (committed: StoredResult[]) =>
-        opts.bus.publish(Channels.results, encodeResultBatch(committed)).catch((err: unknown) => {
-          opts.metrics.publishFailures.inc();
-          request.log.error({ err }, "publishing stored results failed");
-        });
-      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted, publish).catch((err: unknown) => {
+      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch((err: unknown) => {
         request.log.error({ err }, "storing results failed");
         throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
       });

@@ -1,0 +1,3 @@
+export * from "./definitions.js";
+export * from "./resources.js";
+export * from "./validation.js";

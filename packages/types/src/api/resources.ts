@@ -1,0 +1,206 @@
+import { Type, type Static, type TSchema } from "typebox";
+import { ApiTime } from "./definitions.js";
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Seconds = Type.Integer({ description: "Unix seconds" });
+
+/** The error body of every answer, RIPE Atlas shape. */
+export const ApiError = Type.Object({
+  error: Type.Object({
+    status: Type.Integer(),
+    code: Type.Optional(Type.Integer()),
+    title: Type.String(),
+    detail: Type.String(),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ source: Type.Object({ pointer: Type.String() }), detail: Type.String() })),
+    ),
+  }),
+});
+export type ApiError = Static<typeof ApiError>;
+
+/** A list page: `{count, next, previous, results}`. */
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    count: Type.Integer({ minimum: 0 }),
+    next: Nullable(Type.String({ description: "URL of the next page" })),
+    previous: Nullable(Type.String({ description: "URL of the previous page" })),
+    results: Type.Array(item),
+  });
+}
+
+/** A measurement as the API shows it: the definition's options sit beside these fields. */
+export const Measurement = Type.Object(
+  {
+    id: Type.Integer(),
+    type: Type.String(),
+    af: Nullable(Type.Integer()),
+    target: Nullable(Type.String()),
+    target_ip: Nullable(Type.String()),
+    description: Type.String(),
+    interval: Nullable(Type.Integer()),
+    spread: Nullable(Type.Integer()),
+    is_oneoff: Type.Boolean(),
+    is_public: Type.Boolean(),
+    start_time: Nullable(Seconds),
+    stop_time: Nullable(Seconds),
+    creation_time: Seconds,
+    status: Type.Object({ id: Type.Integer(), name: Type.String(), when: Nullable(Seconds) }),
+    participant_count: Type.Integer(),
+    probes_requested: Type.Integer(),
+    probes_scheduled: Type.Integer(),
+    probe_sources: Type.Array(Type.Object({}, { additionalProperties: true })),
+    result: Type.String({ description: "URL of its results" }),
+    tags: Type.Array(Type.String()),
+  },
+  { additionalProperties: true },
+);
+export type Measurement = Static<typeof Measurement>;
+
+export const MeasurementPage = Page(Measurement);
+
+/** RIPE Atlas probe status ids. */
+export const ProbeStatusNames = { 0: "Never Connected", 1: "Connected", 2: "Disconnected", 3: "Abandoned" } as const;
+
+export const Probe = Type.Object({
+  id: Type.Integer(),
+  address_v4: Nullable(Type.String()),
+  address_v6: Nullable(Type.String()),
+  prefix_v4: Nullable(Type.String()),
+  prefix_v6: Nullable(Type.String()),
+  asn_v4: Nullable(Type.Integer()),
+  asn_v6: Nullable(Type.Integer()),
+  country_code: Nullable(Type.String()),
+  geometry: Nullable(
+    Type.Object({ type: Type.Literal("Point"), coordinates: Type.Tuple([Type.Number(), Type.Number()]) }),
+  ),
+  status: Type.Object({ id: Type.Integer(), name: Type.String(), since: Nullable(Seconds) }),
+  is_anchor: Type.Boolean(),
+  is_public: Type.Boolean(),
+  first_connected: Nullable(Seconds),
+  last_connected: Nullable(Seconds),
+  total_uptime: Type.Integer({ description: "Seconds connected since first connection" }),
+  description: Type.String(),
+  firmware_version: Nullable(Type.Integer()),
+  tags: Type.Array(Type.Object({ name: Type.String(), slug: Type.String() })),
+});
+export type Probe = Static<typeof Probe>;
+
+export const ProbePage = Page(Probe);
+
+const CommaIntegers = Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$", description: "Comma-separated integers" });
+const CommaWords = Type.String({ pattern: "^[A-Za-z0-9_,-]+$", description: "Comma-separated list" });
+const paging = {
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  key: Type.Optional(Type.String({ description: "API key" })),
+};
+const idRange = {
+  id__in: Type.Optional(CommaIntegers),
+  id__gt: Type.Optional(Type.Integer()),
+  id__gte: Type.Optional(Type.Integer()),
+  id__lt: Type.Optional(Type.Integer()),
+  id__lte: Type.Optional(Type.Integer()),
+};
+
+export const MeasurementListQuery = Type.Object(
+  {
+    ...paging,
+    ...idRange,
+    type: Type.Optional(CommaWords),
+    status: Type.Optional(CommaIntegers),
+    target: Type.Optional(Type.String()),
+    target__contains: Type.Optional(Type.String()),
+    tags: Type.Optional(CommaWords),
+    is_public: Type.Optional(Type.Boolean()),
+    is_oneoff: Type.Optional(Type.Boolean()),
+    mine: Type.Optional(Type.Boolean({ description: "Only the key owner's measurements" })),
+    sort: Type.Optional(Type.Enum(["id", "-id"], { default: "-id" })),
+  },
+  { additionalProperties: false },
+);
+export type MeasurementListQuery = Static<typeof MeasurementListQuery>;
+
+export const ProbeListQuery = Type.Object(
+  {
+    ...paging,
+    ...idRange,
+    country_code: Type.Optional(Type.String({ pattern: "^[A-Za-z]{2}$" })),
+    asn: Type.Optional(Type.Integer({ minimum: 0, description: "asn_v4 or asn_v6" })),
+    asn_v4: Type.Optional(Type.Integer({ minimum: 0 })),
+    asn_v6: Type.Optional(Type.Integer({ minimum: 0 })),
+    prefix_v4: Type.Optional(Type.String()),
+    prefix_v6: Type.Optional(Type.String()),
+    status: Type.Optional(CommaIntegers),
+    tags: Type.Optional(CommaWords),
+    is_anchor: Type.Optional(Type.Boolean()),
+    is_public: Type.Optional(Type.Boolean()),
+    sort: Type.Optional(Type.Enum(["id", "-id"], { default: "id" })),
+  },
+  { additionalProperties: false },
+);
+export type ProbeListQuery = Static<typeof ProbeListQuery>;
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export type IdParams = Static<typeof IdParams>;
+
+export const KeyQuery = Type.Object({ key: Type.Optional(Type.String({ description: "API key" })) });
+
+const ProbeIds = Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$", description: "Comma-separated probe ids" });
+const Format = Type.Enum(["json", "txt"], { default: "json" });
+/** Both spellings clients use. */
+const probeScope = {
+  anchors_only: Type.Optional(Type.Boolean({ description: "Only results of anchors" })),
+  "anchors-only": Type.Optional(Type.Boolean({ description: "Same as anchors_only" })),
+  public_only: Type.Optional(Type.Boolean({ description: "Only results of public probes" })),
+  "public-only": Type.Optional(Type.Boolean({ description: "Same as public_only" })),
+};
+
+export const ResultsQuery = Type.Object(
+  {
+    start: Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds, inclusive" })),
+    stop: Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds, inclusive" })),
+    probe_ids: Type.Optional(ProbeIds),
+    format: Type.Optional(Format),
+    ...probeScope,
+    key: Type.Optional(Type.String({ description: "API key" })),
+  },
+  { additionalProperties: false },
+);
+export type ResultsQuery = Static<typeof ResultsQuery>;
+
+export const LatestQuery = Type.Object(
+  {
+    probe_ids: Type.Optional(ProbeIds),
+    versions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 1 })),
+    lookback_days: Type.Optional(Type.Integer({ minimum: 1 })),
+    format: Type.Optional(Format),
+    ...probeScope,
+    key: Type.Optional(Type.String({ description: "API key" })),
+  },
+  { additionalProperties: false },
+);
+export type LatestQuery = Static<typeof LatestQuery>;
+
+/** Rights an API key may carry. */
+export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage"] as const;
+export type ApiRight = (typeof API_RIGHTS)[number];
+
+export const ApiKeyCreateRequest = Type.Object(
+  {
+    rights: Type.Array(Type.Enum([...API_RIGHTS]), { uniqueItems: true }),
+    label: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type ApiKeyCreateRequest = Static<typeof ApiKeyCreateRequest>;
+
+export const ApiKey = Type.Object({
+  id: Type.Integer(),
+  label: Type.String(),
+  rights: Type.Array(Type.String()),
+  created_at: Seconds,
+  key: Type.Optional(Type.String({ description: "Shown once, when created" })),
+});
+export type ApiKey = Static<typeof ApiKey>;
+
+export { ApiTime };
