@@ -89,8 +89,11 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** Results committed in one turn at most: bounds statement size and the latency of one turn. */
-const MAX_GROUP_RESULTS = 20_000;
+/**
+ * Results committed in one turn at most. Per-row cost grows with statement size (measured here:
+ * 24,000 results/s in turns of 1,000, 15,600 in turns of 2,000), and it bounds a turn's latency.
+ */
+const MAX_GROUP_RESULTS = 1000;
 
 /**
  * The probe-facing hot path into Postgres, idempotent on (prb_id, msm_id, timestamp, body digest),

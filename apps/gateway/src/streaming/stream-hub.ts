@@ -226,13 +226,15 @@ export class StreamHub {
     const filter = this.historyFilter(sub);
     const started = Date.now();
     // Replay pacing: a result of time ts is due (ts - startTime) / speed seconds after the start.
-    const pace = async (row: HistoryRow) => {
-      if (p.startTime !== undefined && p.speed !== undefined && p.speed > 0) {
-        const due = started + ((row.ts - p.startTime) / p.speed) * 1000;
-        const wait = due - Date.now();
+    const paced = p.startTime !== undefined && p.speed !== undefined && p.speed > 0;
+    // Resolves at once (no await) unless the row is not due yet or the client's buffer is full.
+    const pace = (row: HistoryRow): Promise<void> | undefined => {
+      const wait = paced ? started + ((row.ts - p.startTime!) / p.speed!) * 1000 - Date.now() : 0;
+      if (wait <= 0 && sub.session.bufferedBytes() <= HISTORY_HIGH_WATER) return undefined;
+      return (async () => {
         if (wait > 0) await sleep(wait);
-      }
-      while (!sub.ended && sub.session.bufferedBytes() > HISTORY_HIGH_WATER) await sleep(5);
+        while (!sub.ended && sub.session.bufferedBytes() > HISTORY_HIGH_WATER) await sleep(5);
+      })();
     };
     const deliver = async (pages: AsyncGenerator<HistoryRow[]>): Promise<string | null> => {
       let last: string | null = null;
@@ -242,7 +244,8 @@ export class StreamHub {
           last = row.id;
           const frame = Frame.ofJson(StreamEvents.result, row.json, { position: row.id });
           if (sub.matcher && !sub.accepts(frame.payload as Record<string, unknown>)) continue;
-          await pace(row);
+          const waiting = pace(row);
+          if (waiting) await waiting;
           if (sub.ended) return last;
           sub.send(frame, row.id);
         }
@@ -304,6 +307,8 @@ export class StreamHub {
     for (const r of batch.results) {
       if (!positionAfter(r.id, this.lastSeen)) continue;
       this.lastSeen = r.id;
+      // Nobody subscribed to results: nothing to parse.
+      if (this.results.size === 0) continue;
       let result: Record<string, unknown>;
       try {
         result = JSON.parse(r.json) as Record<string, unknown>;

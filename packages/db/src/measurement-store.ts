@@ -1,0 +1,240 @@
+import type { Pool, PoolClient } from "pg";
+import { MeasurementStatus, type MeasurementEvent } from "@probestream/types";
+import { assignProbes, selectProbes, unassignProbes, listedProbeIds, type StoredProbeSource } from "./probe-selection.js";
+
+type Queryable = Pool | PoolClient;
+
+/** A measurement row with times in Unix seconds, as the API and the scheduler use it. */
+export interface MeasurementRow {
+  id: number;
+  type: string;
+  description: string;
+  target: string | null;
+  target_ip: string | null;
+  af: number | null;
+  interval: number | null;
+  spread: number | null;
+  is_public: boolean;
+  is_oneoff: boolean;
+  status: number;
+  status_since: number;
+  start_time: number | null;
+  stop_time: number | null;
+  creation_time: number;
+  definition: Record<string, unknown>;
+  probe_sources: StoredProbeSource[];
+  probes_requested: number;
+  probes_scheduled: number;
+  participant_count: number;
+  tags: string[];
+  owner_id: number | null;
+}
+
+const epoch = (column: string, as = column) => `extract(epoch FROM m.${column})::bigint::int AS ${as}`;
+
+export const MEASUREMENT_COLUMNS = `
+  m.id, m.type, m.description, m.target, m.target_ip, m.af, m.interval, m.spread, m.is_public, m.is_oneoff,
+  m.status, ${epoch("status_since")}, ${epoch("start_time")}, ${epoch("stop_time")}, ${epoch("created_at", "creation_time")},
+  m.definition, m.probe_sources, m.probes_requested, m.probes_scheduled, m.tags, m.owner_id,
+  (SELECT count(*)::int FROM measurement_probes mp WHERE mp.msm_id = m.id AND mp.removed_at IS NULL) AS participant_count`;
+
+/** A measurement to create: one definition of a request, with the request's common settings applied. */
+export interface NewMeasurement {
+  type: string;
+  description: string;
+  target: string | null;
+  targetIp: string | null;
+  af: number;
+  interval: number | null;
+  spread: number | null;
+  isPublic: boolean;
+  isOneoff: boolean;
+  startTime: Date | null;
+  stopTime: Date | null;
+  definition: Record<string, unknown>;
+  probeSources: StoredProbeSource[];
+  tags: string[];
+  ownerId: number;
+}
+
+/** Unfinished measurements: the scheduler still has work with them. */
+export const UNFINISHED = [0, 1, 2];
+
+export interface MeasurementFilter {
+  /** The caller: sees public measurements and its own. */
+  viewerId: number | null;
+  mine?: boolean;
+  types?: string[];
+  statuses?: number[];
+  target?: string;
+  targetContains?: string;
+  tags?: string[];
+  isPublic?: boolean;
+  isOneoff?: boolean;
+  idIn?: number[];
+  idGt?: number;
+  idGte?: number;
+  idLt?: number;
+  idLte?: number;
+  descending: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** Measurements of the REST API v2 over plain SQL: definitions, reads with filters, stops, participation. */
+export class MeasurementStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Creates all of a request's measurements in one transaction, Specified (0); returns their rows. */
+  async create(specs: NewMeasurement[]): Promise<MeasurementRow[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const ids: number[] = [];
+      for (const s of specs) {
+        const { rows } = await client.query<{ id: number }>(
+          `INSERT INTO measurements (id, type, description, target, target_ip, af, interval, spread, is_public, is_oneoff,
+             status, status_since, start_time, stop_time, definition, probe_sources, probes_requested, tags, owner_id)
+           VALUES (nextval('measurements_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, 0, now(), $10, $11, $12, $13, $14, $15, $16)
+           RETURNING id`,
+          [
+            s.type, s.description, s.target, s.targetIp, s.af, s.interval, s.spread, s.isPublic, s.isOneoff,
+            s.startTime, s.stopTime, JSON.stringify(s.definition), JSON.stringify(s.probeSources),
+            s.probeSources.reduce((sum, p) => sum + p.requested, 0), s.tags, s.ownerId,
+          ],
+        );
+        ids.push(rows[0]!.id);
+      }
+      await client.query("COMMIT");
+      return this.getMany(ids);
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async get(id: number): Promise<MeasurementRow | null> {
+    return (await this.getMany([id]))[0] ?? null;
+  }
+
+  async getMany(ids: number[]): Promise<MeasurementRow[]> {
+    const { rows } = await this.pool.query<MeasurementRow>(
+      `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
+      [ids],
+    );
+    return rows;
+  }
+
+  async exists(id: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query("SELECT 1 FROM measurements WHERE id = $1", [id]);
+    return rowCount === 1;
+  }
+
+  /** Probe ids among `ids` that exist. */
+  async existingProbes(ids: number[]): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ id: number }>("SELECT id FROM probes WHERE id = ANY($1::int[])", [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async list(f: MeasurementFilter): Promise<{ count: number; rows: MeasurementRow[] }> {
+    const params: unknown[] = [];
+    const p = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where: string[] = [`(m.is_public OR m.owner_id = ${p(f.viewerId)})`];
+    if (f.mine) where.push(`m.owner_id = ${p(f.viewerId)}`);
+    if (f.types) where.push(`m.type = ANY(${p(f.types)}::text[])`);
+    if (f.statuses) where.push(`m.status = ANY(${p(f.statuses)}::int[])`);
+    if (f.target !== undefined) where.push(`m.target = ${p(f.target)}`);
+    if (f.targetContains !== undefined) where.push(`strpos(m.target, ${p(f.targetContains)}) > 0`);
+    if (f.tags) where.push(`m.tags @> ${p(f.tags)}::text[]`);
+    if (f.isPublic !== undefined) where.push(`m.is_public = ${p(f.isPublic)}`);
+    if (f.isOneoff !== undefined) where.push(`m.is_oneoff = ${p(f.isOneoff)}`);
+    if (f.idIn) where.push(`m.id = ANY(${p(f.idIn)}::int[])`);
+    if (f.idGt !== undefined) where.push(`m.id > ${p(f.idGt)}`);
+    if (f.idGte !== undefined) where.push(`m.id >= ${p(f.idGte)}`);
+    if (f.idLt !== undefined) where.push(`m.id < ${p(f.idLt)}`);
+    if (f.idLte !== undefined) where.push(`m.id <= ${p(f.idLte)}`);
+    const clause = where.join(" AND ");
+    const count = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM measurements m WHERE ${clause}`, params);
+    const { rows } = await this.pool.query<MeasurementRow>(
+      `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE ${clause}
+       ORDER BY m.id ${f.descending ? "DESC" : "ASC"} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
+      params,
+    );
+    return { count: count.rows[0]!.n, rows };
+  }
+
+  /**
+   * Stops an unfinished measurement (status 4 Stopped, or another final status) and takes it off its
+   * probes; null when it was already finished, so that only one caller reports the stop.
+   */
+  async stop(id: number, status = 4, db: Queryable = this.pool): Promise<MeasurementRow | null> {
+    const { rows } = await db.query<{ id: number }>(
+      `UPDATE measurements SET status = $2, status_since = now(), stop_time = LEAST(COALESCE(stop_time, now()), now())
+       WHERE id = $1 AND status = ANY($3::int[]) RETURNING id`,
+      [id, status, UNFINISHED],
+    );
+    if (rows.length === 0) return null;
+    await unassignProbes(db, id);
+    return (await this.getMany([id]))[0] ?? null;
+  }
+
+  /**
+   * Applies participation requests to a measurement in one transaction: `add` selects probes like a
+   * probe source, `remove` takes listed probes off. Returns the request ids.
+   */
+  async participate(msmId: number, requests: ({ action: "add" | "remove" } & StoredProbeSource)[]): Promise<number[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const ids: number[] = [];
+      for (const { action, ...source } of requests) {
+        let prbIds: number[];
+        if (action === "add") {
+          prbIds = await selectProbes(client, msmId, source);
+          await assignProbes(client, msmId, prbIds);
+        } else {
+          prbIds = await unassignProbes(client, msmId, listedProbeIds(source.value).slice(0, source.requested));
+        }
+        const { rows } = await client.query<{ id: number }>(
+          "INSERT INTO participation_requests (msm_id, action, source, prb_ids) VALUES ($1, $2, $3, $4) RETURNING id",
+          [msmId, action, JSON.stringify(source), prbIds],
+        );
+        ids.push(rows[0]!.id);
+      }
+      await client.query(
+        `UPDATE measurements SET probes_scheduled =
+           (SELECT count(*) FROM measurement_probes WHERE msm_id = $1 AND removed_at IS NULL)
+         WHERE id = $1`,
+        [msmId],
+      );
+      await client.query("COMMIT");
+      return ids;
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * The bus message (`Channels.metadata`) telling about a measurement: private ones reach only their
+ * owner's subscribers.
+ */
+export function measurementEventMessage(m: MeasurementRow, event: MeasurementEvent["event"]): string {
+  const payload: MeasurementEvent = {
+    msm_id: m.id,
+    event,
+    timestamp: Math.floor(Date.now() / 1000),
+    type: m.type,
+    status: { id: m.status, name: MeasurementStatus[m.status as keyof typeof MeasurementStatus] ?? "Unknown" },
+    is_public: m.is_public,
+  };
+  return JSON.stringify({ privateTo: m.is_public ? null : (m.owner_id ?? 0), event: payload });
+}

@@ -1,0 +1,128 @@
+import type { Pool } from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
+
+export interface ProbeFilter {
+  countryCode?: string;
+  asn?: number;
+  asnV4?: number;
+  asnV6?: number;
+  prefixV4?: string;
+  prefixV6?: string;
+  statuses?: number[];
+  tags?: string[];
+  isAnchor?: boolean;
+  isPublic?: boolean;
+  idIn?: number[];
+  idGt?: number;
+  idGte?: number;
+  idLt?: number;
+  idLte?: number;
+  descending: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** A probe with its tags and the seconds it has been connected in all. */
+export interface ProbeRecord {
+  id: number;
+  addressV4: string | null;
+  addressV6: string | null;
+  prefixV4: string | null;
+  prefixV6: string | null;
+  asnV4: number | null;
+  asnV6: number | null;
+  countryCode: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  status: number;
+  statusSince: Date | null;
+  isAnchor: boolean;
+  isPublic: boolean;
+  firstConnected: Date | null;
+  lastConnected: Date | null;
+  description: string;
+  firmware: number | null;
+  tags: string[];
+  totalUptime: number;
+}
+
+const PROBE_FIELDS = {
+  id: true, addressV4: true, addressV6: true, prefixV4: true, prefixV6: true, asnV4: true, asnV6: true,
+  countryCode: true, latitude: true, longitude: true, status: true, statusSince: true, isAnchor: true,
+  isPublic: true, firstConnected: true, lastConnected: true, description: true, firmware: true,
+  tags: { select: { tag: true } },
+} as const;
+
+/** Connected time per probe, from its connect/disconnect events (an open connection counts up to now). */
+const UPTIME = `
+  SELECT prb_id, COALESCE(sum(extract(epoch FROM (COALESCE(next_at, now()) - at))), 0)::bigint AS seconds
+  FROM (SELECT prb_id, event, at, lead(at) OVER (PARTITION BY prb_id ORDER BY at, id) AS next_at
+        FROM probe_status_events WHERE prb_id = ANY($1::int[])) e
+  WHERE event = 'connect' GROUP BY prb_id`;
+
+/** The probes of the REST API v2: Prisma for the filtered reads, SQL for the uptime sums. */
+export class ProbeDirectory {
+  private readonly prisma: PrismaClient;
+
+  constructor(private readonly pool: Pool) {
+    this.prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  }
+
+  async list(f: ProbeFilter): Promise<{ count: number; probes: ProbeRecord[] }> {
+    const where = whereOf(f);
+    const [count, rows] = await Promise.all([
+      this.prisma.probe.count({ where }),
+      this.prisma.probe.findMany({
+        where,
+        select: PROBE_FIELDS,
+        orderBy: { id: f.descending ? "desc" : "asc" },
+        take: f.limit,
+        skip: f.offset,
+      }),
+    ]);
+    return { count, probes: await this.withUptime(rows) };
+  }
+
+  async get(id: number): Promise<ProbeRecord | null> {
+    const row = await this.prisma.probe.findUnique({ where: { id }, select: PROBE_FIELDS });
+    return row ? ((await this.withUptime([row]))[0] ?? null) : null;
+  }
+
+  async close(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+
+  private async withUptime(rows: (Omit<ProbeRecord, "tags" | "totalUptime"> & { tags: { tag: string }[] })[]): Promise<ProbeRecord[]> {
+    const { rows: uptime } = await this.pool.query<{ prb_id: number; seconds: string }>(UPTIME, [rows.map((r) => r.id)]);
+    const seconds = new Map(uptime.map((u) => [u.prb_id, Number(u.seconds)]));
+    return rows.map((r) => ({
+      ...r,
+      countryCode: r.countryCode?.trim() ?? null,
+      tags: r.tags.map((t) => t.tag),
+      totalUptime: seconds.get(r.id) ?? 0,
+    }));
+  }
+}
+
+function whereOf(f: ProbeFilter): Prisma.ProbeWhereInput {
+  const and: Prisma.ProbeWhereInput[] = [];
+  if (f.countryCode) and.push({ countryCode: f.countryCode.toUpperCase() });
+  if (f.asn !== undefined) and.push({ OR: [{ asnV4: f.asn }, { asnV6: f.asn }] });
+  if (f.asnV4 !== undefined) and.push({ asnV4: f.asnV4 });
+  if (f.asnV6 !== undefined) and.push({ asnV6: f.asnV6 });
+  if (f.prefixV4) and.push({ prefixV4: f.prefixV4 });
+  if (f.prefixV6) and.push({ prefixV6: f.prefixV6 });
+  if (f.statuses) and.push({ status: { in: f.statuses } });
+  for (const tag of f.tags ?? []) and.push({ tags: { some: { tag } } });
+  if (f.isAnchor !== undefined) and.push({ isAnchor: f.isAnchor });
+  if (f.isPublic !== undefined) and.push({ isPublic: f.isPublic });
+  if (f.idIn) and.push({ id: { in: f.idIn } });
+  const id: Prisma.IntFilter = {};
+  if (f.idGt !== undefined) id.gt = f.idGt;
+  if (f.idGte !== undefined) id.gte = f.idGte;
+  if (f.idLt !== undefined) id.lt = f.idLt;
+  if (f.idLte !== undefined) id.lte = f.idLte;
+  if (Object.keys(id).length > 0) and.push({ id });
+  return { AND: and };
+}

@@ -1,0 +1,117 @@
+import type { Pool } from "pg";
+import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
+import { assignProbes, selectProbes, unassignProbes, type StoredProbeSource } from "./probe-selection.js";
+
+/** What a probe is told to run: one entry per measurement it takes part in. */
+export interface Assignment {
+  msm_id: number;
+  type: string;
+  interval: number | null;
+  is_oneoff: boolean;
+  start_time: number | null;
+  stop_time: number | null;
+  spread: number | null;
+  definition: Record<string, unknown>;
+}
+
+async function rowsOf(pool: Pool, ids: number[]): Promise<MeasurementRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await pool.query<MeasurementRow>(
+    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
+    [ids],
+  );
+  return rows;
+}
+
+/**
+ * The controller's state changes, each done by one conditional UPDATE (or a row lock skipped by
+ * others) so that any number of ingest processes may run them at once and each change happens,
+ * and is reported, exactly once. Every method returns the measurements it changed.
+ */
+export class SchedulingStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Specified (0) -> Scheduled (1) with its probes chosen, or No suitable probes (6). */
+  async scheduleSpecified(batch = 20): Promise<MeasurementRow[]> {
+    const client = await this.pool.connect();
+    const changed: number[] = [];
+    try {
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ id: number; probe_sources: StoredProbeSource[] }>(
+        "SELECT id, probe_sources FROM measurements WHERE status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        [batch],
+      );
+      for (const m of rows) {
+        let scheduled = 0;
+        for (const source of m.probe_sources) {
+          scheduled += await assignProbes(client, m.id, await selectProbes(client, m.id, source));
+        }
+        await client.query(
+          "UPDATE measurements SET status = $2, status_since = now(), probes_scheduled = $3 WHERE id = $1",
+          [m.id, scheduled > 0 ? 1 : 6, scheduled],
+        );
+        changed.push(m.id);
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+    return rowsOf(this.pool, changed);
+  }
+
+  /** Scheduled (1) -> Ongoing (2) once its start time has come. */
+  async startDue(): Promise<MeasurementRow[]> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      `UPDATE measurements SET status = 2, status_since = now()
+       WHERE status = 1 AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
+    );
+    return rowsOf(this.pool, rows.map((r) => r.id));
+  }
+
+  /**
+   * -> Stopped (4): measurements past their stop time, and one-offs every probe of which has
+   * reported. Their probes are taken off them.
+   */
+  async stopDue(): Promise<MeasurementRow[]> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      `UPDATE measurements m SET status = 4, status_since = now(), stop_time = LEAST(COALESCE(m.stop_time, now()), now())
+       WHERE (m.status IN (1, 2) AND m.stop_time <= now())
+          OR (m.status = 2 AND m.is_oneoff AND NOT EXISTS (
+                SELECT 1 FROM measurement_probes mp
+                WHERE mp.msm_id = m.id AND mp.removed_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM results r WHERE r.msm_id = m.id AND r.prb_id = mp.prb_id)))
+       RETURNING id`,
+    );
+    for (const { id } of rows) await unassignProbes(this.pool, id);
+    return rowsOf(this.pool, rows.map((r) => r.id));
+  }
+
+  /** Every probe that runs or ran a measurement: those whose assignment lists it changes. */
+  async probesOf(msmId: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ prb_id: number }>(
+      "SELECT prb_id FROM measurement_probes WHERE msm_id = $1",
+      [msmId],
+    );
+    return rows.map((r) => r.prb_id);
+  }
+
+  /** The current assignments of each probe (scheduled and ongoing measurements), by probe id. */
+  async assignmentsOf(prbIds: number[]): Promise<Map<number, Assignment[]>> {
+    const lists = new Map<number, Assignment[]>(prbIds.map((id) => [id, []]));
+    if (prbIds.length === 0) return lists;
+    const { rows } = await this.pool.query<Assignment & { prb_id: number }>(
+      `SELECT mp.prb_id, m.id AS msm_id, m.type, m.interval, m.is_oneoff,
+              extract(epoch FROM m.start_time)::bigint::int AS start_time,
+              extract(epoch FROM m.stop_time)::bigint::int AS stop_time, m.spread, m.definition
+       FROM measurement_probes mp JOIN measurements m ON m.id = mp.msm_id
+       WHERE mp.prb_id = ANY($1::int[]) AND mp.removed_at IS NULL AND m.status IN (1, 2)
+       ORDER BY mp.prb_id, m.id`,
+      [prbIds],
+    );
+    for (const { prb_id, ...assignment } of rows) lists.get(prb_id)?.push(assignment);
+    return lists;
+  }
+}
