@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { createGatewayApp } from "@probestream/gateway";
 import { createPool, ResultReader } from "@probestream/db";
-import { RedisBus } from "@probestream/bus";
+import { RedisBus, busNamespaceOf } from "@probestream/bus";
 import {
   StreamClient, createTestDatabase, pingResult, postResults, registerProbe,
   type Received, type TestDatabase, type TestProbe,
@@ -179,7 +179,7 @@ describe("resume", () => {
     const MSM = 8004;
     const gatewayPool = createPool(db.url);
     const start = async () => {
-      const app = await createGatewayApp({ pool: gatewayPool, reader: new ResultReader(gatewayPool), bus: new RedisBus(REDIS_URL) }, false);
+      const app = await createGatewayApp({ pool: gatewayPool, reader: new ResultReader(gatewayPool), bus: new RedisBus(REDIS_URL, busNamespaceOf(db.url)) }, false);
       await app.listen({ host: "127.0.0.1", port: 0 });
       const address = app.server.address() as { port: number };
       return { app, url: `http://127.0.0.1:${address.port}` };

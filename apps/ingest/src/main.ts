@@ -1,5 +1,5 @@
 import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
-import { createBus } from "@probestream/bus";
+import { busNamespaceOf, createBus } from "@probestream/bus";
 import { envPort, envString } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
 
@@ -7,7 +7,7 @@ import { createIngestApp } from "./app.js";
 const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
 const redisUrl = envString("REDIS_URL");
 const pool = createPool(databaseUrl, 20);
-const bus = createBus(redisUrl);
+const bus = createBus(redisUrl, envString("BUS_NAMESPACE") ?? busNamespaceOf(databaseUrl));
 const app = await createIngestApp({
   pool,
   bus,

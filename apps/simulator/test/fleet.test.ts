@@ -21,7 +21,7 @@ let fleet: Fleet | undefined;
 beforeAll(async () => {
   db = await createTestDatabase("simulator");
   pool = createPool(db.url, 5);
-  bus = createBus();
+  bus = createBus(undefined, "");
   ingest = await createIngestApp({ pool, bus, adminToken: ADMIN }, false);
   await ingest.listen({ host: "127.0.0.1", port: 0 });
   ingestUrl = `http://127.0.0.1:${(ingest.server.address() as AddressInfo).port}`;

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createPool, ResultReader } from "@probestream/db";
-import { createBus } from "@probestream/bus";
+import { busNamespaceOf, createBus } from "@probestream/bus";
 import { createIngestApp } from "@probestream/ingest";
 import { createGatewayApp, type StreamLimits } from "@probestream/gateway";
 
@@ -16,6 +16,8 @@ export interface PlatformOptions {
   controller?: string;
   logger?: boolean | object;
   streamLimits?: Partial<StreamLimits>;
+  /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
+  busNamespace?: string;
 }
 
 export interface Platform {
@@ -34,7 +36,7 @@ function urlOf(address: AddressInfo | string | null, host: string): string {
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const host = opts.host ?? "127.0.0.1";
   const pool = createPool(opts.databaseUrl, 20);
-  const bus = createBus(opts.redisUrl);
+  const bus = createBus(opts.redisUrl, opts.busNamespace ?? busNamespaceOf(opts.databaseUrl));
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
     { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller },

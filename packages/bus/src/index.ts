@@ -6,7 +6,16 @@ export * from "./message-bus.js";
 export * from "./result-batch.js";
 export { InProcessBus, RedisBus };
 
-/** Redis when a URL is given, else the in-process bus (one process hosting every app). */
-export function createBus(redisUrl?: string): MessageBus {
-  return redisUrl ? new RedisBus(redisUrl) : new InProcessBus();
+/**
+ * Redis when a URL is given, else the in-process bus (one process hosting every app). Apps that
+ * share a database must share the namespace: the default derives it from the database URL.
+ */
+export function createBus(redisUrl: string | undefined, namespace: string): MessageBus {
+  return redisUrl ? new RedisBus(redisUrl, namespace) : new InProcessBus();
+}
+
+/** The bus namespace of a database: its host, port and name. */
+export function busNamespaceOf(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `probestream:${url.hostname}:${url.port || "5432"}${url.pathname}`;
 }

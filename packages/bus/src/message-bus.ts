@@ -19,9 +19,9 @@ export interface MessageBus {
 
 export const Channels = {
   /** Batches of committed results, in the format of `encodeResultBatch`. */
-  results: "probestream:results",
+  results: "results",
   /** One probe connection-status event per message, as JSON. */
-  probeStatus: "probestream:probestatus",
+  probeStatus: "probestatus",
   /** One measurement event (created, changed, stopped) per message, as JSON. */
-  metadata: "probestream:metadata",
+  metadata: "metadata",
 } as const;

@@ -5,7 +5,7 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 describe.each([
   ["in-process", () => new InProcessBus()],
-  ["Redis", () => new RedisBus(REDIS_URL)],
+  ["Redis", () => new RedisBus(REDIS_URL, `test-${process.pid}`)],
 ] as [string, () => MessageBus][])("%s bus", (_name, make) => {
   it("delivers each message to every subscriber of its channel, in order, and stops after unsubscribe", async () => {
     const publisher = make();
@@ -24,6 +24,23 @@ describe.each([
     await expect.poll(() => b.length).toBe(101);
     expect(a).toHaveLength(100);
     await publisher.close();
+  });
+});
+
+describe("Redis namespaces", () => {
+  it("keep buses of different namespaces apart, and join those of the same", async () => {
+    const a = new RedisBus(REDIS_URL, "ns-a");
+    const a2 = new RedisBus(REDIS_URL, "ns-a");
+    const b = new RedisBus(REDIS_URL, "ns-b");
+    const heardA: string[] = [];
+    const heardB: string[] = [];
+    await a2.subscribe("results", (m) => heardA.push(m));
+    await b.subscribe("results", (m) => heardB.push(m));
+    await a.publish("results", "for a");
+    await expect.poll(() => heardA).toEqual(["for a"]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heardB).toEqual([]);
+    await Promise.all([a.close(), a2.close(), b.close()]);
   });
 });
 
