@@ -11,3 +11,4 @@ export * from "./scheduling.js";
 export * from "./probe-directory.js";
 export * from "./api-key-store.js";
 export * from "./probe-registry.js";
+export * from "./partition-maintenance.js";

@@ -1,12 +1,11 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { PG_MIGRATE_LOCK_ID, runner } from "node-pg-migrate";
+import { ensurePartitionsAhead, PARTITION_DAYS_AHEAD } from "./partition-maintenance.js";
 
 /** The SQL migrations ship beside the compiled code: dist/../migrations, as src/../migrations. */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
-/** Results partitions kept ready: from yesterday (late results) to a week ahead. */
-const PARTITION_DAYS_AHEAD = 9;
 
 /**
  * Applies the pending SQL migrations, then makes sure the results partitions around today exist.
@@ -32,10 +31,7 @@ export async function migrate(
       direction: "up",
       log,
     });
-    await client.query(
-      "SELECT ensure_results_partitions((now() AT TIME ZONE 'utc')::date - 1, $1)",
-      [PARTITION_DAYS_AHEAD],
-    );
+    await ensurePartitionsAhead(client);
     log(`results partitions ensured for ${PARTITION_DAYS_AHEAD} days from yesterday (UTC)`);
     return applied.map((m) => m.name);
   } finally {
