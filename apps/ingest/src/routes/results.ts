@@ -123,6 +123,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       const body = { stored: stored.length, duplicates, rejected };
       if (rejected.length === 0) return reply.status(200).send(body);
       const status = foreign === rejected.length && accepted.length === 0 ? 403 : 422;
+      request.log.info({ prbId: credentials.prbId, rejected: rejected.length, stored: stored.length }, "results rejected");
       const first = rejected[0]!;
       const detail =
         `${rejected.length} of ${items.length} results rejected, ${stored.length} stored; ` +
