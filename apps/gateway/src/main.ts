@@ -7,8 +7,9 @@ import { createGatewayApp } from "./app.js";
 const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
 const redisUrl = envString("REDIS_URL");
 const pool = createPool(databaseUrl, 20);
-const bus = createBus(redisUrl, envString("BUS_NAMESPACE") ?? busNamespaceOf(databaseUrl));
-const app = await createGatewayApp({ pool, reader: new ResultReader(pool), bus });
+const namespace = envString("BUS_NAMESPACE") ?? busNamespaceOf(databaseUrl);
+const bus = createBus(redisUrl, namespace);
+const app = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, redisUrl, redisNamespace: namespace });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
 const shutdown = async () => {

@@ -10,12 +10,18 @@ import { attachWebSocket } from "./streaming/transports/websocket.js";
 import { httpStreamRoute } from "./streaming/transports/http-stream.js";
 import { resultsRoutes } from "./routes/results.js";
 import { socketIoClientRoute } from "./routes/socket-io-client.js";
+import { apiPlugin, type RateLimits } from "./api/index.js";
 
 export interface GatewayOptions {
   pool: Pool;
   reader: ResultReader;
   bus: MessageBus;
   limits?: Partial<StreamLimits>;
+  /** Redis for rate-limit counters shared by all gateways (in-memory counters without it). */
+  redisUrl?: string;
+  /** Redis key namespace of the deployment; default "probestream". */
+  redisNamespace?: string;
+  rateLimits?: Partial<RateLimits>;
 }
 
 /**
@@ -45,8 +51,9 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     metrics.stop();
   });
 
+  await fastify.register(apiPlugin, { pool: opts.pool, bus: opts.bus, keys, redisUrl: opts.redisUrl, redisNamespace: opts.redisNamespace ?? "probestream", rateLimits: opts.rateLimits });
   serveMetrics(fastify, registry);
   await fastify.register(socketIoClientRoute);
   await fastify.register(httpStreamRoute, { hub, keys });
-  await fastify.register(resultsRoutes, { reader: opts.reader });
+  await fastify.register(resultsRoutes, { reader: opts.reader, pool: opts.pool, keys });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { ResultWriter, type Pool, type StoredResult } from "@probestream/db";
+import { ResultWriter, maintainPartitions, type Pool, type StoredResult } from "@probestream/db";
 import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
@@ -7,6 +7,7 @@ import { IngestMetrics } from "./metrics.js";
 import { ProbeSessions } from "./probe-sessions.js";
 import { registerRoute } from "./routes/register.js";
 import { resultsRoute } from "./routes/results.js";
+import { MeasurementScheduler } from "./scheduler/index.js";
 
 export interface IngestOptions {
   pool: Pool;
@@ -19,6 +20,8 @@ export interface IngestOptions {
   maxBatchItems?: number;
   /** Largest batch body in bytes (default 16 MiB). */
   bodyLimit?: number;
+  /** How often the scheduler looks for due measurement changes (default 1 s). */
+  schedulerIntervalMs?: number;
 }
 
 /**
@@ -37,6 +40,8 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
       fastify.log.error({ err }, "publishing stored results failed");
     });
   const writer = new ResultWriter(opts.pool, publish);
+  const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
+  fastify.addHook("onClose", async () => stopPartitionUpkeep());
   const sessions = new ProbeSessions(fastify.server, {
     pool: opts.pool,
     bus: opts.bus,
@@ -45,7 +50,14 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     controller: opts.controller ?? "ctr-local",
     log: fastify.log,
   });
-  fastify.addHook("preClose", async () => sessions.close());
+  const scheduler = new MeasurementScheduler({
+    pool: opts.pool, bus: opts.bus, io: sessions.io, log: fastify.log, intervalMs: opts.schedulerIntervalMs,
+  });
+  await scheduler.start();
+  fastify.addHook("preClose", async () => {
+    await scheduler.stop();
+    await sessions.close();
+  });
 
   serveMetrics(fastify, registry);
   await fastify.register(registerRoute, { pool: opts.pool, auth, adminToken: opts.adminToken });

@@ -36,13 +36,14 @@ function urlOf(address: AddressInfo | string | null, host: string): string {
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const host = opts.host ?? "127.0.0.1";
   const pool = createPool(opts.databaseUrl, 20);
-  const bus = createBus(opts.redisUrl, opts.busNamespace ?? busNamespaceOf(opts.databaseUrl));
+  const namespace = opts.busNamespace ?? busNamespaceOf(opts.databaseUrl);
+  const bus = createBus(opts.redisUrl, namespace);
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
     { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
     logger,
   );
-  const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits }, logger);
+  const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits, redisUrl: opts.redisUrl, redisNamespace: namespace }, logger);
   await gateway.listen({ host, port: opts.gatewayPort });
   await ingest.listen({ host, port: opts.ingestPort });
   return {

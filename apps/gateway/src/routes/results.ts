@@ -1,64 +1,44 @@
-import type { FastifyInstance } from "fastify";
-import { Transform, pipeline } from "node:stream";
-import type { ResultReader } from "@probestream/db";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Readable, Transform, pipeline, type Stream } from "node:stream";
+import { createGzip } from "node:zlib";
+import type { Pool, ResultReader } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
+import {
+  ApiError, IdParams, LatestQuery, ResultsQuery,
+  type LatestQuery as LatestQueryT, type ResultsQuery as ResultsQueryT,
+} from "@probestream/types";
+import { mayRead, type ApiKeys } from "../access/api-keys.js";
+import { visibilityOf } from "../access/measurement-visibility.js";
+import { callerOf, sendError } from "../api/caller.js";
+import "../api/openapi-meta.js";
 
 export interface ResultsRouteOptions {
   reader: ResultReader;
+  pool: Pool;
+  keys: ApiKeys;
 }
 
-const MeasurementParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1, description: "Measurement id" } },
-  required: ["id"],
-} as const;
-
-const ProbeIds = {
-  type: "string",
-  pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$",
-  description: "Comma-separated probe ids",
-} as const;
-
-const ResultsQuery = {
-  type: "object",
-  properties: {
-    start: { type: "integer", minimum: 0, description: "Unix seconds, inclusive" },
-    stop: { type: "integer", minimum: 0, description: "Unix seconds, inclusive" },
-    probe_ids: ProbeIds,
-    format: { type: "string", enum: ["json", "txt"], default: "json" },
-    key: { type: "string", description: "API key" },
-  },
-  additionalProperties: false,
-} as const;
-
-const LatestQuery = {
-  type: "object",
-  properties: {
-    probe_ids: ProbeIds,
-    versions: { type: "integer", minimum: 1, maximum: 10, default: 1 },
-    lookback_days: { type: "integer", minimum: 1 },
-    format: { type: "string", enum: ["json", "txt"], default: "json" },
-    key: { type: "string", description: "API key" },
-  },
-  additionalProperties: false,
-} as const;
-
-interface ResultsQueryT {
-  start?: number;
-  stop?: number;
-  probe_ids?: string;
-  format: "json" | "txt";
-}
-
-interface LatestQueryT {
-  probe_ids?: string;
-  versions: number;
-  lookback_days?: number;
-  format: "json" | "txt";
-}
+type ProbeScope = Pick<ResultsQueryT, "anchors_only" | "anchors-only" | "public_only" | "public-only" | "probe_ids">;
 
 function probeIds(list: string | undefined): number[] | undefined {
   return list?.split(",").map((s) => Number(s.trim()));
+}
+
+/**
+ * The probes a download is limited to: `probe_ids`, narrowed to anchors and/or public probes when
+ * asked (both spellings); undefined for all probes. An empty list means no probe qualifies.
+ */
+async function scopedProbeIds(pool: Pool, q: ProbeScope): Promise<number[] | undefined> {
+  const listed = probeIds(q.probe_ids);
+  const anchorsOnly = q.anchors_only ?? q["anchors-only"] ?? false;
+  const publicOnly = q.public_only ?? q["public-only"] ?? false;
+  if (!anchorsOnly && !publicOnly) return listed;
+  const { rows } = await pool.query<{ id: number }>(
+    `SELECT id FROM probes WHERE ($1::int[] IS NULL OR id = ANY($1::int[]))
+       AND (NOT $2 OR is_anchor) AND (NOT $3 OR is_public)`,
+    [listed ?? null, anchorsOnly, publicOnly],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Frames a stream of `{json}` rows as one JSON array, or as one result per line. */
@@ -78,16 +58,60 @@ function framing(format: "json" | "txt"): Transform {
   });
 }
 
+function wantsGzip(request: FastifyRequest): boolean {
+  return /\bgzip\b(?!\s*;\s*q=0(\.0*)?\b)/i.test(request.headers["accept-encoding"] ?? "");
+}
+
+/** Sends a text stream, gzip-compressed when the client accepts it; backpressure throughout. */
+function sendStream(request: FastifyRequest, reply: FastifyReply, source: Stream, type: string): FastifyReply {
+  reply.type(type).header("vary", "accept-encoding");
+  const onEnd = (err: NodeJS.ErrnoException | null) => {
+    if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") request.log.error({ err }, "results stream failed");
+  };
+  if (!wantsGzip(request)) return reply.send(source);
+  reply.header("content-encoding", "gzip");
+  return reply.send(pipeline(source as Readable, createGzip(), onEnd));
+}
+
+const contentType = (format: "json" | "txt") =>
+  format === "json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8";
+
+const refusals = {
+  400: { description: "Invalid parameter", schema: ApiError },
+  403: { description: "Private measurement and not its owner's key with results:read_private, or unknown key", schema: ApiError },
+  404: { description: "No such measurement", schema: ApiError },
+};
+
 /**
  * The RIPE Atlas results download: `GET /api/v2/measurements/{id}/results/` streams straight from a
  * Postgres cursor, so any size is served in constant memory; `/latest/` is each probe's newest.
+ * A private measurement's results go only to its owner's key with `results:read_private`.
  */
 export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRouteOptions): Promise<void> {
-  const { reader } = opts;
+  const { reader, pool, keys } = opts;
 
-  fastify.get<{ Params: { id: number }; Querystring: ResultsQueryT }>(
+  /** Whether the caller may read the measurement; answers 403/404 itself when not. */
+  async function admitted(request: FastifyRequest, reply: FastifyReply, id: number): Promise<boolean> {
+    const caller = await callerOf(keys, request, reply);
+    if (!caller) return false;
+    if (!(await reader.measurementExists(id))) throw new HttpError(404, `Measurement ${id} does not exist`);
+    if (mayRead(caller, await visibilityOf(pool, id))) return true;
+    sendError(reply, 403, "This measurement's results are private: they need its owner's API key with results:read_private");
+    return false;
+  }
+
+  fastify.get<{ Params: IdParams; Querystring: ResultsQueryT }>(
     "/api/v2/measurements/:id/results/",
-    { schema: { params: MeasurementParams, querystring: ResultsQuery } },
+    {
+      schema: { params: IdParams, querystring: ResultsQuery },
+      config: {
+        openapi: {
+          summary: "A measurement's results, streamed as read (`json`: one array, `txt`: one per line); gzip when accepted",
+          tag: "results",
+          responses: { 200: { description: "The results" }, ...refusals },
+        },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
@@ -96,35 +120,42 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
           { source: { pointer: "/querystring/stop" }, detail: "must not be before start" },
         ]);
       }
-      if (!(await reader.measurementExists(id))) throw new HttpError(404, `Measurement ${id} does not exist`);
-      const rows = await reader.stream({ msmId: id, start: q.start, stop: q.stop, probeIds: probeIds(q.probe_ids) });
-      const body = pipeline(rows, framing(q.format), (err) => {
+      if (!(await admitted(request, reply, id))) return reply;
+      const format = q.format ?? "json";
+      const probes = await scopedProbeIds(pool, q);
+      const rows = probes?.length === 0
+        ? Readable.from([], { objectMode: true })
+        : await reader.stream({ msmId: id, start: q.start, stop: q.stop, probeIds: probes });
+      const body = pipeline(rows, framing(format), (err) => {
         if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") request.log.error({ err }, "results stream failed");
       });
-      reply.type(q.format === "json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8");
-      return reply.send(body);
+      return sendStream(request, reply, body, contentType(format));
     },
   );
 
-  fastify.get<{ Params: { id: number }; Querystring: LatestQueryT }>(
+  fastify.get<{ Params: IdParams; Querystring: LatestQueryT }>(
     "/api/v2/measurements/:id/latest/",
-    { schema: { params: MeasurementParams, querystring: LatestQuery } },
+    {
+      schema: { params: IdParams, querystring: LatestQuery },
+      config: {
+        openapi: {
+          summary: "The newest results of each probe (`versions` per probe)",
+          tag: "results",
+          responses: { 200: { description: "The results" }, ...refusals },
+        },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      if (!(await reader.measurementExists(id))) throw new HttpError(404, `Measurement ${id} does not exist`);
-      const results = await reader.latest({
-        msmId: id,
-        probeIds: probeIds(q.probe_ids),
-        versions: q.versions,
-        lookbackDays: q.lookback_days,
-      });
-      if (q.format === "txt") {
-        reply.type("text/plain; charset=utf-8");
-        return reply.send(results.map((r) => `${r}\n`).join(""));
-      }
-      reply.type("application/json; charset=utf-8");
-      return reply.send(`[${results.join(",")}]`);
+      if (!(await admitted(request, reply, id))) return reply;
+      const format = q.format ?? "json";
+      const probes = await scopedProbeIds(pool, q);
+      const results = probes?.length === 0
+        ? []
+        : await reader.latest({ msmId: id, probeIds: probes, versions: q.versions ?? 1, lookbackDays: q.lookback_days });
+      const text = format === "txt" ? results.map((r) => `${r}\n`).join("") : `[${results.join(",")}]`;
+      return sendStream(request, reply, Readable.from([text]), contentType(format));
     },
   );
 }

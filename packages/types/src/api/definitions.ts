@@ -173,13 +173,18 @@ const SourceUnion = Type.Union([
 ]);
 
 /** A probe selection: `requested` probes of an area, country, ASN, prefix, list, or another measurement. */
-export const ProbeSource = Type.Unsafe<Static<typeof SourceUnion>>({
+export interface ProbeSource {
+  type: ProbeSourceType;
+  value: string | number;
+  requested: number;
+  tags?: { include?: string[]; exclude?: string[] };
+}
+export const ProbeSource = Type.Unsafe<ProbeSource>({
   type: "object",
   required: ["type"],
   oneOf: SourceUnion.anyOf,
   discriminator: { propertyName: "type" },
 });
-export type ProbeSource = Static<typeof SourceUnion>;
 
 export const MeasurementCreateRequest = Type.Object(
   {
@@ -218,7 +223,11 @@ export const ParticipationRequest = Type.Union([
     { additionalProperties: false, title: "remove" },
   ),
 ]);
-export type ParticipationRequest = Static<typeof ParticipationRequest>;
+export type ParticipationRequest =
+  | ({ action: "add" } & ProbeSource)
+  | { action: "remove"; type: "probes"; value: string; requested: number };
 
-export const ParticipationRequests = Type.Array(ParticipationRequest, { minItems: 1, maxItems: 100 });
+export const ParticipationRequests = Type.Unsafe<ParticipationRequest[]>(
+  Type.Array(ParticipationRequest, { minItems: 1, maxItems: 100 }),
+);
 export const ParticipationResponse = Type.Object({ request_ids: Type.Array(Type.Integer()) });

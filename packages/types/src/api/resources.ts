@@ -1,5 +1,4 @@
 import { Type, type Static, type TSchema } from "typebox";
-import { ApiTime } from "./definitions.js";
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Seconds = Type.Integer({ description: "Unix seconds" });
@@ -203,4 +202,3 @@ export const ApiKey = Type.Object({
 });
 export type ApiKey = Static<typeof ApiKey>;
 
-export { ApiTime };

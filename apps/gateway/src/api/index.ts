@@ -1,0 +1,63 @@
+import type { FastifyInstance, RouteOptions } from "fastify";
+import fp from "fastify-plugin";
+import type { Pool } from "@probestream/db";
+import { ApiKeyStore, MeasurementStore, ProbeDirectory } from "@probestream/db";
+import type { MessageBus } from "@probestream/bus";
+import { compileApiValidator } from "@probestream/types";
+import type { ApiKeys } from "../access/api-keys.js";
+import "./openapi-meta.js";
+import { renderDocsPage } from "./docs-page.js";
+import { keyRoutes } from "./keys.js";
+import { measurementRoutes } from "./measurements.js";
+import { buildOpenApi } from "./openapi.js";
+import { probeRoutes } from "./probes.js";
+import { DEFAULT_RATE_LIMITS, MemoryRateCounter, RedisRateCounter, installRateLimits, type RateLimits } from "./rate-limit.js";
+
+export interface ApiOptions {
+  pool: Pool;
+  bus: MessageBus;
+  keys: ApiKeys;
+  /** Shared rate-limit counters across gateways; in-memory counters without it. */
+  redisUrl?: string;
+  /** Redis key namespace of this deployment (the bus namespace). */
+  redisNamespace: string;
+  rateLimits?: Partial<RateLimits>;
+}
+
+/**
+ * The REST API v2 beyond result downloads: measurements, probes, keys, the OpenAPI document and its
+ * HTML page; plus rate limits on every route of the instance and the collection of every route's
+ * schemas for the document. Not encapsulated, so register it before the other routes.
+ */
+async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
+  const counter = opts.redisUrl ? new RedisRateCounter(opts.redisUrl, opts.redisNamespace) : new MemoryRateCounter();
+  installRateLimits(fastify, counter, { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
+  const routes: RouteOptions[] = [];
+  fastify.addHook("onRoute", (route) => {
+    routes.push(route);
+  });
+  const directory = new ProbeDirectory(opts.pool);
+  fastify.addHook("onClose", async () => {
+    await counter.close();
+    await directory.close();
+  });
+
+  await fastify.register(async (routesOfApi) => {
+    // Requests are validated by the API's schemas with its ajv: text parts coerced, the definition
+    // type followed as a discriminator, every error at its field.
+    routesOfApi.setValidatorCompiler(({ schema, httpPart }) => compileApiValidator(schema, httpPart ?? "body"));
+    await routesOfApi.register(measurementRoutes, { store: new MeasurementStore(opts.pool), keys: opts.keys, bus: opts.bus });
+    await routesOfApi.register(probeRoutes, { pool: opts.pool, directory, keys: opts.keys });
+    await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool), keys: opts.keys });
+  });
+
+  let document: object | undefined;
+  const openApi = () => (document ??= buildOpenApi(routes));
+  fastify.get("/api/v2/openapi.json", { config: { openapi: { summary: "This document", tag: "docs" } } }, async () => openApi());
+  fastify.get("/api/v2/docs/", { config: { openapi: { summary: "This document as HTML", tag: "docs" } } }, async (_request, reply) =>
+    reply.type("text/html; charset=utf-8").send(renderDocsPage(openApi() as Parameters<typeof renderDocsPage>[0])),
+  );
+}
+
+export const apiPlugin = fp(api, { name: "probestream-api" });
+export { DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.js";

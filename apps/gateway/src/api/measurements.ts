@@ -1,0 +1,191 @@
+import type { FastifyInstance } from "fastify";
+import type { MessageBus } from "@probestream/bus";
+import { Channels } from "@probestream/bus";
+import { HttpError } from "@probestream/service-kit";
+import { measurementEventMessage, type MeasurementRow, type MeasurementStore } from "@probestream/db";
+import {
+  ApiError, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse, MeasurementListQuery,
+  MeasurementPage, ParticipationRequests, ParticipationResponse,
+  type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ParticipationRequest, type ProbeSource,
+} from "@probestream/types";
+import type { ApiKeys, Caller } from "../access/api-keys.js";
+import { callerOf, requireRight, sendError } from "./caller.js";
+import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";
+import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
+import { baseUrlOf, presentMeasurement } from "./presenters.js";
+
+export interface MeasurementRoutesOptions {
+  store: MeasurementStore;
+  keys: ApiKeys;
+  bus: MessageBus;
+}
+
+export const CREATE_RIGHT = "measurements:create";
+const UNFINISHED = new Set([0, 1, 2]);
+
+const errors = {
+  400: { description: "Invalid request: `errors` names each field", schema: ApiError },
+  403: { description: "Unknown key or not allowed", schema: ApiError },
+  404: { description: "No such measurement", schema: ApiError },
+};
+
+function visibleTo(m: MeasurementRow, caller: Caller): boolean {
+  return m.is_public || (caller.userId !== null && m.owner_id === caller.userId);
+}
+
+/** The caller's own measurement, for changes: 404 when not visible, 403 when someone else's. */
+function ownedBy(m: MeasurementRow | null, caller: Caller & { userId: number }, id: number): MeasurementRow {
+  if (!m || !visibleTo(m, caller)) throw new HttpError(404, `Measurement ${id} does not exist`);
+  if (m.owner_id !== caller.userId) throw new HttpError(403, "Only the owner of a measurement may change it");
+  return m;
+}
+
+/** `/api/v2/measurements/`: define, list, read, stop measurements and change their probes. */
+export async function measurementRoutes(fastify: FastifyInstance, opts: MeasurementRoutesOptions): Promise<void> {
+  const { store, keys, bus } = opts;
+  const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
+    bus.publish(Channels.metadata, measurementEventMessage(m, event));
+
+  fastify.post<{ Body: CreateBody }>(
+    "/api/v2/measurements/",
+    {
+      schema: { body: MeasurementCreateRequest, querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "Create measurements: one per definition, on the selected probes",
+          tag: "measurements",
+          responses: { 201: { description: "Created", schema: MeasurementCreateResponse }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      requireRight(caller, CREATE_RIGHT);
+      const specs = measurementsOf(request.body, caller.userId);
+      await checkSources(store, request.body.probes, "/probes");
+      const created = await store.create(specs);
+      for (const m of created) await publish(m, "created");
+      return reply.status(201).send({ measurements: created.map((m) => m.id) });
+    },
+  );
+
+  fastify.get<{ Querystring: ListQuery }>(
+    "/api/v2/measurements/",
+    {
+      schema: { querystring: MeasurementListQuery },
+      config: {
+        openapi: {
+          summary: "List measurements (public ones and the key owner's), filtered and paginated",
+          tag: "measurements",
+          responses: { 200: { description: "A page", schema: MeasurementPage }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      const q = request.query;
+      if (q.mine && caller.userId === null) throw new HttpError(401, "mine: needs an API key");
+      const w = pageWindow(q);
+      const { count, rows } = await store.list({
+        viewerId: caller.userId,
+        mine: q.mine,
+        types: wordList(q.type),
+        statuses: integerList(q.status),
+        target: q.target,
+        targetContains: q.target__contains,
+        tags: wordList(q.tags),
+        isPublic: q.is_public,
+        isOneoff: q.is_oneoff,
+        idIn: integerList(q.id__in),
+        idGt: q.id__gt,
+        idGte: q.id__gte,
+        idLt: q.id__lt,
+        idLte: q.id__lte,
+        descending: (q.sort ?? "-id") === "-id",
+        limit: w.limit,
+        offset: w.offset,
+      });
+      const base = baseUrlOf(request);
+      return pageOf(request, w, count, rows.map((m) => presentMeasurement(m, base)));
+    },
+  );
+
+  fastify.get<{ Params: IdParams }>(
+    "/api/v2/measurements/:id/",
+    {
+      schema: { params: IdParams, querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "A measurement",
+          tag: "measurements",
+          responses: { 200: { description: "The measurement", schema: Measurement }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      const m = await store.get(request.params.id);
+      if (!m) throw new HttpError(404, `Measurement ${request.params.id} does not exist`);
+      if (!visibleTo(m, caller)) return sendError(reply, 403, "This measurement is private to its owner");
+      return presentMeasurement(m, baseUrlOf(request));
+    },
+  );
+
+  fastify.delete<{ Params: IdParams }>(
+    "/api/v2/measurements/:id/",
+    {
+      schema: { params: IdParams, querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "Stop a measurement",
+          tag: "measurements",
+          responses: { 204: { description: "Stopped (or already finished)" }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      requireRight(caller, CREATE_RIGHT);
+      const { id } = request.params;
+      ownedBy(await store.get(id), caller, id);
+      const stopped = await store.stop(id);
+      if (stopped) await publish(stopped, "stopped");
+      return reply.status(204).send();
+    },
+  );
+
+  fastify.post<{ Params: IdParams; Body: ParticipationRequest[] }>(
+    "/api/v2/measurements/:id/participation-requests/",
+    {
+      schema: { params: IdParams, querystring: KeyQuery, body: ParticipationRequests },
+      config: {
+        openapi: {
+          summary: "Add probes to a measurement (any selection) or remove listed probes",
+          tag: "measurements",
+          responses: { 201: { description: "Applied", schema: ParticipationResponse }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      requireRight(caller, CREATE_RIGHT);
+      const { id } = request.params;
+      const m = ownedBy(await store.get(id), caller, id);
+      if (!UNFINISHED.has(m.status)) throw new HttpError(400, `Measurement ${id} is no longer running`);
+      const sources = request.body.map(({ action, ...source }) => (action === "add" ? (source as ProbeSource) : null));
+      await checkSources(store, sources, "");
+      const ids = await store.participate(
+        id,
+        request.body.map(({ action, ...source }) => ({ action, ...storedSource(source as ProbeSource) })),
+      );
+      const changed = await store.get(id);
+      if (changed) await publish(changed, "changed");
+      return reply.status(201).send({ request_ids: ids });
+    },
+  );
+}

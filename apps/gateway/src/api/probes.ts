@@ -1,0 +1,112 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import type { Pool, ProbeDirectory } from "@probestream/db";
+import { registerHostedProbe } from "@probestream/db";
+import { HttpError } from "@probestream/service-kit";
+import {
+  ApiError, IdParams, KeyQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
+  type ProbeListQuery as ListQuery,
+} from "@probestream/types";
+import type { ApiKeys } from "../access/api-keys.js";
+import { callerOf, requireRight } from "./caller.js";
+import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
+import { presentProbe } from "./presenters.js";
+
+export interface ProbeRoutesOptions {
+  pool: Pool;
+  directory: ProbeDirectory;
+  keys: ApiKeys;
+}
+
+export const MANAGE_PROBES_RIGHT = "probes:manage";
+
+/** What a probe host sends: the probe's details; the id is the platform's to choose. */
+const HostedProbeRegistration = Type.Omit(ProbeRegistration, ["prb_id"], { additionalProperties: false });
+
+/** `/api/v2/probes/`: the fleet, filtered and paginated; probe registration for probe hosts. */
+export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOptions): Promise<void> {
+  const { directory, keys } = opts;
+
+  fastify.get<{ Querystring: ListQuery }>(
+    "/api/v2/probes/",
+    {
+      schema: { querystring: ProbeListQuery },
+      config: {
+        openapi: {
+          summary: "List probes, filtered and paginated",
+          tag: "probes",
+          responses: { 200: { description: "A page", schema: ProbePage }, 400: { description: "Invalid filter", schema: ApiError } },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await callerOf(keys, request, reply))) return reply;
+      const q = request.query;
+      const w = pageWindow(q);
+      const { count, probes } = await directory.list({
+        countryCode: q.country_code,
+        asn: q.asn,
+        asnV4: q.asn_v4,
+        asnV6: q.asn_v6,
+        prefixV4: q.prefix_v4,
+        prefixV6: q.prefix_v6,
+        statuses: integerList(q.status),
+        tags: wordList(q.tags),
+        isAnchor: q.is_anchor,
+        isPublic: q.is_public,
+        idIn: integerList(q.id__in),
+        idGt: q.id__gt,
+        idGte: q.id__gte,
+        idLt: q.id__lt,
+        idLte: q.id__lte,
+        descending: q.sort === "-id",
+        limit: w.limit,
+        offset: w.offset,
+      });
+      return pageOf(request, w, count, probes.map(presentProbe));
+    },
+  );
+
+  fastify.get<{ Params: IdParams }>(
+    "/api/v2/probes/:id/",
+    {
+      schema: { params: IdParams, querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "A probe: status (connected, disconnected, never connected) and since when, addresses, ASN, location",
+          tag: "probes",
+          responses: { 200: { description: "The probe", schema: Probe }, 404: { description: "No such probe", schema: ApiError } },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await callerOf(keys, request, reply))) return reply;
+      const probe = await directory.get(request.params.id);
+      if (!probe) throw new HttpError(404, `Probe ${request.params.id} does not exist`);
+      return presentProbe(probe);
+    },
+  );
+
+  fastify.post<{ Body: Omit<ProbeRegistration, "prb_id"> }>(
+    "/api/v2/probes/",
+    {
+      schema: { body: HostedProbeRegistration, querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "Register a probe (probe hosts): answers its id and its secret, shown only here",
+          tag: "probes",
+          responses: {
+            201: { description: "Registered", schema: ProbeRegistrationResponse },
+            403: { description: "The key lacks probes:manage", schema: ApiError },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      requireRight(caller, MANAGE_PROBES_RIGHT);
+      return reply.status(201).send(await registerHostedProbe(opts.pool, caller.userId, request.body));
+    },
+  );
+}

@@ -1,0 +1,125 @@
+import type { Server, Socket } from "socket.io";
+import type { FastifyBaseLogger } from "fastify";
+import type { Pool } from "@probestream/db";
+import { SchedulingStore, measurementEventMessage, type MeasurementRow } from "@probestream/db";
+import { Channels, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
+import type { MeasurementEvent } from "@probestream/types";
+
+export interface SchedulerOptions {
+  pool: Pool;
+  bus: MessageBus;
+  /** The probe sessions' socket.io server: probes are told their assignments there. */
+  io: Server;
+  log: FastifyBaseLogger;
+  /** How often unfinished measurements are looked at (default 1 s). */
+  intervalMs?: number;
+}
+
+/** Event a probe session receives with its complete, current list of measurements. */
+export const ASSIGNMENTS_EVENT = "assignments";
+
+const roomOf = (prbId: number) => `prb:${prbId}`;
+
+/**
+ * The controller's scheduling. Every ingest process polls the database for due changes —
+ * Specified -> Scheduled (probes chosen) or No suitable probes, Scheduled -> Ongoing at the start
+ * time, -> Stopped at the stop time or when a one-off is done — each applied once across processes
+ * by the store, and published on the metadata channel. Every process listens to that channel and
+ * sends the probes it holds sessions for their new lists, so a change made anywhere (a DELETE or a
+ * participation request in a gateway, a transition in another ingest) reaches the probe.
+ */
+export class MeasurementScheduler {
+  private readonly store: SchedulingStore;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private readonly changedMeasurements = new Set<number>();
+  private flushing: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.store = new SchedulingStore(opts.pool);
+  }
+
+  async start(): Promise<void> {
+    this.opts.io.on("connection", (socket) => this.onSession(socket));
+    this.unsubscribe = await this.opts.bus.subscribe(Channels.metadata, (message) => this.onMeasurementEvent(message));
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.unsubscribe?.();
+    await this.running;
+    await this.flushing;
+  }
+
+  private tick(): void {
+    this.running = this.advance()
+      .catch((err: unknown) => this.opts.log.error({ err }, "scheduling failed"))
+      .finally(() => {
+        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.opts.intervalMs ?? 1000);
+      });
+  }
+
+  /** One round of due state changes, each published. */
+  private async advance(): Promise<void> {
+    const changes = [
+      ...(await this.store.scheduleSpecified()),
+      ...(await this.store.startDue()),
+      ...(await this.store.stopDue()),
+    ];
+    for (const m of changes) await this.publish(m);
+  }
+
+  private publish(m: MeasurementRow): Promise<void> {
+    return this.opts.bus.publish(Channels.metadata, measurementEventMessage(m, m.status === 4 ? "stopped" : "changed"));
+  }
+
+  private onSession(socket: Socket): void {
+    const prbId = socket.data.prbId as number;
+    void socket.join(roomOf(prbId));
+    this.store.assignmentsOf([prbId]).then(
+      (lists) => socket.emit(ASSIGNMENTS_EVENT, lists.get(prbId) ?? []),
+      (err: unknown) => this.opts.log.error({ err, prbId }, "reading assignments failed"),
+    );
+  }
+
+  private onMeasurementEvent(message: string): void {
+    let msmId: number;
+    try {
+      msmId = (JSON.parse(message) as PublishedMeasurementEvent<MeasurementEvent>).event.msm_id;
+    } catch {
+      return;
+    }
+    this.changedMeasurements.add(msmId);
+    this.requestNotification();
+  }
+
+  /** Events come in bursts (one per measurement of a request, per transition): one pass serves a burst. */
+  private requestNotification(): void {
+    if (this.flushing || this.stopped) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.notifyProbes())
+      .catch((err: unknown) => this.opts.log.error({ err }, "telling probes their assignments failed"))
+      .finally(() => {
+        this.flushing = null;
+        if (this.changedMeasurements.size > 0) this.requestNotification();
+      });
+  }
+
+  /** Sends a new list to each probe connected here that runs or ran a changed measurement. */
+  private async notifyProbes(): Promise<void> {
+    const msmIds = [...this.changedMeasurements];
+    this.changedMeasurements.clear();
+    const rooms = this.opts.io.sockets.adapter.rooms;
+    const probes = new Set<number>();
+    for (const msmId of msmIds) {
+      for (const prbId of await this.store.probesOf(msmId)) if (rooms.has(roomOf(prbId))) probes.add(prbId);
+    }
+    if (probes.size === 0) return;
+    const lists = await this.store.assignmentsOf([...probes]);
+    for (const [prbId, list] of lists) this.opts.io.to(roomOf(prbId)).emit(ASSIGNMENTS_EVENT, list);
+  }
+}
