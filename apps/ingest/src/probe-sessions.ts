@@ -10,6 +10,8 @@ import type { IngestMetrics } from "./metrics.js";
 export const PROBE_SOCKET_PATH = "/probe/socket.io";
 
 export interface ProbeSessionOptions {
+  /** A probe that answers no heartbeat for this long is disconnected (and so recorded). */
+  heartbeatMs: number;
   pool: Pool;
   bus: MessageBus;
   auth: ProbeAuthenticator;
@@ -69,7 +71,12 @@ export class ProbeSessions {
   private flushing: Promise<void> | null = null;
 
   constructor(server: HttpServer, private readonly opts: ProbeSessionOptions) {
-    this.io = new Server(server, { path: PROBE_SOCKET_PATH, serveClient: false, pingInterval: 20_000 });
+    this.io = new Server(server, {
+      path: PROBE_SOCKET_PATH,
+      serveClient: false,
+      pingInterval: opts.heartbeatMs,
+      pingTimeout: opts.heartbeatMs,
+    });
     this.io.use((socket, next) => {
       this.authenticate(socket).then(
         (ok) => next(ok ? undefined : new Error("unknown probe or wrong secret")),

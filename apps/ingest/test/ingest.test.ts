@@ -24,6 +24,7 @@ beforeAll(async () => {
     gatewayPort: 0,
     ingestPort: 0,
     ingestAdminToken: ADMIN,
+    probeHeartbeatMs: 500,
   });
   probe = await registerProbe(platform.ingestUrl, ADMIN, 4001);
   watcher = ioV4(platform.gatewayUrl, { path: "/stream/socket.io", transports: ["websocket"] });
@@ -196,6 +197,22 @@ describe("ingest: probe-facing write path", () => {
     const err = await new Promise<Error>((resolve) => refused.once("connect_error", resolve));
     expect(err.message).toMatch(/wrong secret/);
     refused.close();
+  });
+
+  it("notices a probe gone silent: no heartbeat answered, so disconnected", async () => {
+    const silent = await registerProbe(platform.ingestUrl, ADMIN, 4002);
+    // A bare Engine.IO polling session: it connects, then never polls nor answers a ping again.
+    const base = `${platform.ingestUrl}/probe/socket.io/?EIO=4&transport=polling`;
+    const handshake = await (await fetch(base)).text();
+    const sid = (JSON.parse(handshake.slice(1)) as { sid: string }).sid;
+    await fetch(`${base}&sid=${sid}`, { method: "POST", body: `40${JSON.stringify({ prb_id: silent.prbId, secret: silent.secret })}` });
+    expect(await (await fetch(`${base}&sid=${sid}`)).text()).toMatch(/^40/);
+    const status = async () =>
+      (await pool.query<{ status: number }>("SELECT status FROM probes WHERE id = $1", [silent.prbId])).rows[0]!.status;
+    await expect.poll(status).toBe(1);
+    await expect.poll(status, { timeout: 5000 }).toBe(2);
+    const { rows } = await pool.query<{ event: string }>("SELECT event FROM probe_status_events WHERE prb_id = $1 ORDER BY id", [silent.prbId]);
+    expect(rows.map((r) => r.event)).toEqual(["connect", "disconnect"]);
   });
 
   it("exposes Prometheus metrics", async () => {

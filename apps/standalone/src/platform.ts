@@ -16,6 +16,8 @@ export interface PlatformOptions {
   controller?: string;
   logger?: boolean | object;
   streamLimits?: Partial<StreamLimits>;
+  /** Heartbeat period of probe sessions (default 20 s). */
+  probeHeartbeatMs?: number;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
 }
@@ -40,7 +42,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const bus = createBus(opts.redisUrl, namespace);
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
-    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller },
+    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs },
     logger,
   );
   const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits, redisUrl: opts.redisUrl, redisNamespace: namespace }, logger);
