@@ -25,7 +25,7 @@ async function gateway(opts: Parameters<typeof createGatewayApp>[0]): Promise<st
 beforeAll(async () => {
   db = await createTestDatabase("api_rate_limits");
   pool = createPool(db.url, 5);
-  bus = createBus();
+  bus = createBus(undefined, "");
 });
 
 afterAll(async () => {
@@ -41,7 +41,7 @@ describe("rate limits", () => {
       pool, bus, reader: new ResultReader(pool),
       rateLimits: { perAddress: { limit: 4, windowMs: 30_000 }, perKey: { limit: 100, windowMs: 30_000 } },
     });
-    const paths = ["/api/v2/measurements/", "/api/v2/probes/", "/api/v2/measurements/1/results/", "/metrics"];
+    const paths = ["/api/v2/measurements/", "/api/v2/probes/", "/api/v2/measurements/1/results/", "/api/v2/docs/"];
     for (const path of paths) expect((await fetch(`${url}${path}`)).status).not.toBe(429);
     for (const path of [...paths, "/api/v2/openapi.json", "/stream/?streamType=result&msm=1", "/socket.io.js"]) {
       const res = await fetch(`${url}${path}`);
@@ -51,6 +51,8 @@ describe("rate limits", () => {
       expect(retryAfter).toBeLessThanOrEqual(30);
       expect(((await res.json()) as { error: { status: number } }).error.status).toBe(429);
     }
+    // Monitoring scrapes are not API traffic.
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
   });
 
   it("shares per-key limits between gateways through Redis", async () => {
