@@ -251,6 +251,10 @@ describe("measurements against loopback servers", () => {
     expect(result.dnserr).toBeTruthy();
   });
 
+  // Replies are captured beside traceroute (the tests run as root): loopback answers keep TTL 64.
+  // UDP: the port unreachable quotes the whole probe (20 + 8 + 48); ICMP: the echo reply's data
+  // (48 - 8); TCP: the RST's bare 20-byte header.
+  const replySize = { UDP: 76, ICMP: 40, TCP: 20 };
   for (const protocol of ["UDP", "ICMP", "TCP"] as const) {
     it(`traceroute (${protocol}) to 127.0.0.1 with the system traceroute`, async () => {
       const result = await measure("traceroute", {
@@ -262,13 +266,15 @@ describe("measurements against loopback servers", () => {
         timeout: 1000,
       });
       expect(result).toMatchObject({ proto: protocol, dst_addr: "127.0.0.1", src_addr: "127.0.0.1" });
-      const hops = result.result as { hop: number; result: { from: string; rtt: number }[] }[];
+      const hops = result.result as { hop: number; result: { from: string; rtt: number; ttl: number; size: number }[] }[];
       expect(hops).toHaveLength(1);
       expect(hops[0]!.hop).toBe(1);
       expect(hops[0]!.result).toHaveLength(3);
       for (const reply of hops[0]!.result) {
         expect(reply.from).toBe("127.0.0.1");
         expect(reply.rtt).toBeGreaterThanOrEqual(0);
+        expect(reply.ttl).toBe(64);
+        expect(reply.size).toBe(replySize[protocol]);
       }
       expect(result.endtime as number).toBeGreaterThanOrEqual(result.timestamp as number);
     });

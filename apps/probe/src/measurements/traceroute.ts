@@ -11,11 +11,15 @@ import {
   type MeasurementDefinition,
   type ResultObject,
 } from "./common.js";
-import { runCommand } from "../run-command.js";
+import { runCommand, type CommandOutput } from "../run-command.js";
+import { stderrLogger } from "../log.js";
+import { interfaceFor, startCapture, type RunningCapture } from "./packet-capture.js";
+import { addReplyDetails, captureFilter, sortCapture, type ProbeFlow, type TracerouteProtocol } from "./traceroute-replies.js";
 
 export const TRACEROUTE_PATH = process.env.PROBE_TRACEROUTE_PATH ?? "/usr/sbin/traceroute";
 
-type Protocol = "UDP" | "ICMP" | "TCP";
+/** Traceroute's first UDP destination port; it adds one per probe. */
+const UDP_BASE_PORT = 33434;
 
 const HOP_LINE = /^\s*(\d+)\s+(.*)$/;
 
@@ -56,19 +60,56 @@ export async function run(definition: MeasurementDefinition, ctx: MeasurementCon
     "-m", String(maxHops),
     "-w", (timeoutMs / 1000).toFixed(3),
     resolved.addr,
-    // traceroute's packet length counts the IP header; RIPE's `size` does not.
-    String(size + (resolved.af === 6 ? 40 : 20)),
+    // traceroute's packet length counts the IP and UDP headers; RIPE's `size` counts neither.
+    String(size + (resolved.af === 6 ? 40 : 20) + (proto === "UDP" ? 8 : 0)),
   ];
   // Hops are probed 16 at a time; the bound leaves room for every hop to time out.
   const limitMs = Math.ceil((maxHops - firstHop + 1) / 16 + 1) * timeoutMs * packets + 10_000;
-  const output = await runCommand(TRACEROUTE_PATH, args, limitMs);
+  const flow: ProbeFlow | undefined = srcAddr
+    ? { af: resolved.af, proto, srcAddr, dstAddr: resolved.addr, ports: probePorts(proto, definition.port, parisId, maxHops, packets) }
+    : undefined;
+  const capture = flow && (await startReplyCapture(flow, limitMs));
+  let output: CommandOutput;
+  try {
+    output = await runCommand(TRACEROUTE_PATH, args, limitMs);
+  } catch (err) {
+    await capture?.stop();
+    throw err;
+  }
   const hops = parseHops(output.stdout);
+  if (flow && capture) {
+    const { probes, replies } = sortCapture(await capture.stop(), flow);
+    addReplyDetails(hops, probes, replies);
+  }
   const result =
     hops.length > 0 ? hops : [{ hop: firstHop, error: firstLine(output.stderr) ?? "traceroute produced no hops" }];
   return { ...fields, result, endtime: unixSeconds() };
 }
 
-function protocolOf(value: unknown): Protocol {
+let captureUnavailableLogged = false;
+
+/**
+ * The system traceroute never prints a reply's own TTL or size, so the replies are captured beside
+ * it. Without the privilege to capture (or without tcpdump) results go out without those two fields.
+ */
+async function startReplyCapture(flow: ProbeFlow, limitMs: number): Promise<RunningCapture | undefined> {
+  const started = await startCapture(interfaceFor(flow.srcAddr), captureFilter(flow), limitMs);
+  if (started.ok) return started.capture;
+  if (!captureUnavailableLogged) {
+    captureUnavailableLogged = true;
+    stderrLogger.warn({ reason: started.reason }, "traceroute: cannot capture replies, results carry no reply ttl/size");
+  }
+  return undefined;
+}
+
+/** The destination ports the probes use, mirroring protocolArgs(). */
+function probePorts(proto: TracerouteProtocol, port: number | undefined, parisId: number, maxHops: number, packets: number): ProbeFlow["ports"] {
+  if (proto === "TCP") return { first: port ?? 80, last: port ?? 80 };
+  if (proto === "UDP" && parisId > 0) return { first: UDP_BASE_PORT + parisId, last: UDP_BASE_PORT + parisId };
+  return { first: UDP_BASE_PORT, last: Math.min(65535, UDP_BASE_PORT + maxHops * packets) };
+}
+
+function protocolOf(value: unknown): TracerouteProtocol {
   const upper = typeof value === "string" ? value.toUpperCase() : "UDP";
   return upper === "ICMP" || upper === "TCP" ? upper : "UDP";
 }
@@ -76,11 +117,11 @@ function protocolOf(value: unknown): Protocol {
 // Only UDP works for an ordinary user everywhere (errors come back through IP_RECVERR); ICMP needs
 // the user's group in net.ipv4.ping_group_range or privileges, TCP SYN probes need a raw socket.
 // Without them traceroute says so, and that text becomes the hop error of the result.
-function protocolArgs(proto: Protocol, port: number | undefined, parisId: number): string[] {
+function protocolArgs(proto: TracerouteProtocol, port: number | undefined, parisId: number): string[] {
   if (proto === "ICMP") return ["-I"];
   if (proto === "TCP") return ["-T", "-p", String(port ?? 80)];
   // Paris traceroute keeps the flow fixed: one destination port per paris variation.
-  return parisId > 0 ? ["-U", "-p", String(33434 + parisId)] : [];
+  return parisId > 0 ? ["-U", "-p", String(UDP_BASE_PORT + parisId)] : [];
 }
 
 /**
