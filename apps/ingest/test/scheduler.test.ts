@@ -1,3 +1,4 @@
+import type { ProbeAssignment } from "@probestream/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io, type Socket } from "socket.io-client";
 import { startPlatform, type Platform } from "@probestream/standalone";
@@ -10,7 +11,7 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read by path in assertions
 type Json = Record<string, any>;
-interface Assignment { msm_id: number; type: string; interval: number | null; is_oneoff: boolean; start_time: number | null; stop_time: number | null; spread: number | null; definition: Json }
+type Assignment = ProbeAssignment;
 
 let db: TestDatabase;
 let platform: Platform;

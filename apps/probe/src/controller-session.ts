@@ -1,4 +1,5 @@
 import { io, type Socket } from "socket.io-client";
+import { ControllerEvents } from "@probestream/types";
 import { Backoff } from "./backoff.js";
 import type { Logger } from "./log.js";
 import { parseAssignments, type Assignment } from "./scheduler.js";
@@ -59,7 +60,7 @@ export class ControllerSession {
       opts.log.warn({ reason }, "controller connection lost");
       this.scheduleReconnect();
     });
-    this.socket.on("assignments", (list: unknown) => {
+    this.socket.on(ControllerEvents.assignments, (list: unknown) => {
       const assignments = parseAssignments(list, opts.log);
       if (assignments) opts.onAssignments(assignments);
     });

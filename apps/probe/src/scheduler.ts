@@ -1,20 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Logger } from "./log.js";
+import type { ProbeAssignment } from "@probestream/types";
 import type { MeasurementDefinition } from "./measurements/common.js";
 
-/** One measurement this probe takes part in, as the controller assigns it (times in Unix seconds). */
-export interface Assignment {
-  msm_id: number;
-  type: string;
-  interval: number | null;
-  is_oneoff: boolean;
-  start_time: number | null;
-  stop_time: number | null;
-  /** Seconds over which probes spread their runs of this measurement (default: the interval). */
-  spread: number | null;
-  definition: MeasurementDefinition;
-}
+/** One measurement this probe takes part in, as the controller assigns it (the wire format's type). */
+export type Assignment = Omit<ProbeAssignment, "definition"> & { definition: MeasurementDefinition };
 
 export interface SchedulerOptions {
   prbId: number;

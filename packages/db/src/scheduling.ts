@@ -1,18 +1,10 @@
 import type { Pool } from "pg";
+import type { ProbeAssignment } from "@probestream/types";
 import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
 import { assignProbes, selectProbes, unassignProbes, type StoredProbeSource } from "./probe-selection.js";
 
 /** What a probe is told to run: one entry per measurement it takes part in. */
-export interface Assignment {
-  msm_id: number;
-  type: string;
-  interval: number | null;
-  is_oneoff: boolean;
-  start_time: number | null;
-  stop_time: number | null;
-  spread: number | null;
-  definition: Record<string, unknown>;
-}
+export type Assignment = ProbeAssignment;
 
 async function rowsOf(pool: Pool, ids: number[]): Promise<MeasurementRow[]> {
   if (ids.length === 0) return [];

@@ -5,3 +5,4 @@ export * from "./ingest.js";
 export * from "./validate.js";
 export * from "./measurement-event.js";
 export * from "./api/index.js";
+export * from "./controller.js";

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Pool } from "@probestream/db";
 import { SchedulingStore, measurementEventMessage, type MeasurementRow } from "@probestream/db";
 import { Channels, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
-import type { MeasurementEvent } from "@probestream/types";
+import { ControllerEvents, type MeasurementEvent } from "@probestream/types";
 
 export interface SchedulerOptions {
   pool: Pool;
@@ -16,7 +16,7 @@ export interface SchedulerOptions {
 }
 
 /** Event a probe session receives with its complete, current list of measurements. */
-export const ASSIGNMENTS_EVENT = "assignments";
+export const ASSIGNMENTS_EVENT = ControllerEvents.assignments;
 
 const roomOf = (prbId: number) => `prb:${prbId}`;
 
