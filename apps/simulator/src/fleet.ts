@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { backoffDelay, sleep } from "./backoff.js";
 import type { Measurement } from "./generators/index.js";
 import { IngestClient, RegistrationRefused, describeError } from "./ingest-client.js";
@@ -48,6 +49,8 @@ const WARN_EVERY_MS = 10_000;
 /** Registers the probes, then runs them until `stop()` or the signal. */
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   validate(opts);
+  // Every probe's pending upload and back-off listens to the signal: thousands at once is expected.
+  if (opts.signal) setMaxListeners(0, opts.signal);
   const log = opts.log ?? (() => {});
   const warn = throttled(log);
   const client = new IngestClient(opts.ingestUrl, opts.adminToken);
