@@ -1,7 +1,8 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import type { FastifyBaseLogger } from "fastify";
-import type { ProbeStatusEvent } from "@probestream/types";
+import { isIPv4, isIPv6 } from "node:net";
+import type { ProbeSessionAuth, ProbeStatusEvent } from "@probestream/types";
 import type { Pool } from "@probestream/db";
 import { Channels, type MessageBus } from "@probestream/bus";
 import type { ProbeAuthenticator } from "./probe-auth.js";
@@ -25,12 +26,15 @@ export interface ProbeSessionOptions {
 // change becomes an event, in the order it happened.
 const RECORD = `
   WITH change AS (
-    SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) WITH ORDINALITY AS t(prb_id, event, firmware, ord)
+    SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $5::text[], $6::text[])
+      WITH ORDINALITY AS t(prb_id, event, firmware, address_v4, address_v6, ord)
   ), latest AS (
     SELECT prb_id,
            (array_agg(event ORDER BY ord DESC))[1] AS event,
            bool_or(event = 'connect') AS connected,
-           (array_agg(firmware ORDER BY ord DESC) FILTER (WHERE firmware IS NOT NULL))[1] AS firmware
+           (array_agg(firmware ORDER BY ord DESC) FILTER (WHERE firmware IS NOT NULL))[1] AS firmware,
+           (array_agg(address_v4 ORDER BY ord DESC) FILTER (WHERE address_v4 IS NOT NULL))[1] AS address_v4,
+           (array_agg(address_v6 ORDER BY ord DESC) FILTER (WHERE address_v6 IS NOT NULL))[1] AS address_v6
     FROM change GROUP BY prb_id
   ), probe AS (
     UPDATE probes p SET
@@ -38,7 +42,9 @@ const RECORD = `
       status_since = now(),
       first_connected = CASE WHEN latest.connected THEN COALESCE(p.first_connected, now()) ELSE p.first_connected END,
       last_connected = CASE WHEN latest.connected THEN now() ELSE p.last_connected END,
-      firmware = COALESCE(latest.firmware, p.firmware)
+      firmware = COALESCE(latest.firmware, p.firmware),
+      address_v4 = COALESCE(latest.address_v4, p.address_v4),
+      address_v6 = COALESCE(latest.address_v6, p.address_v6)
     FROM latest WHERE p.id = latest.prb_id
     RETURNING p.id, p.asn_v4, p.prefix_v4, p.country_code
   )
@@ -46,6 +52,18 @@ const RECORD = `
   SELECT change.prb_id, change.event, probe.asn_v4, probe.prefix_v4, probe.country_code, $4
   FROM change JOIN probe ON probe.id = change.prb_id ORDER BY change.ord
   RETURNING id, prb_id, event, extract(epoch FROM at)::bigint AS ts, asn, prefix, country, controller`;
+
+/** What a probe reports when its session opens. */
+interface Reported {
+  firmware: number | null;
+  addressV4: string | null;
+  addressV6: string | null;
+}
+
+interface StatusChange extends Reported {
+  prbId: number;
+  event: "connect" | "disconnect";
+}
 
 interface RecordedRow {
   id: string;
@@ -67,7 +85,7 @@ interface RecordedRow {
 export class ProbeSessions {
   readonly io: Server;
   private readonly open = new Map<number, number>();
-  private queued: { prbId: number; event: "connect" | "disconnect"; firmware: number | null }[] = [];
+  private queued: StatusChange[] = [];
   private flushing: Promise<void> | null = null;
 
   constructor(server: HttpServer, private readonly opts: ProbeSessionOptions) {
@@ -93,12 +111,16 @@ export class ProbeSessions {
   }
 
   private async authenticate(socket: Socket): Promise<boolean> {
-    const auth = socket.handshake.auth as { prb_id?: unknown; secret?: unknown; firmware?: unknown };
+    const auth = socket.handshake.auth as Partial<Record<keyof ProbeSessionAuth, unknown>>;
     const prbId = Number(auth.prb_id);
     if (!Number.isInteger(prbId) || prbId <= 0 || typeof auth.secret !== "string") return false;
     if (!(await this.opts.auth.verify({ prbId, secret: auth.secret }))) return false;
     socket.data.prbId = prbId;
-    socket.data.firmware = Number.isInteger(auth.firmware) ? auth.firmware : null;
+    socket.data.reported = {
+      firmware: Number.isInteger(auth.firmware) ? (auth.firmware as number) : null,
+      addressV4: typeof auth.address_v4 === "string" && isIPv4(auth.address_v4) ? auth.address_v4 : null,
+      addressV6: typeof auth.address_v6 === "string" && isIPv6(auth.address_v6) ? auth.address_v6 : null,
+    } satisfies Reported;
     return true;
   }
 
@@ -107,7 +129,7 @@ export class ProbeSessions {
     const count = (this.open.get(prbId) ?? 0) + 1;
     this.open.set(prbId, count);
     this.opts.metrics.probeSessions.set(this.open.size);
-    if (count === 1) this.record(prbId, "connect", socket.data.firmware as number | null);
+    if (count === 1) this.record({ prbId, event: "connect", ...(socket.data.reported as Reported) });
     socket.on("disconnect", () => {
       const left = (this.open.get(prbId) ?? 1) - 1;
       if (left > 0) {
@@ -116,12 +138,12 @@ export class ProbeSessions {
       }
       this.open.delete(prbId);
       this.opts.metrics.probeSessions.set(this.open.size);
-      this.record(prbId, "disconnect", null);
+      this.record({ prbId, event: "disconnect", firmware: null, addressV4: null, addressV6: null });
     });
   }
 
-  private record(prbId: number, event: "connect" | "disconnect", firmware: number | null): void {
-    this.queued.push({ prbId, event, firmware });
+  private record(change: StatusChange): void {
+    this.queued.push(change);
     this.flushing ??= this.flush();
   }
 
@@ -141,12 +163,14 @@ export class ProbeSessions {
     this.flushing = null;
   }
 
-  private async store(run: { prbId: number; event: "connect" | "disconnect"; firmware: number | null }[]): Promise<void> {
+  private async store(run: StatusChange[]): Promise<void> {
     const { rows } = await this.opts.pool.query<RecordedRow>(RECORD, [
       run.map((c) => c.prbId),
       run.map((c) => c.event),
       run.map((c) => c.firmware),
       this.opts.controller,
+      run.map((c) => c.addressV4),
+      run.map((c) => c.addressV6),
     ]);
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     for (const row of rows) {

@@ -175,9 +175,12 @@ describe("ingest: probe-facing write path", () => {
     const session = ioV4(platform.ingestUrl, {
       path: "/probe/socket.io",
       transports: ["websocket"],
-      auth: { prb_id: probe.prbId, secret: probe.secret, firmware: 5020 },
+      auth: { prb_id: probe.prbId, secret: probe.secret, firmware: 5020, address_v4: "192.0.2.44", address_v6: "2001:db8::44" },
     });
     await new Promise((resolve) => session.once("connect", resolve));
+    await expect
+      .poll(async () => (await pool.query("SELECT firmware, address_v4, address_v6 FROM probes WHERE id = $1", [probe.prbId])).rows[0])
+      .toEqual({ firmware: 5020, address_v4: "192.0.2.44", address_v6: "2001:db8::44" });
     const status = async () =>
       (await pool.query<{ status: number }>("SELECT status FROM probes WHERE id = $1", [probe.prbId])).rows[0]!.status;
     await expect.poll(status).toBe(1);
