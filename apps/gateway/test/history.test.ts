@@ -3,7 +3,7 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { createGatewayApp } from "@probestream/gateway";
-import { createPool, ResultReader } from "@probestream/db";
+import { createPool, ResultReader, ResultWriter } from "@probestream/db";
 import { RedisBus, busNamespaceOf } from "@probestream/bus";
 import {
   StreamClient, createTestDatabase, pingResult, postResults, registerProbe,
@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A tiny hold queue, so that hand-overs also take the path where live results overflow it.
   platform = await startPlatform({
     databaseUrl: db.url, redisUrl: REDIS_URL, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN,
-    streamLimits: { historyQueueLimit: 50 },
+    streamLimits: { historyQueueLimit: 50, unpublishedGraceMs: 500 },
   });
   p1 = await registerProbe(platform.ingestUrl, ADMIN, 31);
   p2 = await registerProbe(platform.ingestUrl, ADMIN, 32);
@@ -209,6 +209,26 @@ describe("resume", () => {
     after.close();
     await second.app.close();
     await gatewayPool.end();
+  });
+});
+
+describe("lost publish", () => {
+  it("a result committed but never published reaches live subscribers from Postgres", async () => {
+    const MSM = 8006;
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "result", msm: MSM });
+    // Stored the way ingest stores, but with nothing published: as if ingest died right after the commit.
+    const silentWriter = new ResultWriter(pool);
+    const r = pingResult(p1.prbId, MSM, 1_745_000_000);
+    await silentWriter.write([{ msmId: MSM, prbId: p1.prbId, timestamp: r.timestamp, type: "ping", body: JSON.stringify(r) }]);
+    await expect.poll(() => client.results.length, { timeout: 5000 }).toBe(1);
+    expect(client.results[0]!.result).toMatchObject(r);
+    // Later live results still arrive once each.
+    await post(p1, [pingResult(p1.prbId, MSM, 1_745_000_001)]);
+    await expect.poll(() => client.results.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(client.results).toHaveLength(2);
+    client.close();
   });
 });
 

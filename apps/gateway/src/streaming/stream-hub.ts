@@ -28,6 +28,11 @@ export interface StreamLimits {
   backlogSeconds: number;
   /** Live results a subscription holds while reading history, before it reads them from storage instead. */
   historyQueueLimit: number;
+  /**
+   * How long a committed result may stay unheard on the bus before it is read from storage
+   * (a publish that was lost: ingest stopped between commit and publish, or Redis refused it).
+   */
+  unpublishedGraceMs: number;
 }
 
 export const DEFAULT_LIMITS: StreamLimits = {
@@ -38,6 +43,7 @@ export const DEFAULT_LIMITS: StreamLimits = {
   idleMs: 120_000,
   backlogSeconds: 300,
   historyQueueLimit: 20_000,
+  unpublishedGraceMs: 5000,
 };
 
 /** History reads wait while a client holds more than this unsent. */
@@ -74,6 +80,9 @@ export class StreamHub {
   private readonly history: ResultHistory;
   private readonly stopBus: Array<() => Promise<void>> = [];
   private sweeper: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** The newest stored position at the last watchdog check. */
+  private storedAtLastCheck = "0";
   /** Newest position taken from the bus; after a bus outage, everything after it is read from storage. */
   private lastSeen = "0";
   private gapFilling: string[] | null = null;
@@ -92,12 +101,19 @@ export class StreamHub {
       await bus.subscribe(Channels.metadata, (m) => this.onMetadata(m)),
     );
     bus.onResubscribed(() => void this.fillGap());
+    // Live begins now: what was stored before is history (replay, resume), not a gap to fill.
+    const stored = await this.history.newestId();
+    if (positionAfter(stored, this.lastSeen)) this.lastSeen = stored;
+    this.storedAtLastCheck = this.lastSeen;
     this.sweeper = setInterval(() => this.closeIdle(), Math.min(5000, this.opts.limits.idleMs));
     this.sweeper.unref();
+    this.watchdog = setInterval(() => void this.checkUnpublished(), this.opts.limits.unpublishedGraceMs);
+    this.watchdog.unref();
   }
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all(this.stopBus.map((stop) => stop()));
     for (const session of this.sessions) this.detach(session);
   }
@@ -329,6 +345,7 @@ export class StreamHub {
     this.results.forEachMatch(routed, (sub) => {
       if (!mayRead(sub.session.caller, entry.privateTo) || !sub.accepts(result)) return;
       if (sub.mode === "history") return sub.hold(entry);
+      if (!positionAfter(entry.id, sub.deliveredUpTo)) return;
       if (reached.has(sub.session)) return;
       reached.add(sub.session);
       if (!sub.params.buffering && sub.session.transport === "socket.io" && this.broadcastSocketIo) {
@@ -356,6 +373,24 @@ export class StreamHub {
       session.warnedSlow = true;
       this.error(session, `client reads too slowly: ${buffered} bytes unsent; it will be disconnected past ${slowClientDropBytes}`, undefined, "slow_client");
     } else if (buffered < slowClientWarnBytes / 2) session.warnedSlow = false;
+  }
+
+  /**
+   * Every grace period: whatever was stored by the previous check must have been heard on the bus
+   * by now (results are published in the turn that commits them). If not, a publish was lost, and
+   * the gap is read from storage as after a bus outage.
+   */
+  private async checkUnpublished(): Promise<void> {
+    try {
+      const expected = this.storedAtLastCheck;
+      this.storedAtLastCheck = await this.history.newestId();
+      if (positionAfter(expected, this.lastSeen)) {
+        this.opts.log.warn({ heard: this.lastSeen, stored: expected }, "committed results were not published: reading them from storage");
+        await this.fillGap();
+      }
+    } catch (err) {
+      this.opts.log.error({ err }, "checking for unpublished results failed");
+    }
   }
 
   /** After a bus outage: route what was committed meanwhile from storage, then the bus again. */

@@ -18,6 +18,11 @@ export type ResultMatcher = (result: Record<string, unknown>) => boolean;
  */
 export class Subscription {
   mode: "live" | "history" = "live";
+  /**
+   * Live results at or before this position were already delivered from storage: a bus message
+   * arriving late (or a gap fill) must not send them again.
+   */
+  deliveredUpTo = "0";
   private queue: StreamEntry[] = [];
   private overflowed = false;
   private pending: unknown[] = [];
@@ -70,6 +75,7 @@ export class Subscription {
     const held = this.queue;
     this.queue = [];
     for (const entry of held) if (positionAfter(entry.id, lastId)) this.send(Frame.ofJson(StreamEvents.result, entry.json, { position: entry.id }), entry.id);
+    this.deliveredUpTo = held.length > 0 && positionAfter(held[held.length - 1]!.id, lastId) ? held[held.length - 1]!.id : lastId;
     this.mode = "live";
   }
 
