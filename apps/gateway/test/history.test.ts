@@ -117,14 +117,33 @@ describe("history replay", () => {
   });
 });
 
+describe("replay with an end still to come", () => {
+  it("goes on with live results until endTime, then finishes", async () => {
+    const MSM = 8007;
+    const now = Math.floor(Date.now() / 1000);
+    await post(p1, [pingResult(p1.prbId, MSM, now - 3)]);
+    const client = new StreamClient(platform.gatewayUrl);
+    const finished = client.next("atlas_replay_finished", 10_000);
+    await client.subscribe({ stream_type: "result", msm: MSM, startTime: now - 10, endTime: now + 2, speed: 0 });
+    await expect.poll(() => client.results.length).toBe(1);
+    await post(p1, [pingResult(p1.prbId, MSM, now + 1), pingResult(p1.prbId, MSM, now + 60)]);
+    expect(((await finished) as { count: number; live: boolean })).toMatchObject({ count: 2, live: false });
+    expect(client.results.map((r) => r.result.timestamp)).toEqual([now - 3, now + 1]);
+    await post(p1, [pingResult(p1.prbId, MSM, now + 2)]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(client.results).toHaveLength(2);
+    client.close();
+  });
+});
+
 describe("replay hands over to live with no gap and no duplicate, under concurrent ingest", () => {
   const MSM = 8002;
 
   it("delivers every result from startTime exactly once, in order per probe", async () => {
-    const start = Math.floor(Date.now() / 1000) - 20;
-    // 20 s of history per probe: replayed at 20x, it takes about a second while live results pour in
-    // (more than the hold queue of 50 takes, so the catch-up from storage is exercised too).
-    for (const p of [p1, p2]) await post(p, Array.from({ length: 20 }, (_, i) => pingResult(p.prbId, MSM, start + i)));
+    const start = Math.floor(Date.now() / 1000) - 40;
+    // 40 s of history per probe: replayed at 20x, it takes about two seconds while live results pour
+    // in (more than the hold queue of 50 takes, so the catch-up from storage is exercised too).
+    for (const p of [p1, p2]) await post(p, Array.from({ length: 40 }, (_, i) => pingResult(p.prbId, MSM, start + i)));
     const client = new StreamClient(platform.gatewayUrl);
     const finished = client.next("atlas_replay_finished", 30_000);
 
@@ -152,7 +171,8 @@ describe("replay hands over to live with no gap and no duplicate, under concurre
     await expect.poll(() => client.results.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(rows.length);
     await new Promise((r) => setTimeout(r, 300));
     expectExactlyOnceInOrderPerProbe(client.results, rows.map((r) => r.k));
-    expect(seq).toBeGreaterThan(50);
+    // Live results outnumbered the hold queue while the replay ran.
+    expect(seq * 2).toBeGreaterThan(50);
     client.close();
   });
 });

@@ -259,7 +259,7 @@ export class StreamHub {
           if (sub.ended) return last;
           last = row.id;
           const frame = Frame.ofJson(StreamEvents.result, row.json, { position: row.id });
-          if (sub.matcher && !sub.accepts(frame.payload as Record<string, unknown>)) continue;
+          if (sub.filters && !sub.accepts(frame.payload as Record<string, unknown>)) continue;
           const waiting = pace(row);
           if (waiting) await waiting;
           if (sub.ended) return last;
@@ -278,7 +278,8 @@ export class StreamHub {
       minTs = p.startTime ?? Math.floor(Date.now() / 1000) - this.opts.limits.backlogSeconds;
       await deliver(this.history.byTime(filter, minTs, p.endTime, upTo));
       lastId = upTo;
-      if (p.endTime !== undefined) {
+      // An end still to come: the replay goes on with live results until then.
+      if (p.endTime !== undefined && p.endTime * 1000 <= Date.now()) {
         sub.flush();
         sub.session.send(Frame.of(StreamEvents.replayFinished, this.replayCounts(sub, started, false)));
         this.removeSubscription(sub);
@@ -294,7 +295,15 @@ export class StreamHub {
     }
     sub.goLive(lastId);
     sub.flush();
-    if (p.startTime !== undefined) {
+    if (p.endTime !== undefined) {
+      const endsIn = Math.max(0, p.endTime * 1000 + 1000 - Date.now());
+      setTimeout(() => {
+        if (sub.ended) return;
+        sub.flush();
+        sub.session.send(Frame.of(StreamEvents.replayFinished, this.replayCounts(sub, started, false)));
+        this.removeSubscription(sub);
+      }, endsIn).unref();
+    } else if (p.startTime !== undefined) {
       sub.session.send(Frame.of(StreamEvents.replayFinished, this.replayCounts(sub, started, true)));
     } else if (p.sendBacklog) {
       sub.session.send(Frame.of(StreamEvents.backlogSent, { count: sub.delivered }));

@@ -48,7 +48,13 @@ export class Subscription {
 
   /** Whether the result passes the filters the index does not cover. */
   accepts(result: Record<string, unknown>): boolean {
+    if (this.params.endTime !== undefined && Number(result.timestamp) > this.params.endTime) return false;
     return this.matcher === null || this.matcher(result);
+  }
+
+  /** Whether `accepts` can refuse anything (else callers skip parsing for it). */
+  get filters(): boolean {
+    return this.matcher !== null || this.params.endTime !== undefined;
   }
 
   /** While reading history: hold a live result for the hand-over. */
