@@ -1,14 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Pool } from "@probestream/db";
-
-/** Probe secrets are 32 random bytes, so one SHA-256 is enough to store them safely. */
-export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex");
-}
-
-export function newSecret(): string {
-  return randomBytes(32).toString("base64url");
-}
+import { timingSafeEqual } from "node:crypto";
+import { hashProbeSecret, type Pool } from "@probestream/db";
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -41,7 +32,7 @@ export class ProbeAuthenticator {
 
   async verify(credentials: ProbeCredentials): Promise<boolean> {
     const hash = await this.storedHash(credentials.prbId);
-    return hash !== null && safeEqual(hash, hashSecret(credentials.secret));
+    return hash !== null && safeEqual(hash, hashProbeSecret(credentials.secret));
   }
 
   /** Called when a secret changes in this process, so the old one stops working at once here. */

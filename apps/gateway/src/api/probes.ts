@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import type { Pool, ProbeDirectory } from "@probestream/db";
-import { registerHostedProbe } from "@probestream/db";
+import { registerProbe } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
   ApiError, IdParams, KeyQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
@@ -106,7 +106,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
       const caller = await callerOf(keys, request, reply);
       if (!caller) return reply;
       requireRight(caller, MANAGE_PROBES_RIGHT);
-      return reply.status(201).send(await registerHostedProbe(opts.pool, caller.userId, request.body));
+      return reply.status(201).send(await registerProbe(opts.pool, { ...request.body, prb_id: undefined }, caller.userId));
     },
   );
 }
