@@ -106,30 +106,30 @@ describe("creating measurements", () => {
   });
 
   const INVALID: [string, Json, string][] = [
-    ["missing af", { ...ping, af: undefined }, "/body/definitions/0/af"],
-    ["af 5", { ...ping, af: 5 }, "/body/definitions/0/af"],
-    ["unknown type", { ...ping, type: "smoke" }, "/body/definitions/0/type"],
-    ["unknown option", { ...ping, packts: 3 }, "/body/definitions/0/packts"],
-    ["too many packets", { ...ping, packets: 17 }, "/body/definitions/0/packets"],
-    ["size too large", { ...ping, size: 5000 }, "/body/definitions/0/size"],
-    ["ping without target", { ...ping, target: undefined }, "/body/definitions/0/target"],
-    ["interval too short", { ...ping, interval: 10 }, "/body/definitions/0/interval"],
-    ["no description", { ...ping, description: undefined }, "/body/definitions/0/description"],
-    ["IPv4 target with af 6", { ...ping, target: "192.0.2.1", af: 6 }, "/body/definitions/0/target"],
-    ["one-off with interval", { ...ping, is_oneoff: true, interval: 300 }, "/body/definitions/0/interval"],
-    ["traceroute protocol", { ...VALID[1], protocol: "SCTP" }, "/body/definitions/0/protocol"],
-    ["traceroute without protocol", { ...VALID[1], protocol: undefined }, "/body/definitions/0/protocol"],
-    ["traceroute paris", { ...VALID[1], paris: 65 }, "/body/definitions/0/paris"],
-    ["traceroute max_hops", { ...VALID[1], max_hops: 0 }, "/body/definitions/0/max_hops"],
-    ["dns query type", { ...VALID[2], query_type: "BOGUS" }, "/body/definitions/0/query_type"],
-    ["dns query class", { ...VALID[2], query_class: "HS" }, "/body/definitions/0/query_class"],
-    ["dns without argument", { ...VALID[2], query_argument: undefined }, "/body/definitions/0/query_argument"],
-    ["dns without target or probe resolver", { ...VALID[2], use_probe_resolver: false }, "/body/definitions/0/target"],
-    ["sslcert port", { ...VALID[3], port: 70000 }, "/body/definitions/0/port"],
-    ["ntp packets", { ...VALID[4], packets: 0 }, "/body/definitions/0/packets"],
-    ["http method", { ...VALID[5], method: "DELETE" }, "/body/definitions/0/method"],
-    ["http version", { ...VALID[5], version: "2" }, "/body/definitions/0/version"],
-    ["http path", { ...VALID[5], path: "no-slash" }, "/body/definitions/0/path"],
+    ["missing af", { ...ping, af: undefined }, "/definitions/0/af"],
+    ["af 5", { ...ping, af: 5 }, "/definitions/0/af"],
+    ["unknown type", { ...ping, type: "smoke" }, "/definitions/0/type"],
+    ["unknown option", { ...ping, packts: 3 }, "/definitions/0/packts"],
+    ["too many packets", { ...ping, packets: 17 }, "/definitions/0/packets"],
+    ["size too large", { ...ping, size: 5000 }, "/definitions/0/size"],
+    ["ping without target", { ...ping, target: undefined }, "/definitions/0/target"],
+    ["interval too short", { ...ping, interval: 10 }, "/definitions/0/interval"],
+    ["no description", { ...ping, description: undefined }, "/definitions/0/description"],
+    ["IPv4 target with af 6", { ...ping, target: "192.0.2.1", af: 6 }, "/definitions/0/target"],
+    ["one-off with interval", { ...ping, is_oneoff: true, interval: 300 }, "/definitions/0/interval"],
+    ["traceroute protocol", { ...VALID[1], protocol: "SCTP" }, "/definitions/0/protocol"],
+    ["traceroute without protocol", { ...VALID[1], protocol: undefined }, "/definitions/0/protocol"],
+    ["traceroute paris", { ...VALID[1], paris: 65 }, "/definitions/0/paris"],
+    ["traceroute max_hops", { ...VALID[1], max_hops: 0 }, "/definitions/0/max_hops"],
+    ["dns query type", { ...VALID[2], query_type: "BOGUS" }, "/definitions/0/query_type"],
+    ["dns query class", { ...VALID[2], query_class: "HS" }, "/definitions/0/query_class"],
+    ["dns without argument", { ...VALID[2], query_argument: undefined }, "/definitions/0/query_argument"],
+    ["dns without target or probe resolver", { ...VALID[2], use_probe_resolver: false }, "/definitions/0/target"],
+    ["sslcert port", { ...VALID[3], port: 70000 }, "/definitions/0/port"],
+    ["ntp packets", { ...VALID[4], packets: 0 }, "/definitions/0/packets"],
+    ["http method", { ...VALID[5], method: "DELETE" }, "/definitions/0/method"],
+    ["http version", { ...VALID[5], version: "2" }, "/definitions/0/version"],
+    ["http path", { ...VALID[5], path: "no-slash" }, "/definitions/0/path"],
   ];
 
   it.each(INVALID)("rejects a definition with %s, naming the field", async (_name, definition, pointer) => {
@@ -140,14 +140,14 @@ describe("creating measurements", () => {
   });
 
   const SELECTIONS: [string, Json, string][] = [
-    ["unknown area", { type: "area", value: "Mars", requested: 1 }, "/body/probes/0/value"],
-    ["bad country", { type: "country", value: "NLD", requested: 1 }, "/body/probes/0/value"],
-    ["bad prefix", { type: "prefix", value: "10.0.0.0/33", requested: 1 }, "/body/probes/0/value"],
-    ["unknown probes", { type: "probes", value: "7001,999999", requested: 2 }, "/body/probes/0/value"],
-    ["more probes than listed", { type: "probes", value: "7001", requested: 2 }, "/body/probes/0/requested"],
-    ["unknown measurement", { type: "msm", value: 42, requested: 1 }, "/body/probes/0/value"],
-    ["no probes requested", { type: "asn", value: 3333, requested: 0 }, "/body/probes/0/requested"],
-    ["unknown source type", { type: "planet", value: "x", requested: 1 }, "/body/probes/0/type"],
+    ["unknown area", { type: "area", value: "Mars", requested: 1 }, "/probes/0/value"],
+    ["bad country", { type: "country", value: "NLD", requested: 1 }, "/probes/0/value"],
+    ["bad prefix", { type: "prefix", value: "10.0.0.0/33", requested: 1 }, "/probes/0/value"],
+    ["unknown probes", { type: "probes", value: "7001,999999", requested: 2 }, "/probes/0/value"],
+    ["more probes than listed", { type: "probes", value: "7001", requested: 2 }, "/probes/0/requested"],
+    ["unknown measurement", { type: "msm", value: 42, requested: 1 }, "/probes/0/value"],
+    ["no probes requested", { type: "asn", value: 3333, requested: 0 }, "/probes/0/requested"],
+    ["unknown source type", { type: "planet", value: "x", requested: 1 }, "/probes/0/type"],
   ];
 
   it.each(SELECTIONS)("rejects an impossible selection: %s", async (_name, source, pointer) => {
@@ -160,7 +160,7 @@ describe("creating measurements", () => {
     const now = Math.floor(Date.now() / 1000);
     const bad = await api("POST", "/api/v2/measurements/", alice, { definitions: [ping], probes: WW, start_time: now + 600, stop_time: now + 300 });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.errors[0].source.pointer).toBe("/body/stop_time");
+    expect(bad.body.error.errors[0].source.pointer).toBe("/stop_time");
     const [id] = await create({ definitions: [ping], probes: WW, start_time: new Date((now + 3600) * 1000).toISOString() });
     const { body } = await api("GET", `/api/v2/measurements/${id}/`);
     expect(body.start_time).toBe(now + 3600);

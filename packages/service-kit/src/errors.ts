@@ -1,7 +1,10 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { STATUS_CODES } from "node:http";
 
-/** One problem in a request, located by a JSON pointer (`/0/prb_id`, `/query/start`). */
+/**
+ * One problem in a request, located by a JSON pointer: into the body as RIPE Atlas does
+ * (`/definitions/0/af`), other parts under their name (`/querystring/start`, `/headers/authorization`).
+ */
 export interface ErrorSource {
   source: { pointer: string };
   detail: string;
@@ -40,15 +43,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (err.validation) {
       const where = err.validationContext ?? "body";
-      const errors = err.validation.map((v) => {
+      const fields = err.validation.map((v) => {
         const missing = v.keyword === "required" ? `/${String(v.params.missingProperty)}` : "";
-        return {
-          source: { pointer: `/${where}${v.instancePath}${missing}` },
-          detail: missing ? "This field is required." : (v.message ?? "is invalid"),
-        };
+        return { path: `${v.instancePath}${missing}`, detail: missing ? "This field is required." : (v.message ?? "is invalid") };
       });
-      const first = errors[0];
-      const detail = first ? `${first.source.pointer.replace(/^\/[^/]+\//, "")}: ${first.detail}` : err.message;
+      const errors = fields.map((f) => ({
+        source: { pointer: where === "body" ? f.path || "/" : `/${where}${f.path}` },
+        detail: f.detail,
+      }));
+      const first = fields[0];
+      const detail = first ? `${first.path.slice(1) || where}: ${first.detail}` : err.message;
       return reply.status(400).send(errorBody(400, detail, errors));
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -43,7 +43,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
       const beyond = request.body.rights.filter((r) => !caller.rights.has(r));
       if (beyond.length > 0) {
         throw new HttpError(403, `rights: the calling key lacks ${beyond.join(", ")}`, [
-          { source: { pointer: "/body/rights" }, detail: `not held by the calling key: ${beyond.join(", ")}` },
+          { source: { pointer: "/rights" }, detail: `not held by the calling key: ${beyond.join(", ")}` },
         ]);
       }
       const issued = await store.issue(userId, request.body.rights, request.body.label ?? "");

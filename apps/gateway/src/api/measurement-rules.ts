@@ -18,11 +18,11 @@ const START_SLACK_S = 300;
 class Problems {
   readonly list: ErrorSource[] = [];
   add(pointer: string, detail: string): void {
-    this.list.push({ source: { pointer: `/body${pointer}` }, detail });
+    this.list.push({ source: { pointer }, detail });
   }
   throwIfAny(): void {
     const first = this.list[0];
-    if (first) throw new HttpError(400, `${first.source.pointer.replace(/^\/body\//, "")}: ${first.detail}`, this.list);
+    if (first) throw new HttpError(400, `${first.source.pointer.slice(1)}: ${first.detail}`, this.list);
   }
 }
 
