@@ -1,4 +1,7 @@
-/** RIPE Atlas measurement status ids. */
+/**
+ * RIPE Atlas measurement status ids, as `MeasurementStatus` in @probestream/types. Not imported from
+ * there: this module reaches the browser bundle, and that package's entry pulls in node:net.
+ */
 const STATUS_NAMES: Record<number, string> = {
   0: "Specified",
   1: "Scheduled",

@@ -9,6 +9,7 @@ export const MeasurementStatus = {
   5: "Forced to stop",
   6: "No suitable probes",
   7: "Failed",
+  8: "Archived",
 } as const;
 
 /**

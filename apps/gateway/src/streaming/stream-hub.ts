@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import {
-  StreamEvents, parseSubscription, type MeasurementEvent, type NormalizedSubscription, type ProbeStatusEvent,
+  ProbeStatusNames, StreamEvents, parseSubscription, type MeasurementEvent, type NormalizedSubscription, type ProbeStatusEvent,
 } from "@probestream/types";
 import type { Pool } from "@probestream/db";
 import { Channels, decodeResultBatch, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
@@ -458,7 +458,6 @@ export class StreamHub {
       [event.prb_id],
     );
     const p = rows[0] as Record<string, unknown> | undefined;
-    const names = ["Never Connected", "Connected", "Disconnected", "Abandoned"];
     const seconds = (d: unknown) => (d instanceof Date ? Math.floor(d.getTime() / 1000) : null);
     const probe = p && {
       id: p.id,
@@ -474,7 +473,7 @@ export class StreamHub {
       is_public: p.is_public,
       description: p.description,
       firmware_version: p.firmware,
-      status: { id: p.status, name: names[Number(p.status)] ?? "Unknown", since: seconds(p.status_since) },
+      status: { id: p.status, name: ProbeStatusNames[p.status as keyof typeof ProbeStatusNames] ?? "Unknown", since: seconds(p.status_since) },
       first_connected: seconds(p.first_connected),
       last_connected: seconds(p.last_connected),
     };
