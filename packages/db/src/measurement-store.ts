@@ -60,7 +60,7 @@ export interface NewMeasurement {
 /** Unfinished measurements: the scheduler still has work with them. */
 export const UNFINISHED = [0, 1, 2];
 
-export interface MeasurementFilter {
+export interface MeasurementFilter extends ListWindow {
   /** The caller: sees public measurements and its own. */
   viewerId: number | null;
   mine?: boolean;
@@ -71,6 +71,10 @@ export interface MeasurementFilter {
   tags?: string[];
   isPublic?: boolean;
   isOneoff?: boolean;
+}
+
+/** The id filters and the page of a REST API v2 list, for measurements and probes alike. */
+export interface ListWindow {
   idIn?: number[];
   idGt?: number;
   idGte?: number;

@@ -1,8 +1,9 @@
 import type { Pool } from "pg";
+import type { ListWindow } from "./measurement-store.js";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
 
-export interface ProbeFilter {
+export interface ProbeFilter extends ListWindow {
   countryCode?: string;
   asn?: number;
   asnV4?: number;
@@ -13,14 +14,6 @@ export interface ProbeFilter {
   tags?: string[];
   isAnchor?: boolean;
   isPublic?: boolean;
-  idIn?: number[];
-  idGt?: number;
-  idGte?: number;
-  idLt?: number;
-  idLte?: number;
-  descending: boolean;
-  limit: number;
-  offset: number;
 }
 
 /** A probe with its tags and the seconds it has been connected in all. */
