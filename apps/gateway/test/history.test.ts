@@ -71,7 +71,7 @@ describe("history replay", () => {
   it("replays a time range in timestamp order at full speed, then says it has finished, with counts", async () => {
     const client = new StreamClient(platform.gatewayUrl);
     const finished = client.next("atlas_replay_finished");
-    await client.subscribe({ stream_type: "result", msm: MSM, startTime: T0 + 10, endTime: T0 + 59, speed: 0 });
+    await client.subscribe({ stream_type: "result", msm: MSM, startTime: T0 + 10, endTime: T0 + 59, speed: 0, sendPositions: true });
     const summary = (await finished) as { count: number; live: boolean };
     expect(summary).toMatchObject({ count: 100, live: false });
     const ts = client.results.map((r) => Number(r.result.timestamp));
@@ -79,7 +79,7 @@ describe("history replay", () => {
     expect(ts).toEqual([...ts].sort((a, b) => a - b));
     expect(ts[0]).toBe(T0 + 10);
     expect(ts.at(-1)).toBe(T0 + 59);
-    // Every replayed result carries its stream position.
+    // Every replayed result carries its stream position, as asked.
     expect(client.results.every((r) => /^\d+$/.test(r.position ?? ""))).toBe(true);
     // A replay with an end is over: later results are not sent on it.
     await post(p1, [pingResult(p1.prbId, MSM, T0 + 30, { late: true })]);
@@ -206,7 +206,7 @@ describe("resume", () => {
     };
     const first = await start();
     const before = new StreamClient(first.url);
-    await before.subscribe({ stream_type: "result", msm: MSM });
+    await before.subscribe({ stream_type: "result", msm: MSM, sendPositions: true });
     const t = 1_730_000_000;
     await post(p1, Array.from({ length: 10 }, (_, i) => pingResult(p1.prbId, MSM, t + i)));
     await expect.poll(() => before.results.length).toBe(10);
@@ -220,7 +220,7 @@ describe("resume", () => {
 
     const second = await start();
     const after = new StreamClient(second.url);
-    await after.subscribe({ stream_type: "result", msm: MSM, resumeFrom: position });
+    await after.subscribe({ stream_type: "result", msm: MSM, resumeFrom: position, sendPositions: true });
     await expect.poll(() => after.results.length).toBe(15);
     await post(p2, [pingResult(p2.prbId, MSM, t + 10)]);
     await expect.poll(() => after.results.length).toBe(16);

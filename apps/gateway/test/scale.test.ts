@@ -152,7 +152,7 @@ describe("several gateway and ingest processes behind Redis", () => {
     const probeB = await registerProbe(ingestB, ADMIN, 72);
     const MSM = 9701;
     const clients = [gatewayA, gatewayA, gatewayA, gatewayB, gatewayB, gatewayB].map((url) => new StreamClient(url));
-    await Promise.all(clients.map((c) => c.subscribe({ stream_type: "result", msm: MSM })));
+    await Promise.all(clients.map((c) => c.subscribe({ stream_type: "result", msm: MSM, sendPositions: true })));
 
     const t0 = 1_780_000_000;
     await Promise.all(

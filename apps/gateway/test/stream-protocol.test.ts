@@ -39,7 +39,7 @@ async function post(results: unknown[], as = probe): Promise<void> {
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
 describe("plain WebSocket at /stream/", () => {
-  it("speaks the JSON-array protocol: subscribe, results with positions, unsubscribe, errors", async () => {
+  it("speaks the JSON-array protocol: subscribe, results, unsubscribe, errors, each exactly [event, payload]", async () => {
     const client = new PlainStreamClient(platform.gatewayUrl, "?client=test-suite");
     await client.opened;
     client.send("atlas_subscribe", { streamType: "result", msm: 9101 });
@@ -48,9 +48,7 @@ describe("plain WebSocket at /stream/", () => {
     const sent = pingResult(probe.prbId, 9101, 1_750_000_000);
     await post([sent, pingResult(probe.prbId, 9102, 1_750_000_000)]);
     await expect.poll(() => client.of("atlas_result").length).toBe(1);
-    const [, result, meta] = client.of("atlas_result")[0]!;
-    expect(result).toEqual({ ...sent, stored_timestamp: expect.any(Number) });
-    expect(meta).toEqual({ position: expect.stringMatching(/^\d+$/) });
+    expect(client.of("atlas_result")[0]).toEqual(["atlas_result", { ...sent, stored_timestamp: expect.any(Number) }]);
 
     client.ws.send("not json");
     client.send("atlas_subscribe", { streamType: "result", msm: -1 });
@@ -66,7 +64,30 @@ describe("plain WebSocket at /stream/", () => {
     await post([pingResult(probe.prbId, 9101, 1_750_000_001)]);
     await settle();
     expect(client.of("atlas_result")).toHaveLength(1);
+    expect(client.messages.every((m) => m.length === 2)).toBe(true);
     client.close();
+  });
+
+  it("adds positions for a subscription with sendPositions, and resumes from one", async () => {
+    const client = new PlainStreamClient(platform.gatewayUrl);
+    await client.opened;
+    client.send("atlas_subscribe", { streamType: "result", msm: 9103, sendPositions: true });
+    await expect.poll(() => client.of("atlas_subscribed").length).toBe(1);
+    expect(client.of("atlas_subscribed")[0]).toEqual(["atlas_subscribed", { streamType: "result", msm: 9103, sendPositions: true }]);
+    await post([pingResult(probe.prbId, 9103, 1_750_000_010)]);
+    await expect.poll(() => client.of("atlas_result").length).toBe(1);
+    const [, , meta] = client.of("atlas_result")[0]!;
+    expect(meta).toEqual({ position: expect.stringMatching(/^\d+$/) });
+    client.close();
+    await post([pingResult(probe.prbId, 9103, 1_750_000_011), pingResult(probe.prbId, 9103, 1_750_000_012)]);
+
+    const resumed = new PlainStreamClient(platform.gatewayUrl);
+    await resumed.opened;
+    resumed.send("atlas_subscribe", { streamType: "result", msm: 9103, resumeFrom: (meta as { position: string }).position, sendPositions: true });
+    await expect.poll(() => resumed.of("atlas_result").length).toBe(2);
+    expect(resumed.of("atlas_result").map((m) => (m[1] as Json).timestamp)).toEqual([1_750_000_011, 1_750_000_012]);
+    expect(resumed.of("atlas_result").every((m) => m.length === 3)).toBe(true);
+    resumed.close();
   });
 });
 
@@ -92,14 +113,25 @@ describe("plain HTTP streaming on GET /stream/", () => {
       }
     })();
     await expect.poll(() => lines.length).toBe(1);
-    expect(lines[0]![0]).toBe("atlas_subscribed");
+    // The echo is typed as a socket client would have sent it: msm=9201 is a number.
+    expect(lines[0]).toEqual(["atlas_subscribed", { streamType: "result", msm: 9201, type: "ping" }]);
     const sent = pingResult(probe.prbId, 9201, 1_750_000_100);
     await post([sent]);
     await expect.poll(() => lines.length).toBe(2);
-    expect(lines[1]![0]).toBe("atlas_result");
-    expect(lines[1]![1]).toMatchObject(sent);
+    expect(lines[1]).toEqual(["atlas_result", { ...sent, stored_timestamp: expect.any(Number) }]);
     abort.abort();
     await pump;
+  });
+
+  it("adds positions with sendPositions=true", async () => {
+    await post([pingResult(probe.prbId, 9203, 1_750_000_300)]);
+    const text = await (await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9203&startTime=1750000000&endTime=1750000400&speed=0&sendPositions=true`)).text();
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as unknown[]);
+    expect(lines[0]).toEqual([
+      "atlas_subscribed",
+      { streamType: "result", msm: 9203, startTime: 1750000000, endTime: 1750000400, speed: 0, sendPositions: true },
+    ]);
+    expect(lines[1]).toEqual(["atlas_result", expect.objectContaining({ msm_id: 9203 }), { position: expect.stringMatching(/^\d+$/) }]);
   });
 
   it("answers a bad subscription with a 400 naming the parameter", async () => {
@@ -161,6 +193,56 @@ describe("filters", () => {
     await expect.poll(() => client.results.length).toBe(expected.length);
     await settle();
     expect(client.results.map((r) => r.result.timestamp)).toEqual(expected.map((e) => e.timestamp + offset));
+    client.close();
+  });
+});
+
+describe("socket.io frames", () => {
+  /** Every event the socket receives, with all its arguments. */
+  const record = (client: StreamClient) => {
+    const received: unknown[][] = [];
+    client.socket.onAny((...args: unknown[]) => received.push(args));
+    return received;
+  };
+
+  it("atlas_result has exactly one argument: the result, or with buffering an array of results", async () => {
+    const plain = new StreamClient(platform.gatewayUrl);
+    const buffered = new StreamClient(platform.gatewayUrl);
+    const plainArgs = record(plain);
+    const bufferedArgs = record(buffered);
+    await plain.subscribe({ stream_type: "result", msm: 9601 });
+    await buffered.subscribe({ stream_type: "result", msm: 9601, buffering: true });
+    const sent = [pingResult(probe.prbId, 9601, 1_750_004_000), pingResult(probe.prbId, 9601, 1_750_004_001)];
+    await post(sent);
+    await expect.poll(() => plain.results.length).toBe(2);
+    await expect.poll(() => buffered.results.length).toBe(2);
+    const results = (args: unknown[][]) => args.filter((a) => a[0] === "atlas_result");
+    expect(results(plainArgs)).toEqual(sent.map((r) => ["atlas_result", { ...r, stored_timestamp: expect.any(Number) }]));
+    expect(results(bufferedArgs)).toEqual([["atlas_result", sent.map((r) => ({ ...r, stored_timestamp: expect.any(Number) }))]]);
+    expect([...plainArgs, ...bufferedArgs].every((a) => a.length === 2)).toBe(true);
+    plain.close();
+    buffered.close();
+  });
+
+  it("a subscription with sendPositions gets the position as a second argument, buffered or not", async () => {
+    const plain = new StreamClient(platform.gatewayUrl);
+    const buffered = new StreamClient(platform.gatewayUrl);
+    await plain.subscribe({ stream_type: "result", msm: 9602, sendPositions: true });
+    await buffered.subscribe({ stream_type: "result", msm: 9602, buffering: true, sendPositions: true });
+    await post([pingResult(probe.prbId, 9602, 1_750_004_100)]);
+    await expect.poll(() => plain.results.length).toBe(1);
+    await expect.poll(() => buffered.results.length).toBe(1);
+    expect(plain.results[0]!.position).toMatch(/^\d+$/);
+    expect(buffered.results[0]!.position).toBe(plain.results[0]!.position);
+    plain.close();
+    buffered.close();
+  });
+
+  it("atlas_subscribed echoes the parameters as sent, numbers as numbers", async () => {
+    const client = new StreamClient(platform.gatewayUrl);
+    const echo = client.next("atlas_subscribed");
+    client.socket.emit("atlas_subscribe", { stream_type: "result", msm: 9603, prb: "51", buffering: false });
+    expect(await echo).toStrictEqual({ stream_type: "result", msm: 9603, prb: "51", buffering: false });
     client.close();
   });
 });

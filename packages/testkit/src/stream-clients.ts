@@ -3,14 +3,15 @@ import WebSocket from "ws";
 
 export type Json = Record<string, unknown>;
 
-/** A result as received, with the stream position the server sent beside it. */
+/** A result as received, with the stream position the server sent beside it (only to subscriptions with `sendPositions`). */
 export interface Received {
   result: Json;
   position: string | undefined;
 }
 
 /**
- * A socket.io stream client that records everything it receives, by event, in order.
+ * A socket.io stream client that records everything it receives, by event, in order. Positions
+ * come only with results of subscriptions made with `sendPositions: true`.
  */
 export class StreamClient {
   readonly socket: Socket;
@@ -66,7 +67,7 @@ export class StreamClient {
   }
 }
 
-/** A plain WebSocket stream client (the JSON-array protocol). */
+/** A plain WebSocket stream client (the JSON-array protocol: `[event, payload]`, plus `{position}` with `sendPositions`). */
 export class PlainStreamClient {
   readonly ws: WebSocket;
   readonly messages: unknown[][] = [];

@@ -270,6 +270,7 @@ export const SubscriptionParams = Type.Object(
     lessThan: Type.Optional(valueFilterSchema(Type.Number())),
     buffering: Type.Optional(Flag),
     sendBacklog: Type.Optional(Flag),
+    sendPositions: Type.Optional(Flag),
     startTime: Type.Optional(UnixSeconds),
     endTime: Type.Optional(UnixSeconds),
     stopTime: Type.Optional(UnixSeconds),
@@ -329,6 +330,12 @@ export interface NormalizedSubscription {
   valueFilters?: ValueFilters;
   buffering: boolean;
   sendBacklog: boolean;
+  /**
+   * Results come with their stream position (for `resumeFrom`): socket.io as a second argument,
+   * WebSocket and HTTP as a third array element. Off by default, since RIPE Atlas clients expect
+   * exactly one argument / two elements.
+   */
+  sendPositions?: boolean;
   /** History replay, Unix seconds: from `startTime` until `endTime` (given as `endTime` or `stopTime`). */
   startTime?: number;
   endTime?: number;
@@ -545,6 +552,11 @@ function readSubscription(params: Record<string, unknown>): NormalizedSubscripti
   for (const key of ["buffering", "sendBacklog"] as const) {
     if (params[key] !== undefined) value[key] = parseFlag(key, params[key]);
   }
+  if (params.sendPositions !== undefined) {
+    const sendPositions = parseFlag("sendPositions", params.sendPositions);
+    if (value.streamType !== "result") throw invalid("sendPositions", "applies to result streams only");
+    value.sendPositions = sendPositions;
+  }
 
   readReplay(params, value);
 
@@ -570,4 +582,53 @@ export function parseSubscription(input: unknown): SubscriptionParseResult {
     if (!(err instanceof ParameterError)) throw err;
     return { ok: false, error: { message: err.message, parameter: err.parameter } };
   }
+}
+
+interface ValueSchema {
+  type?: string;
+  anyOf?: ValueSchema[];
+}
+
+/** One query-string value as the first type of the parameter's schema that it reads as. */
+function fromText(schema: ValueSchema, text: string): unknown {
+  for (const candidate of schema.anyOf ?? [schema]) {
+    switch (candidate.type) {
+      case "integer":
+        if (/^-?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+        break;
+      case "number":
+        if (/^-?[0-9]+(\.[0-9]+)?$/.test(text)) return Number(text);
+        break;
+      case "boolean":
+        if (text === "true" || text === "false") return text === "true";
+        break;
+      case "object":
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed;
+        } catch {
+          // Not JSON: the text stays as it is, and parseSubscription names the parameter.
+        }
+        break;
+    }
+  }
+  return text;
+}
+
+/**
+ * Subscription parameters from a query string (the HTTP stream), each value converted to the type
+ * its schema in {@link SubscriptionParams} gives it (`msm=1001` → 1001, `buffering=true` → true,
+ * a value filter's JSON text → the object), so that `atlas_subscribed` echoes them as a socket
+ * client would have sent them. Values that read as no such type stay text (and are refused by
+ * {@link parseSubscription}, naming the parameter).
+ */
+export function subscriptionFromQuery(query: Record<string, unknown>): Record<string, unknown> {
+  const properties = SubscriptionParams.properties as Record<string, ValueSchema>;
+  // fromEntries defines own properties, so a parameter named __proto__ stays a plain key.
+  return Object.fromEntries(
+    Object.entries(query).map(([key, value]) => {
+      const schema = Object.hasOwn(properties, key) ? properties[key] : undefined;
+      return [key, schema !== undefined && typeof value === "string" ? fromText(schema, value) : value];
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import {
   parseIpPrefix,
   parseSubscription,
   readIpAddress,
+  subscriptionFromQuery,
 } from "../src/index.js";
 
 describe("StreamEvents", () => {
@@ -257,6 +258,22 @@ describe("buffering and sendBacklog", () => {
   });
 });
 
+describe("sendPositions", () => {
+  it("is absent unless asked for, and takes a boolean or its text", () => {
+    expect(accepted({ streamType: "result" })).not.toHaveProperty("sendPositions");
+    expect(accepted({ streamType: "result", sendPositions: true }).sendPositions).toBe(true);
+    expect(accepted({ streamType: "result", sendPositions: "false" }).sendPositions).toBe(false);
+    expect(refusal({ streamType: "result", sendPositions: 1 })).toEqual({ message: "sendPositions: must be a boolean", parameter: "sendPositions" });
+  });
+
+  it("applies to result streams only", () => {
+    expect(refusal({ streamType: "probestatus", sendPositions: true })).toEqual({
+      message: "sendPositions: applies to result streams only",
+      parameter: "sendPositions",
+    });
+  });
+});
+
 describe("value filters", () => {
   it("take objects of field paths to values", () => {
     expect(
@@ -456,6 +473,37 @@ describe("a query string's parameters", () => {
         speed: 5,
       }),
     );
+  });
+
+  it("convert to the types of the schema, for an echo as a socket client would send it", () => {
+    const query = Object.fromEntries(
+      new URLSearchParams(
+        'streamType=result&msm=1001&buffering=true&sendBacklog=false&startTime=1409132240&speed=2.5&resumeFrom=42&client=cli&equalsTo={"af":4}&sourceAddress=10.0.0.1',
+      ),
+    );
+    expect(subscriptionFromQuery(query)).toStrictEqual({
+      streamType: "result",
+      msm: 1001,
+      buffering: true,
+      sendBacklog: false,
+      startTime: 1409132240,
+      speed: 2.5,
+      resumeFrom: "42",
+      client: "cli",
+      equalsTo: { af: 4 },
+      sourceAddress: "10.0.0.1",
+    });
+  });
+
+  it("keep values that read as no type of their schema as text, and unknown keys as they are", () => {
+    expect(subscriptionFromQuery({ msm: "abc", buffering: "1", greaterThan: "{min", colour: "red", prb: ["1", "2"] })).toStrictEqual({
+      msm: "abc",
+      buffering: "1",
+      greaterThan: "{min",
+      colour: "red",
+      prb: ["1", "2"],
+    });
+    expect(refusal(subscriptionFromQuery({ streamType: "result", msm: "abc" })).parameter).toBe("msm");
   });
 
   it("give msm and prb as single values only", () => {

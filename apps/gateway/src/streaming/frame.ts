@@ -1,11 +1,14 @@
 /**
  * One server-to-client message: an event, its payload, and our metadata (the result's stream
- * position). Its JSON-array encoding, `[event, payload, meta]`, is made once and shared by every
- * plain WebSocket and HTTP client it goes to (reference clients read the first two elements);
- * socket.io clients get the payload as an object, parsed once.
+ * position). RIPE Atlas clients get exactly `[event, payload]` (one argument on socket.io); only
+ * subscriptions with `sendPositions` get the metadata too, as `[event, payload, meta]` (a second
+ * argument). Each JSON-array encoding is made once, when a client first needs it, and shared by
+ * every plain WebSocket and HTTP client it goes to; socket.io clients get the payload as an
+ * object, parsed once.
  */
 export class Frame {
   private encoded: string | undefined;
+  private encodedWithMeta: string | undefined;
   private parsed: unknown;
 
   private constructor(
@@ -31,12 +34,20 @@ export class Frame {
     return this.parsed;
   }
 
+  /** `[event, payload]`, as RIPE Atlas sends it. */
   get json(): string {
-    if (this.encoded === undefined) {
-      const payload = this.payloadJson ?? JSON.stringify(this.parsed);
-      const meta = this.meta ? `,${JSON.stringify(this.meta)}` : "";
-      this.encoded = `[${JSON.stringify(this.event)},${payload}${meta}]`;
-    }
+    this.encoded ??= `[${JSON.stringify(this.event)},${this.payloadText()}]`;
     return this.encoded;
+  }
+
+  /** `[event, payload, meta]` when there is metadata, else as {@link json}. */
+  get jsonWithMeta(): string {
+    if (!this.meta) return this.json;
+    this.encodedWithMeta ??= `[${JSON.stringify(this.event)},${this.payloadText()},${JSON.stringify(this.meta)}]`;
+    return this.encodedWithMeta;
+  }
+
+  private payloadText(): string {
+    return this.payloadJson ?? JSON.stringify(this.parsed);
   }
 }

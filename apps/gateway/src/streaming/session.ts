@@ -20,8 +20,8 @@ export abstract class StreamSession {
     readonly caller: Caller,
   ) {}
 
-  /** Sends one message; never blocks. */
-  abstract send(frame: Frame): void;
+  /** Sends one message, with its metadata when `withMeta` (a subscription with `sendPositions`); never blocks. */
+  abstract send(frame: Frame, withMeta?: boolean): void;
 
   /** Bytes accepted for this client and not yet written to its socket. */
   abstract bufferedBytes(): number;

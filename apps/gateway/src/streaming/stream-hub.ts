@@ -24,6 +24,12 @@ export interface StreamLimits {
   slowClientDropBytes: number;
   /** Sessions without any subscription for this long are closed. */
   idleMs: number;
+  /**
+   * WebSocket and HTTP streams: TCP keepalive probes start after the connection was quiet this
+   * long, so that a vanished peer is noticed. TCP, not application messages, so that no bytes
+   * reach the client and its read timeout still fires on a quiet stream.
+   */
+  keepAliveMs: number;
   /** How far back `sendBacklog` reaches. */
   backlogSeconds: number;
   /** Live results a subscription holds while reading history, before it reads them from storage instead. */
@@ -41,6 +47,7 @@ export const DEFAULT_LIMITS: StreamLimits = {
   slowClientWarnBytes: 1 << 20,
   slowClientDropBytes: 8 << 20,
   idleMs: 120_000,
+  keepAliveMs: 30_000,
   backlogSeconds: 300,
   historyQueueLimit: 20_000,
   unpublishedGraceMs: 5000,
@@ -59,7 +66,7 @@ export interface StreamHubOptions {
 
 function keyOf(s: NormalizedSubscription): string {
   // Everything but delivery options identifies a subscription (atlas_unsubscribe repeats it).
-  const { buffering: _b, sendBacklog: _s, ...identity } = s as NormalizedSubscription & Record<string, unknown>;
+  const { buffering: _b, sendBacklog: _s, sendPositions: _p, ...identity } = s as NormalizedSubscription & Record<string, unknown>;
   return JSON.stringify(identity, Object.keys(identity).sort());
 }
 
@@ -87,7 +94,7 @@ export class StreamHub {
   private lastSeen = "0";
   private gapFilling: string[] | null = null;
   /** socket.io sessions are reached by one broadcast per result: the transport installs it. */
-  broadcastSocketIo: ((sessions: StreamSession[], frame: Frame) => void) | undefined;
+  broadcastSocketIo: ((sessions: StreamSession[], frame: Frame, withMeta: boolean) => void) | undefined;
 
   constructor(private readonly opts: StreamHubOptions) {
     this.history = new ResultHistory(opts.pool);
@@ -116,6 +123,10 @@ export class StreamHub {
     if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all(this.stopBus.map((stop) => stop()));
     for (const session of this.sessions) this.detach(session);
+  }
+
+  get limits(): Readonly<StreamLimits> {
+    return this.opts.limits;
   }
 
   /** Whether another connection from this address is allowed. */
@@ -350,7 +361,9 @@ export class StreamHub {
     const routed = { msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) };
     const frame = Frame.ofJson(StreamEvents.result, entry.json, { position: entry.id });
     const reached = new Set<StreamSession>();
+    // socket.io sessions by whether they asked for positions: one broadcast each.
     const viaSocketIo: StreamSession[] = [];
+    const viaSocketIoWithMeta: StreamSession[] = [];
     this.results.forEachMatch(routed, (sub) => {
       if (!mayRead(sub.session.caller, entry.privateTo) || !sub.accepts(result)) return;
       if (sub.mode === "history") return sub.hold(entry);
@@ -359,10 +372,11 @@ export class StreamHub {
       reached.add(sub.session);
       if (!sub.params.buffering && sub.session.transport === "socket.io" && this.broadcastSocketIo) {
         sub.delivered++;
-        viaSocketIo.push(sub.session);
+        (sub.positions ? viaSocketIoWithMeta : viaSocketIo).push(sub.session);
       } else sub.send(frame, entry.id);
     });
-    if (viaSocketIo.length > 0) this.broadcastSocketIo!(viaSocketIo, frame);
+    if (viaSocketIo.length > 0) this.broadcastSocketIo!(viaSocketIo, frame, false);
+    if (viaSocketIoWithMeta.length > 0) this.broadcastSocketIo!(viaSocketIoWithMeta, frame, true);
     if (reached.size === 0) return;
     const m = this.opts.metrics;
     m.delivered.inc(reached.size);

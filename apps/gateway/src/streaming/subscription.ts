@@ -52,6 +52,11 @@ export class Subscription {
     return this.matcher === null || this.matcher(result);
   }
 
+  /** Whether its results go out with their stream positions. */
+  get positions(): boolean {
+    return this.params.sendPositions === true;
+  }
+
   /** Whether `accepts` can refuse anything (else callers skip parsing for it). */
   get filters(): boolean {
     return this.matcher !== null || this.params.endTime !== undefined;
@@ -90,7 +95,7 @@ export class Subscription {
     if (this.ended) return;
     this.delivered++;
     if (!this.params.buffering) {
-      this.session.send(frame);
+      this.session.send(frame, this.positions);
       return;
     }
     this.pending.push(frame.payload);
@@ -105,7 +110,7 @@ export class Subscription {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.session.send(Frame.of(StreamEvents.result, batch, { position: this.pendingPosition }));
+    this.session.send(Frame.of(StreamEvents.result, batch, { position: this.pendingPosition }), this.positions);
   }
 
   end(): void {

@@ -1,13 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ServerResponse } from "node:http";
-import { StreamEvents, parseSubscription } from "@probestream/types";
+import { StreamEvents, parseSubscription, subscriptionFromQuery } from "@probestream/types";
 import { HttpError } from "@probestream/service-kit";
 import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
-import { Frame } from "../frame.js";
+import type { Frame } from "../frame.js";
 import { StreamSession } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
-
-const HEARTBEAT_MS = 30_000;
 
 class HttpStreamSession extends StreamSession {
   constructor(
@@ -18,8 +16,8 @@ class HttpStreamSession extends StreamSession {
     super("http", address, caller);
   }
 
-  send(frame: Frame): void {
-    if (!this.res.writableEnded) this.res.write(`${frame.json}\n`);
+  send(frame: Frame, withMeta = false): void {
+    if (!this.res.writableEnded) this.res.write(`${withMeta ? frame.jsonWithMeta : frame.json}\n`);
   }
 
   bufferedBytes(): number {
@@ -35,7 +33,8 @@ class HttpStreamSession extends StreamSession {
 /**
  * Plain HTTP streaming on `GET /stream/` for clients behind firewalls that block WebSocket: the
  * subscription in the query string, one JSON array per line for as long as the client reads
- * (`curl -N 'http://HOST:8080/stream/?streamType=result&msm=1001'`).
+ * (`curl -N 'http://HOST:8080/stream/?streamType=result&msm=1001'`). No heartbeat lines (they
+ * would reset the client's read timeout): TCP keepalive notices a vanished peer.
  */
 export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: StreamHub; keys: ApiKeys }): Promise<void> {
   fastify.get(
@@ -43,12 +42,14 @@ export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: Str
     {
       schema: {
         description:
-          "Streams one subscription as NDJSON: each line is [event, payload, meta]. Parameters as atlas_subscribe, plus key.",
+          "Streams one subscription as NDJSON: each line is [event, payload] ([event, payload, meta] for results with sendPositions=true). Parameters as atlas_subscribe, plus key.",
         querystring: { type: "object", additionalProperties: true },
       },
     },
     async (request, reply) => {
-      const { key: _key, ...params } = request.query as Record<string, unknown>;
+      const { key: _key, ...query } = request.query as Record<string, unknown>;
+      // Typed as a socket client would send them, so that atlas_subscribed echoes msm=1001 as 1001.
+      const params = subscriptionFromQuery(query);
       const parsed = parseSubscription(params);
       if (!parsed.ok) {
         throw new HttpError(400, parsed.error.message, [
@@ -73,14 +74,10 @@ export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: Str
         "x-accel-buffering": "no",
         "access-control-allow-origin": "*",
       });
+      request.raw.socket.setKeepAlive(true, opts.hub.limits.keepAliveMs);
       const session = new HttpStreamSession(res, address, caller);
       opts.hub.attach(session);
-      const heartbeat = setInterval(() => session.send(Frame.of("atlas_heartbeat", { timestamp: Math.floor(Date.now() / 1000) })), HEARTBEAT_MS);
-      const done = () => {
-        clearInterval(heartbeat);
-        opts.hub.detach(session);
-      };
-      res.on("close", done);
+      res.on("close", () => opts.hub.detach(session));
       await opts.hub.handle(session, StreamEvents.subscribe, params);
       if (session.subscriptions.size === 0) res.end();
     },

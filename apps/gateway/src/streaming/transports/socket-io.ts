@@ -1,10 +1,11 @@
-import type { Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { StreamEvents } from "@probestream/types";
 import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
 import { StreamSession } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
+import { binaryPollingForEngineIo3 } from "./eio3-binary-polling.js";
 
 export const STREAM_SOCKET_PATH = "/stream/socket.io";
 
@@ -24,8 +25,8 @@ class SocketIoSession extends StreamSession {
     super("socket.io", socket.handshake.address, caller);
   }
 
-  send(frame: Frame): void {
-    if (frame.meta) this.socket.emit(frame.event, frame.payload, frame.meta);
+  send(frame: Frame, withMeta = false): void {
+    if (withMeta && frame.meta) this.socket.emit(frame.event, frame.payload, frame.meta);
     else this.socket.emit(frame.event, frame.payload);
   }
 
@@ -41,9 +42,15 @@ class SocketIoSession extends StreamSession {
   }
 }
 
+/** `//stream/...` → `/stream/...`: socketIO-client 0.6 (cousteau 1.4) joins host and resource with a doubled slash. */
+function normaliseStreamPath(request: IncomingMessage): void {
+  const url = request.url;
+  if (url !== undefined && url.startsWith("//")) request.url = url.replace(/^\/{2,}(?=stream(?:[/?]|$))/, "/");
+}
+
 /**
  * The RIPE Atlas socket.io endpoint, for Engine.IO 4 clients and the Engine.IO 3 clients of the
- * socket.io v2 era. The API key comes as `?key=`, `auth.key` or an `Authorization: Key` header.
+ * socket.io v2 and v1 eras. The API key comes as `?key=`, `auth.key` or an `Authorization: Key` header.
  */
 export function attachSocketIo(server: HttpServer, hub: StreamHub, keys: ApiKeys): Server {
   const io = new Server(server, {
@@ -57,6 +64,11 @@ export function attachSocketIo(server: HttpServer, hub: StreamHub, keys: ApiKeys
     // Upgrades for other paths (the plain WebSocket at /stream/) are not ours to refuse.
     destroyUpgrade: false,
   });
+  binaryPollingForEngineIo3(io.engine);
+  // Ahead of every other listener (engine.io's, which took over the others, and the plain
+  // WebSocket's), on requests and upgrades alike.
+  server.prependListener("request", normaliseStreamPath);
+  server.prependListener("upgrade", normaliseStreamPath);
   io.use((socket, next) => {
     if (!hub.admits(socket.handshake.address)) return next(new Error("too many connections from this address"));
     const auth = socket.handshake.auth as { key?: unknown };
@@ -70,10 +82,10 @@ export function attachSocketIo(server: HttpServer, hub: StreamHub, keys: ApiKeys
     );
   });
   const sessions = new WeakMap<Socket, SocketIoSession>();
-  hub.broadcastSocketIo = (targets, frame) => {
+  hub.broadcastSocketIo = (targets, frame, withMeta) => {
     const ids = targets.map((s) => (s as SocketIoSession).socket.id);
     const to = io.to(ids);
-    if (frame.meta) to.emit(frame.event, frame.payload, frame.meta);
+    if (withMeta && frame.meta) to.emit(frame.event, frame.payload, frame.meta);
     else to.emit(frame.event, frame.payload);
   };
   io.on("connection", (socket) => {

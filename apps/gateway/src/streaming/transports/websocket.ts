@@ -9,11 +9,8 @@ import type { StreamHub } from "../stream-hub.js";
 import { MAX_CLIENT_MESSAGE } from "./socket-io.js";
 
 export const PLAIN_STREAM_PATH = "/stream/";
-const HEARTBEAT_MS = 30_000;
 
 class WebSocketSession extends StreamSession {
-  alive = true;
-
   constructor(
     readonly ws: WebSocket,
     address: string,
@@ -22,8 +19,8 @@ class WebSocketSession extends StreamSession {
     super("websocket", address, caller);
   }
 
-  send(frame: Frame): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame.json);
+  send(frame: Frame, withMeta = false): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(withMeta ? frame.jsonWithMeta : frame.json);
   }
 
   bufferedBytes(): number {
@@ -42,11 +39,15 @@ function reject(socket: Duplex, status: number, message: string): void {
 
 /**
  * Plain WebSocket at `/stream/` for clients without a socket.io library: JSON arrays both ways,
- * `["atlas_subscribe", {...}]` in, `["atlas_result", {...}, {"position": "..."}]` out.
+ * `["atlas_subscribe", {...}]` in, `["atlas_result", {...}]` out (a third element
+ * `{"position": "..."}` with `sendPositions`).
+ *
+ * No WebSocket pings: a ping frame wakes the client's read and so resets its read timeout, and a
+ * client that asked for a 30 s timeout must get it on a quiet stream. A vanished peer is noticed by
+ * TCP keepalive instead; while results flow, the slow-client limit drops one that stopped reading.
  */
 export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKeys): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
-  const sessionOf = new WeakMap<WebSocket, WebSocketSession>();
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== PLAIN_STREAM_PATH && url.pathname !== "/stream") return;
@@ -54,16 +55,18 @@ export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKey
     if (!hub.admits(address)) return reject(socket, 429, "Too many connections from this address");
     const key = apiKeyOf(Object.fromEntries(url.searchParams), request.headers.authorization);
     keys.resolve(key).then(
-      (caller) => wss.handleUpgrade(request, socket, head, (ws) => serve(ws, address, caller)),
+      (caller) =>
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          request.socket.setKeepAlive(true, hub.limits.keepAliveMs);
+          serve(ws, address, caller);
+        }),
       (err: Error) => reject(socket, 403, err.message),
     );
   });
 
   const serve = (ws: WebSocket, address: string, caller: Caller) => {
     const session = new WebSocketSession(ws, address, caller);
-    sessionOf.set(ws, session);
     hub.attach(session);
-    ws.on("pong", () => (session.alive = true));
     ws.on("message", (data, isBinary) => {
       let message: unknown;
       try {
@@ -82,20 +85,5 @@ export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKey
     ws.on("error", () => hub.detach(session));
   };
 
-  // Heartbeats: a client that does not answer a ping within one period is gone.
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      const session = sessionOf.get(ws);
-      if (!session) continue;
-      if (!session.alive) {
-        ws.terminate();
-        continue;
-      }
-      session.alive = false;
-      ws.ping();
-    }
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
-  wss.on("close", () => clearInterval(heartbeat));
   return wss;
 }
