@@ -4,6 +4,7 @@ import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
 import { IngestMetrics } from "./metrics.js";
+import { ProbeEvidenceRecorder } from "./probe-evidence.js";
 import { ProbeSessions } from "./probe-sessions.js";
 import { registerRoute } from "./routes/register.js";
 import { resultsRoute } from "./routes/results.js";
@@ -24,6 +25,8 @@ export interface IngestOptions {
   probeHeartbeatMs?: number;
   /** How often the scheduler looks for due measurement changes (default 1 s). */
   schedulerIntervalMs?: number;
+  /** How often what results show about their probes is written and their system tags refreshed (default 10 s). */
+  evidenceFlushMs?: number;
 }
 
 /**
@@ -57,9 +60,11 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     pool: opts.pool, bus: opts.bus, io: sessions.io, log: fastify.log, intervalMs: opts.schedulerIntervalMs,
   });
   await scheduler.start();
+  const evidence = new ProbeEvidenceRecorder(opts.pool, fastify.log, { flushMs: opts.evidenceFlushMs ?? 10_000, sweepMs: 600_000 });
   fastify.addHook("preClose", async () => {
     await scheduler.stop();
     await sessions.close();
+    await evidence.close();
   });
 
   serveMetrics(fastify, registry);
@@ -69,6 +74,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     bus: opts.bus,
     auth,
     metrics,
+    evidence,
     maxBatchItems: opts.maxBatchItems ?? 10_000,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
   });

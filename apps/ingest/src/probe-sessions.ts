@@ -3,7 +3,7 @@ import { Server, type Socket } from "socket.io";
 import type { FastifyBaseLogger } from "fastify";
 import { isIPv4, isIPv6 } from "node:net";
 import type { ProbeSessionAuth, ProbeStatusEvent } from "@probestream/types";
-import type { Pool } from "@probestream/db";
+import { refreshSystemTags, type Pool } from "@probestream/db";
 import { Channels, type MessageBus } from "@probestream/bus";
 import type { ProbeAuthenticator } from "./probe-auth.js";
 import type { IngestMetrics } from "./metrics.js";
@@ -172,6 +172,9 @@ export class ProbeSessions {
       run.map((c) => c.addressV4),
       run.map((c) => c.addressV6),
     ]);
+    // Addresses a probe reports make it IPv4/IPv6 capable (system tags) at once.
+    const reporting = run.filter((c) => c.addressV4 !== null || c.addressV6 !== null).map((c) => c.prbId);
+    if (reporting.length > 0) await refreshSystemTags(this.opts.pool, reporting);
     rows.sort((a, b) => Number(a.id) - Number(b.id));
     for (const row of rows) {
       const status: ProbeStatusEvent = {

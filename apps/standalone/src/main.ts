@@ -4,10 +4,9 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
-import { createCatalog, migrate, startEmbeddedPostgres } from "@probestream/db";
-import { envPort, envString, loggerOptions } from "@probestream/service-kit";
-import { startFleet, type Fleet } from "@probestream/simulator";
-import type { ResultType } from "@probestream/types";
+import { migrate, startEmbeddedPostgres } from "@probestream/db";
+import { envFlag, envPort, envString, loggerOptions } from "@probestream/service-kit";
+import { startDemo } from "./demo.js";
 import { startPlatform } from "./platform.js";
 
 /**
@@ -17,15 +16,6 @@ import { startPlatform } from "./platform.js";
  */
 const log = pino(loggerOptions());
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-
-const DEMO_MEASUREMENTS: { id: number; type: ResultType; target: string; description: string }[] = [
-  { id: 1791207, type: "ping", target: "k.root-servers.net", description: "Ping k.root-servers.net (demo)" },
-  { id: 1791208, type: "traceroute", target: "www.ripe.net", description: "Traceroute www.ripe.net (demo)" },
-  { id: 1791209, type: "dns", target: "k.root-servers.net", description: "DNS SOA . at k.root (demo)" },
-  { id: 1791210, type: "sslcert", target: "www.ripe.net", description: "TLS certificate of www.ripe.net (demo)" },
-  { id: 1791211, type: "ntp", target: "pool.ntp.org", description: "NTP pool.ntp.org (demo)" },
-  { id: 1791212, type: "http", target: "www.ripe.net", description: "HTTP GET www.ripe.net (demo)" },
-];
 
 const stops: Array<() => Promise<unknown>> = [];
 async function shutdown(code: number): Promise<never> {
@@ -47,12 +37,6 @@ try {
   await migrate(databaseUrl, (msg) => log.info(msg));
 
   const demo = envString("PROBESTREAM_DEMO") !== "0";
-  if (demo) {
-    const catalog = createCatalog(databaseUrl);
-    await catalog.ensureMeasurements(DEMO_MEASUREMENTS);
-    await catalog.close();
-  }
-
   const adminToken = envString("INGEST_ADMIN_TOKEN") ?? randomBytes(24).toString("base64url");
   const platform = await startPlatform({
     databaseUrl,
@@ -63,6 +47,8 @@ try {
     ingestAdminToken: adminToken,
     controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
     logger: loggerOptions(),
+    gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
+    gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),
   });
   stops.push(() => platform.close());
 
@@ -71,12 +57,12 @@ try {
   stops.push(() => stopChild(portal));
 
   if (demo) {
-    const fleet: Fleet = await startFleet({
+    const fleet = await startDemo({
+      databaseUrl,
       ingestUrl: platform.ingestUrl,
       adminToken,
       probes: Number(envString("SIM_PROBES") ?? 50),
       rate: Number(envString("SIM_RATE") ?? 20),
-      measurements: DEMO_MEASUREMENTS,
       log: (msg) => log.info({ app: "simulator" }, msg),
     });
     stops.push(() => fleet.stop());

@@ -18,6 +18,8 @@ export interface PlatformOptions {
   streamLimits?: Partial<StreamLimits>;
   /** Heartbeat period of probe sessions (default 20 s). */
   probeHeartbeatMs?: number;
+  /** How often ingest records what results show about probes and refreshes their system tags (default 10 s). */
+  evidenceFlushMs?: number;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
 }
@@ -42,7 +44,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const bus = createBus(opts.redisUrl, namespace);
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
-    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs },
+    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs },
     logger,
   );
   const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits, redisUrl: opts.redisUrl, redisNamespace: namespace }, logger);

@@ -12,3 +12,4 @@ export * from "./probe-directory.js";
 export * from "./api-key-store.js";
 export * from "./probe-registry.js";
 export * from "./partition-maintenance.js";
+export * from "./probe-tags.js";

@@ -57,6 +57,18 @@ export interface NewMeasurement {
   ownerId: number;
 }
 
+/** A measurement that runs on a fixed set of probes, as the demo fleet's measurements do. */
+export interface FixedMeasurement {
+  id: number;
+  type: string;
+  description: string;
+  target: string;
+  af: 4 | 6;
+  /** Seconds between a probe's results. */
+  interval: number;
+  prbIds: number[];
+}
+
 /** Unfinished measurements: the scheduler still has work with them. */
 export const UNFINISHED = [0, 1, 2];
 
@@ -117,6 +129,47 @@ export class MeasurementStore {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Makes measurements with known ids Ongoing on exactly the given probes, with a definition that
+   * says what those probes do (af, interval, target) and a probe source listing them, so that the
+   * API tells the truth about them as about any other measurement.
+   */
+  async ensureOngoing(defs: FixedMeasurement[]): Promise<MeasurementRow[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      for (const d of defs) {
+        const source: StoredProbeSource = { requested: d.prbIds.length, type: "probes", value: d.prbIds.join(",") };
+        const definition = { type: d.type, af: d.af, target: d.target, description: d.description, interval: d.interval };
+        await client.query(
+          `INSERT INTO measurements AS m (id, type, description, target, af, interval, is_public, is_oneoff, status, status_since,
+             start_time, definition, probe_sources, probes_requested, probes_scheduled)
+           VALUES ($1, $2, $3, $4, $5, $6, true, false, 2, now(), now(), $7, $8, $9, $9)
+           ON CONFLICT (id) DO UPDATE SET
+             type = EXCLUDED.type, description = EXCLUDED.description, target = EXCLUDED.target, af = EXCLUDED.af,
+             interval = EXCLUDED.interval, is_oneoff = false, stop_time = NULL,
+             status_since = CASE WHEN m.status = 2 THEN m.status_since ELSE now() END, status = 2,
+             start_time = COALESCE(m.start_time, now()), definition = EXCLUDED.definition,
+             probe_sources = EXCLUDED.probe_sources, probes_requested = EXCLUDED.probes_requested,
+             probes_scheduled = EXCLUDED.probes_scheduled`,
+          [d.id, d.type, d.description, d.target, d.af, d.interval, JSON.stringify(definition), JSON.stringify([source]), d.prbIds.length],
+        );
+        await client.query(
+          "UPDATE measurement_probes SET removed_at = now() WHERE msm_id = $1 AND removed_at IS NULL AND NOT (prb_id = ANY($2::int[]))",
+          [d.id, d.prbIds],
+        );
+        await assignProbes(client, d.id, d.prbIds);
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+    return this.getMany(defs.map((d) => d.id));
   }
 
   async get(id: number): Promise<MeasurementRow | null> {
@@ -196,11 +249,19 @@ export class MeasurementStore {
     try {
       await client.query("BEGIN");
       const ids: number[] = [];
+      const { rows: measured } = await client.query<{ af: number | null }>("SELECT af FROM measurements WHERE id = $1 FOR UPDATE", [msmId]);
+      const af = measured[0]?.af ?? null;
       for (const { action, ...source } of requests) {
         let prbIds: number[];
         if (action === "add") {
-          prbIds = await selectProbes(client, msmId, source);
+          prbIds = await selectProbes(client, msmId, source, af);
           await assignProbes(client, msmId, prbIds);
+          // An added source is one of the measurement's sources from now on, as RIPE Atlas lists it.
+          await client.query(
+            `UPDATE measurements SET probe_sources = probe_sources || jsonb_build_array($2::jsonb),
+               probes_requested = probes_requested + $3 WHERE id = $1`,
+            [msmId, JSON.stringify(source), source.requested],
+          );
         } else {
           prbIds = await unassignProbes(client, msmId, listedProbeIds(source.value).slice(0, source.requested));
         }

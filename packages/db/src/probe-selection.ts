@@ -75,12 +75,26 @@ function tagConditions(source: StoredProbeSource, params: unknown[]): string {
 }
 
 /**
- * Picks up to `requested` probes of a source that do not already run `msmId`: connected ones
- * first, then the others, at random within each group so that load spreads over the fleet.
+ * Probes that can measure over an address family: IPv6 measurements go only to probes with IPv6
+ * (an address or prefix reported, or IPv6 results seen); IPv4 ones to all but the probes known to
+ * have only IPv6, since a probe that has not reported its addresses yet is IPv4 in practice.
  */
-export async function selectProbes(db: Queryable, msmId: number, source: StoredProbeSource): Promise<number[]> {
+function familyCondition(af: number | null): string {
+  const v4 = `(address_v4 IS NOT NULL OR prefix_v4 IS NOT NULL OR EXISTS (SELECT 1 FROM probe_tags t WHERE t.prb_id = probes.id AND t.tag = 'system-ipv4-capable'))`;
+  const v6 = `(address_v6 IS NOT NULL OR prefix_v6 IS NOT NULL OR EXISTS (SELECT 1 FROM probe_tags t WHERE t.prb_id = probes.id AND t.tag = 'system-ipv6-capable'))`;
+  if (af === 6) return ` AND ${v6}`;
+  if (af === 4) return ` AND (${v4} OR NOT ${v6})`;
+  return "";
+}
+
+/**
+ * Picks up to `requested` probes of a source that do not already run `msmId` and can measure over
+ * its address family `af`: connected ones first, then the others, at random within each group so
+ * that load spreads over the fleet.
+ */
+export async function selectProbes(db: Queryable, msmId: number, source: StoredProbeSource, af: number | null): Promise<number[]> {
   const params: unknown[] = [msmId];
-  const where = sourceCondition(source, params) + tagConditions(source, params);
+  const where = sourceCondition(source, params) + tagConditions(source, params) + familyCondition(af);
   params.push(source.requested);
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM probes

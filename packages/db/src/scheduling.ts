@@ -29,14 +29,14 @@ export class SchedulingStore {
     const changed: number[] = [];
     try {
       await client.query("BEGIN");
-      const { rows } = await client.query<{ id: number; probe_sources: StoredProbeSource[] }>(
-        "SELECT id, probe_sources FROM measurements WHERE status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+      const { rows } = await client.query<{ id: number; af: number | null; probe_sources: StoredProbeSource[] }>(
+        "SELECT id, af, probe_sources FROM measurements WHERE status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         [batch],
       );
       for (const m of rows) {
         let scheduled = 0;
         for (const source of m.probe_sources) {
-          scheduled += await assignProbes(client, m.id, await selectProbes(client, m.id, source));
+          scheduled += await assignProbes(client, m.id, await selectProbes(client, m.id, source, m.af));
         }
         await client.query(
           "UPDATE measurements SET status = $2, status_since = now(), probes_scheduled = $3 WHERE id = $1",
@@ -54,10 +54,10 @@ export class SchedulingStore {
     return rowsOf(this.pool, changed);
   }
 
-  /** Scheduled (1) -> Ongoing (2) once its start time has come. */
+  /** Scheduled (1) -> Ongoing (2) once its start time has come; "as soon as possible" becomes now. */
   async startDue(): Promise<MeasurementRow[]> {
     const { rows } = await this.pool.query<{ id: number }>(
-      `UPDATE measurements SET status = 2, status_since = now()
+      `UPDATE measurements SET status = 2, status_since = now(), start_time = COALESCE(start_time, now())
        WHERE status = 1 AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
     );
     return rowsOf(this.pool, rows.map((r) => r.id));

@@ -1,5 +1,6 @@
 export * from "./results/index.js";
 export * from "./probe-status.js";
+export * from "./probe-tags.js";
 export * from "./stream.js";
 export * from "./ingest.js";
 export * from "./validate.js";

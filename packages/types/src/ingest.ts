@@ -1,4 +1,5 @@
 import { Type, type Static } from "typebox";
+import { USER_TAG_PATTERN } from "./probe-tags.js";
 
 /**
  * What a probe sends to register. Without `prb_id` the platform assigns one; the
@@ -14,6 +15,10 @@ export const ProbeRegistration = Type.Object({
   latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
   longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
   description: Type.Optional(Type.String()),
+  /** An anchor: a well-connected probe that is also a target (tagged `system-anchor`). */
+  is_anchor: Type.Optional(Type.Boolean()),
+  /** The probe host's own tags; `system-` tags are the platform's. */
+  tags: Type.Optional(Type.Array(Type.String({ pattern: USER_TAG_PATTERN }), { maxItems: 64 })),
 });
 
 export type ProbeRegistration = Static<typeof ProbeRegistration>;

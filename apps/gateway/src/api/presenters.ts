@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { MeasurementRow, ProbeRecord } from "@probestream/db";
-import { MeasurementStatus, ProbeStatusNames, type Measurement, type Probe } from "@probestream/types";
+import { MeasurementStatus, ProbeStatusNames, probeTagOf, type Measurement, type Probe } from "@probestream/types";
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
@@ -63,6 +63,6 @@ export function presentProbe(p: ProbeRecord): Probe {
     total_uptime: p.totalUptime,
     description: p.description,
     firmware_version: p.firmware,
-    tags: p.tags.map((name) => ({ name, slug: name.toLowerCase().replace(/[^a-z0-9]+/g, "-") })),
+    tags: p.tags.map(probeTagOf),
   };
 }

@@ -21,7 +21,7 @@ export interface ProbeRoutesOptions {
 export const MANAGE_PROBES_RIGHT = "probes:manage";
 
 /** What a probe host sends: the probe's details; the id is the platform's to choose. */
-const HostedProbeRegistration = Type.Omit(ProbeRegistration, ["prb_id"], { additionalProperties: false });
+const HostedProbeRegistration = Type.Omit(ProbeRegistration, ["prb_id", "is_anchor"], { additionalProperties: false });
 
 /** `/api/v2/probes/`: the fleet, filtered and paginated; probe registration for probe hosts. */
 export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOptions): Promise<void> {

@@ -6,12 +6,14 @@ import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
 import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
 import type { IngestMetrics } from "../metrics.js";
+import type { ProbeEvidenceRecorder } from "../probe-evidence.js";
 
 export interface ResultsRouteOptions {
   writer: ResultWriter;
   bus: MessageBus;
   auth: ProbeAuthenticator;
   metrics: IngestMetrics;
+  evidence: ProbeEvidenceRecorder;
   maxBatchItems: number;
   bodyLimit: number;
 }
@@ -76,6 +78,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       }
 
       const accepted: ResultToStore[] = [];
+      const acceptedResults: Record<string, unknown>[] = [];
       const rejected: IngestRejection[] = [];
       let foreign = 0;
       items.forEach((item, index) => {
@@ -101,6 +104,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
         }
         // The platform sets stored_timestamp; a probe's own value is not kept.
         delete result.stored_timestamp;
+        acceptedResults.push(result);
         accepted.push({
           msmId: Number(result.msm_id),
           prbId,
@@ -116,6 +120,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
         throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
       });
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
+      for (const result of acceptedResults) opts.evidence.note(credentials.prbId, result);
       for (const m of createdMeasurements) publishCreated(opts.bus, m).catch((err: unknown) => {
         request.log.error({ err }, "publishing a measurement event failed");
       });
