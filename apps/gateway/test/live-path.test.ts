@@ -181,6 +181,43 @@ describe("live subscriptions", () => {
     v2.close();
   });
 
+  it.each([
+    ["long-polling only", ["polling"]],
+    ["long-polling, then the websocket upgrade", ["polling", "websocket"]],
+  ])("a socket.io v2 client on %s receives results (in Node it asks for base64: binary framing is for Chromium)", async (_name, transports) => {
+    const v2 = ioV2(platform.gatewayUrl, { path: "/stream/socket.io", transports, forceNew: true, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      v2.once("atlas_subscribed", () => resolve());
+      v2.once("connect_error", reject);
+      v2.emit("atlas_subscribe", { stream_type: "result", msm: MSM_A, buffering: true });
+    });
+    const got = collect(v2, 1);
+    const result = ping(probe1.prbId, MSM_A, 1_700_000_050 + transports.length);
+    expect((await postResults(platform.ingestUrl, probe1, [result])).status).toBe(200);
+    expect((await got).map((batch) => (batch as unknown as Json[]).map(withoutStored))).toEqual([[result]]);
+    v2.close();
+  });
+
+  it("frames Engine.IO 3 polling as binary unless the client asks for base64, Engine.IO 4 as text, and takes the doubled slash", async () => {
+    const handshake = (query: string, path = "/stream/socket.io/") => fetch(`${platform.gatewayUrl}${path}?${query}&transport=polling`);
+    const binary = await handshake("EIO=3", "//stream/socket.io/");
+    expect(binary.status).toBe(200);
+    expect(binary.headers.get("content-type")).toBe("application/octet-stream");
+    const bytes = new Uint8Array(await binary.arrayBuffer());
+    // 0x00 (a string packet), its length as digit bytes, 0xFF, then the open packet.
+    const end = bytes.indexOf(255);
+    const length = Number(Array.from(bytes.slice(1, end)).join(""));
+    expect(bytes[0]).toBe(0);
+    expect(bytes.length).toBeGreaterThanOrEqual(end + 1 + length);
+    expect(new TextDecoder().decode(bytes.slice(end + 1, end + 1 + length))).toMatch(/^0\{"sid":/);
+    const base64 = await handshake("EIO=3&b64=1");
+    expect(base64.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await base64.text()).toMatch(/^\d+:0\{"sid":/);
+    const v4 = await handshake("EIO=4");
+    expect(v4.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await v4.text()).toMatch(/^0\{"sid":/);
+  });
+
   it("filters by msm, prb and type deliver exactly the matching results", async () => {
     const ts = 1_700_000_100;
     const posted = [
