@@ -5,7 +5,7 @@ import { gatewayPlugin, type GatewayOptions } from "./plugin.js";
 /** A fastify instance hosting the gateway plugin, with our error format and structured logs. */
 export async function createGatewayApp(opts: GatewayOptions, logger: boolean | object = loggerOptions()): Promise<FastifyInstance> {
   // RIPE Atlas paths end in "/"; clients that leave it off are served the same.
-  const app = Fastify({ logger, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({ logger, routerOptions: { ignoreTrailingSlash: true }, trustProxy: opts.trustProxy ?? false });
   installErrorHandlers(app);
   app.addHook("onSend", async (_request, reply) => {
     reply.header("access-control-allow-origin", "*");

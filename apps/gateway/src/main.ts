@@ -1,6 +1,6 @@
 import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envPort, envString } from "@probestream/service-kit";
+import { envFlag, envPort, envString } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
 
 // The gateway alone: with REDIS_URL, any number of these serve the results of any number of ingests.
@@ -9,7 +9,15 @@ const redisUrl = envString("REDIS_URL");
 const pool = createPool(databaseUrl, 20);
 const namespace = envString("BUS_NAMESPACE") ?? busNamespaceOf(databaseUrl);
 const bus = createBus(redisUrl, namespace);
-const app = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, redisUrl, redisNamespace: namespace });
+const app = await createGatewayApp({
+  pool,
+  reader: new ResultReader(pool),
+  bus,
+  redisUrl,
+  redisNamespace: namespace,
+  publicUrl: envString("GATEWAY_PUBLIC_URL"),
+  trustProxy: envFlag("GATEWAY_TRUST_PROXY"),
+});
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
 const shutdown = async () => {

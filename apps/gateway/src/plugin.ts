@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import compress from "@fastify/compress";
 import type { Pool, ResultReader } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
@@ -11,6 +12,7 @@ import { httpStreamRoute } from "./streaming/transports/http-stream.js";
 import { resultsRoutes } from "./routes/results.js";
 import { socketIoClientRoute } from "./routes/socket-io-client.js";
 import { apiPlugin, type RateLimits } from "./api/index.js";
+import { installBaseUrl } from "./api/public-url.js";
 
 export interface GatewayOptions {
   pool: Pool;
@@ -22,6 +24,16 @@ export interface GatewayOptions {
   /** Redis key namespace of the deployment; default "probestream". */
   redisNamespace?: string;
   rateLimits?: Partial<RateLimits>;
+  /**
+   * Public base URL of links in API answers (`https://atlas.example.net`) when the gateway is behind a
+   * proxy; without it, links use the request's scheme and host.
+   */
+  publicUrl?: string;
+  /**
+   * Whether the proxy in front is trusted: its `X-Forwarded-Proto`/`-Host`/`-For` then give the
+   * scheme, host and client address (fastify's `trustProxy`, set by `createGatewayApp`). Default off.
+   */
+  trustProxy?: boolean;
 }
 
 /**
@@ -30,6 +42,17 @@ export interface GatewayOptions {
  * the socket.io browser client, and `/metrics`.
  */
 export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptions): Promise<void> {
+  installBaseUrl(fastify, opts.publicUrl);
+  // RIPE clients send `Content-Type: application/json` on every verb, DELETE included, with no body.
+  const json = fastify.getDefaultJsonParser("error", "error");
+  fastify.removeContentTypeParser("application/json");
+  fastify.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else json(request, body.toString(), done);
+  });
+  // gzip for JSON, text and HTML answers when the client accepts it; the stream transports write
+  // to the socket themselves and are left alone.
+  await fastify.register(compress, { encodings: ["gzip", "deflate"], globalDecompression: false });
   const registry = createMetricsRegistry("gateway");
   const metrics = new GatewayMetrics(registry);
   const keys = new ApiKeys(opts.pool);

@@ -15,12 +15,12 @@ let bob: string;
 let aliceReadOnly: string;
 const probes: TestProbe[] = [];
 
-/** Probes spread over the areas: Amsterdam, New York, Sydney, Tokyo, Nairobi. */
+/** Probes spread over the areas: Amsterdam, New York, Sydney, Tokyo, Nairobi; three of them on IPv6 too (for af 6). */
 const FLEET = [
   { prb_id: 7001, country_code: "NL", asn_v4: 3333, address_v4: "193.0.0.10", address_v6: "2001:67c:2e8::10", prefix_v4: "193.0.0.0/21", latitude: 52.37, longitude: 4.9 },
   { prb_id: 7002, country_code: "US", asn_v4: 701, address_v4: "198.51.100.7", address_v6: "2001:db8:7::7", prefix_v4: "198.51.100.0/24", latitude: 40.7, longitude: -74 },
   { prb_id: 7003, country_code: "AU", asn_v4: 1221, address_v4: "203.0.113.9", address_v6: "2001:db8:3::9", prefix_v4: "203.0.113.0/24", latitude: -33.9, longitude: 151.2 },
-  { prb_id: 7004, country_code: "JP", asn_v4: 2497, address_v4: "192.0.2.44", prefix_v4: "192.0.2.0/24", latitude: 35.7, longitude: 139.7 },
+  { prb_id: 7004, country_code: "JP", asn_v4: 2497, address_v4: "192.0.2.44", address_v6: "2001:db8:4::44", prefix_v4: "192.0.2.0/24", latitude: 35.7, longitude: 139.7 },
   { prb_id: 7005, country_code: "KE", asn_v4: 33771, address_v4: "196.201.1.1", prefix_v4: "196.201.0.0/16", latitude: -1.3, longitude: 36.8 },
 ];
 
@@ -369,8 +369,9 @@ describe("keys and docs", () => {
     expect((await api("GET", "/api/v2/measurements/?mine=true", key)).status).toBe(200);
     expect((await api("POST", "/api/v2/keys/", bob, { rights: ["probes:manage"] })).status).toBe(403);
     const list = await api("GET", "/api/v2/keys/", bob);
-    expect((list.body as unknown as Json[]).map((k) => k.label)).toContain("reader");
-    expect((list.body as unknown as Json[]).every((k) => k.key === undefined)).toBe(true);
+    expect(list.body).toMatchObject({ count: expect.any(Number), next: null, previous: null });
+    expect((list.body.results as Json[]).map((k) => k.label)).toContain("reader");
+    expect((list.body.results as Json[]).every((k) => k.key === undefined)).toBe(true);
     expect((await api("DELETE", `/api/v2/keys/${created.body.id}/`, bob)).status).toBe(204);
     expect((await api("GET", "/api/v2/measurements/", key)).body.error.code).toBe(104);
   });

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { migrate, startEmbeddedPostgres } from "@probestream/db";
-import { envPort, envString, loggerOptions } from "@probestream/service-kit";
+import { envFlag, envPort, envString, loggerOptions } from "@probestream/service-kit";
 import { startDemo } from "./demo.js";
 import { startPlatform } from "./platform.js";
 
@@ -47,6 +47,8 @@ try {
     ingestAdminToken: adminToken,
     controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
     logger: loggerOptions(),
+    gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
+    gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),
   });
   stops.push(() => platform.close());
 

@@ -22,6 +22,10 @@ export interface PlatformOptions {
   evidenceFlushMs?: number;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
+  /** The gateway's public base URL, for links in API answers (see the gateway's `publicUrl`). */
+  gatewayPublicUrl?: string;
+  /** Trust `X-Forwarded-*` from the proxy in front of the gateway (default no). */
+  gatewayTrustProxy?: boolean;
 }
 
 export interface Platform {
@@ -47,7 +51,19 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs },
     logger,
   );
-  const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: opts.streamLimits, redisUrl: opts.redisUrl, redisNamespace: namespace }, logger);
+  const gateway = await createGatewayApp(
+    {
+      pool,
+      reader: new ResultReader(pool),
+      bus,
+      limits: opts.streamLimits,
+      redisUrl: opts.redisUrl,
+      redisNamespace: namespace,
+      publicUrl: opts.gatewayPublicUrl,
+      trustProxy: opts.gatewayTrustProxy,
+    },
+    logger,
+  );
   await gateway.listen({ host, port: opts.gatewayPort });
   await ingest.listen({ host, port: opts.ingestPort });
   return {

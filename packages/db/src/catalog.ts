@@ -1,3 +1,5 @@
+import type { Pool } from "pg";
+import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
 import { createPrismaClient } from "./prisma.js";
 
 /** A measurement as the portal lists it. */
@@ -78,4 +80,93 @@ export function createCatalog(databaseUrl: string): Catalog {
 
     close: () => prisma.$disconnect(),
   };
+}
+
+/** A list's order: field names of the API, each ascending or descending. */
+export interface ListOrder {
+  field: string;
+  descending: boolean;
+}
+
+/** The filters, order and page of the REST API v2 measurement list. */
+export interface MeasurementListFilter {
+  /** The caller: sees public measurements and its own. */
+  viewerId: number | null;
+  mine?: boolean;
+  /** Text in the description, target or target address (any case). */
+  search?: string;
+  types?: string[];
+  statuses?: number[][];
+  af?: number;
+  target?: string;
+  targetContains?: string;
+  descriptionContains?: string;
+  tags?: string[];
+  isPublic?: boolean;
+  isOneoff?: boolean;
+  idIn?: number[];
+  /** Comparisons on id, start_time and stop_time (Unix seconds for the times). */
+  ranges: { field: "id" | "start_time" | "stop_time"; op: "gt" | "gte" | "lt" | "lte"; value: number }[];
+  order: ListOrder[];
+  limit: number;
+  offset: number;
+}
+
+/** Sort keys of the measurement list, by API field name. */
+export const MEASUREMENT_SORT_COLUMNS: Record<string, string> = {
+  id: "m.id", type: "m.type", af: "m.af", status: "m.status", interval: "m.interval", is_oneoff: "m.is_oneoff",
+  start_time: "m.start_time", stop_time: "m.stop_time", creation_time: "m.created_at",
+};
+
+const OPERATORS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+
+/** Measurements as the REST API v2 lists them: filtered, ordered (id last, to be stable) and paged. */
+export async function listMeasurements(pool: Pool, f: MeasurementListFilter): Promise<{ count: number; rows: MeasurementRow[] }> {
+  const params: unknown[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where: string[] = [`(m.is_public OR m.owner_id = ${p(f.viewerId)})`];
+  if (f.mine) where.push(`m.owner_id = ${p(f.viewerId)}`);
+  if (f.search !== undefined) {
+    const text = p(f.search.toLowerCase());
+    where.push(`(strpos(lower(m.description), ${text}) > 0 OR strpos(lower(COALESCE(m.target, '')), ${text}) > 0
+                 OR strpos(lower(COALESCE(m.target_ip, '')), ${text}) > 0)`);
+  }
+  if (f.types) where.push(`m.type = ANY(${p(f.types)}::text[])`);
+  for (const statuses of f.statuses ?? []) where.push(`m.status = ANY(${p(statuses)}::int[])`);
+  if (f.af !== undefined) where.push(`m.af = ${p(f.af)}`);
+  if (f.target !== undefined) where.push(`m.target = ${p(f.target)}`);
+  if (f.targetContains !== undefined) where.push(`strpos(m.target, ${p(f.targetContains)}) > 0`);
+  if (f.descriptionContains !== undefined) where.push(`strpos(m.description, ${p(f.descriptionContains)}) > 0`);
+  if (f.tags) where.push(`m.tags @> ${p(f.tags)}::text[]`);
+  if (f.isPublic !== undefined) where.push(`m.is_public = ${p(f.isPublic)}`);
+  if (f.isOneoff !== undefined) where.push(`m.is_oneoff = ${p(f.isOneoff)}`);
+  if (f.idIn) where.push(`m.id = ANY(${p(f.idIn)}::int[])`);
+  for (const r of f.ranges) {
+    const column = r.field === "id" ? "m.id" : `m.${r.field}`;
+    const value = r.field === "id" ? p(r.value) : `to_timestamp(${p(r.value)})`;
+    where.push(`${column} ${OPERATORS[r.op]} ${value}`);
+  }
+  const clause = where.join(" AND ");
+  const order = [...f.order, { field: "id", descending: f.order.at(-1)?.descending ?? false }]
+    .map((o) => `${MEASUREMENT_SORT_COLUMNS[o.field] ?? "m.id"} ${o.descending ? "DESC NULLS LAST" : "ASC NULLS FIRST"}`);
+  const count = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM measurements m WHERE ${clause}`, params);
+  const { rows } = await pool.query<MeasurementRow>(
+    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE ${clause}
+     ORDER BY ${order.join(", ")} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
+    params,
+  );
+  return { count: count.rows[0]!.n, rows };
+}
+
+/** The probes taking part in each of the measurements now (RIPE Atlas's optional field `probes`). */
+export async function measurementParticipants(pool: Pool, msmIds: number[]): Promise<Map<number, number[]>> {
+  const { rows } = await pool.query<{ msm_id: number; prb_ids: number[] }>(
+    `SELECT msm_id, array_agg(prb_id ORDER BY prb_id) AS prb_ids FROM measurement_probes
+     WHERE msm_id = ANY($1::int[]) AND removed_at IS NULL GROUP BY msm_id`,
+    [msmIds],
+  );
+  return new Map(rows.map((r) => [r.msm_id, r.prb_ids]));
 }

@@ -1,20 +1,47 @@
 import type { Pool } from "pg";
-import type { ListWindow } from "./measurement-store.js";
+import type { ListOrder } from "./catalog.js";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
 
-export interface ProbeFilter extends ListWindow {
+export interface ProbeFilter {
   countryCode?: string;
   asn?: number;
   asnV4?: number;
   asnV6?: number;
+  /** Probes whose prefix is this one or whose address is in it. */
   prefixV4?: string;
   prefixV6?: string;
+  /** Probes within `km` of the point. */
+  radius?: { latitude: number; longitude: number; km: number };
   statuses?: number[];
+  /** Probes with every one of these tags. */
   tags?: string[];
   isAnchor?: boolean;
   isPublic?: boolean;
+  idIn?: number[];
+  idGt?: number;
+  idGte?: number;
+  idLt?: number;
+  idLte?: number;
+  order: ListOrder[];
+  limit: number;
+  offset: number;
 }
+
+/** Sort keys of the probe list, by API field name. */
+export const PROBE_SORT_FIELDS = {
+  id: "id", asn_v4: "asnV4", asn_v6: "asnV6", country_code: "countryCode", status: "status", is_anchor: "isAnchor",
+  is_public: "isPublic", first_connected: "firstConnected", last_connected: "lastConnected",
+} as const;
+
+// Haversine distance in km from each probe to the point ($2 latitude, $3 longitude).
+const WITHIN_RADIUS = `
+  SELECT id FROM probes WHERE latitude IS NOT NULL AND longitude IS NOT NULL
+    AND 2 * 6371 * asin(sqrt(power(sin(radians(latitude - $2) / 2), 2)
+        + cos(radians($2)) * cos(radians(latitude)) * power(sin(radians(longitude - $3) / 2), 2))) <= $1`;
+
+const IN_PREFIX = (family: 4 | 6) => `
+  SELECT id FROM probes WHERE prefix_v${family} = $1 OR address_v${family}::inet <<= $1::inet`;
 
 /** A probe with its tags and the seconds it has been connected in all. */
 export interface ProbeRecord {
@@ -63,18 +90,31 @@ export class ProbeDirectory {
   }
 
   async list(f: ProbeFilter): Promise<{ count: number; probes: ProbeRecord[] }> {
-    const where = whereOf(f);
+    const where = whereOf(f, await this.placed(f));
+    const orderBy = [...f.order, { field: "id", descending: f.order.at(-1)?.descending ?? false }].map(
+      (o) => ({ [PROBE_SORT_FIELDS[o.field as keyof typeof PROBE_SORT_FIELDS] ?? "id"]: o.descending ? "desc" : "asc" }),
+    ) as Prisma.ProbeOrderByWithRelationInput[];
     const [count, rows] = await Promise.all([
       this.prisma.probe.count({ where }),
       this.prisma.probe.findMany({
         where,
         select: PROBE_FIELDS,
-        orderBy: { id: f.descending ? "desc" : "asc" },
+        orderBy,
         take: f.limit,
         skip: f.offset,
       }),
     ]);
     return { count, probes: await this.withUptime(rows) };
+  }
+
+  /** For each of the radius and prefix filters asked for, the ids of the probes it admits (SQL: distances, address ranges). */
+  private async placed(f: ProbeFilter): Promise<number[][]> {
+    const sets: Promise<number[]>[] = [];
+    const ids = async (sql: string, params: unknown[]) => (await this.pool.query<{ id: number }>(sql, params)).rows.map((r) => r.id);
+    if (f.radius) sets.push(ids(WITHIN_RADIUS, [f.radius.km, f.radius.latitude, f.radius.longitude]));
+    if (f.prefixV4) sets.push(ids(IN_PREFIX(4), [f.prefixV4]));
+    if (f.prefixV6) sets.push(ids(IN_PREFIX(6), [f.prefixV6]));
+    return Promise.all(sets);
   }
 
   async get(id: number): Promise<ProbeRecord | null> {
@@ -98,14 +138,13 @@ export class ProbeDirectory {
   }
 }
 
-function whereOf(f: ProbeFilter): Prisma.ProbeWhereInput {
+function whereOf(f: ProbeFilter, placed: number[][]): Prisma.ProbeWhereInput {
   const and: Prisma.ProbeWhereInput[] = [];
   if (f.countryCode) and.push({ countryCode: f.countryCode.toUpperCase() });
   if (f.asn !== undefined) and.push({ OR: [{ asnV4: f.asn }, { asnV6: f.asn }] });
   if (f.asnV4 !== undefined) and.push({ asnV4: f.asnV4 });
   if (f.asnV6 !== undefined) and.push({ asnV6: f.asnV6 });
-  if (f.prefixV4) and.push({ prefixV4: f.prefixV4 });
-  if (f.prefixV6) and.push({ prefixV6: f.prefixV6 });
+  for (const ids of placed) and.push({ id: { in: ids } });
   if (f.statuses) and.push({ status: { in: f.statuses } });
   for (const tag of f.tags ?? []) and.push({ tags: { some: { tag } } });
   if (f.isAnchor !== undefined) and.push({ isAnchor: f.isAnchor });

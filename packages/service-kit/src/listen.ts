@@ -14,6 +14,14 @@ export function envString(name: string): string | undefined {
   return raw === undefined || raw === "" ? undefined : raw;
 }
 
+/** A yes/no setting: `1`/`true`/`yes` or `0`/`false`/`no`; unset is no. */
+export function envFlag(name: string): boolean {
+  const raw = envString(name)?.toLowerCase();
+  if (raw === undefined || ["0", "false", "no"].includes(raw)) return false;
+  if (["1", "true", "yes"].includes(raw)) return true;
+  throw new Error(`${name} must be 1 or 0, got "${process.env[name]}"`);
+}
+
 /** Log level for fastify's pino logger: LOG_LEVEL, default info. */
 export function loggerOptions(): { level: string } {
   return { level: envString("LOG_LEVEL") ?? "info" };

@@ -24,6 +24,25 @@ export interface ApiOptions {
   rateLimits?: Partial<RateLimits>;
 }
 
+/** Makes a header value of names a client sent: printable ASCII, quotes escaped. */
+const quoted = (text: string) => text.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, "\\$&");
+
+/**
+ * Query parameters a route does not know are ignored, as RIPE Atlas does, and named in a
+ * `Warning: 299` header; values of known parameters are still checked by the route's schema.
+ */
+function ignoreUnknownParameters(fastify: FastifyInstance): void {
+  fastify.addHook("preValidation", async (request, reply) => {
+    const known = (request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!known || !request.url.startsWith("/api/")) return;
+    const query = request.query as Record<string, unknown>;
+    const ignored = Object.keys(query).filter((name) => !Object.hasOwn(known, name));
+    if (ignored.length === 0) return;
+    for (const name of ignored) delete query[name];
+    reply.header("warning", `299 - "ignored parameters: ${quoted(ignored.join(", "))}"`);
+  });
+}
+
 /**
  * The REST API v2 beyond result downloads: measurements, probes, keys, the OpenAPI document and its
  * HTML page; plus rate limits on every route of the instance and the collection of every route's
@@ -32,6 +51,7 @@ export interface ApiOptions {
 async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
   const counter = opts.redisUrl ? new RedisRateCounter(opts.redisUrl, opts.redisNamespace) : new MemoryRateCounter();
   installRateLimits(fastify, counter, { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
+  ignoreUnknownParameters(fastify);
   const routes: RouteOptions[] = [];
   fastify.addHook("onRoute", (route) => {
     routes.push(route);
@@ -46,14 +66,17 @@ async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
     // Requests are validated by the API's schemas with its ajv: text parts coerced, the definition
     // type followed as a discriminator, every error at its field.
     routesOfApi.setValidatorCompiler(({ schema, httpPart }) => compileApiValidator(schema, httpPart ?? "body"));
-    await routesOfApi.register(measurementRoutes, { store: new MeasurementStore(opts.pool), keys: opts.keys, bus: opts.bus });
+    await routesOfApi.register(measurementRoutes, { pool: opts.pool, store: new MeasurementStore(opts.pool), keys: opts.keys, bus: opts.bus });
     await routesOfApi.register(probeRoutes, { pool: opts.pool, directory, keys: opts.keys });
     await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool), keys: opts.keys });
   });
 
   let document: object | undefined;
   const openApi = () => (document ??= buildOpenApi(routes));
-  fastify.get("/api/v2/openapi.json", { config: { openapi: { summary: "This document", tag: "docs" } } }, async () => openApi());
+  fastify.get("/api/v2/openapi.json", { config: { openapi: { summary: "This document", tag: "docs" } } }, async (request) => ({
+    ...openApi(),
+    servers: [{ url: request.baseUrl }],
+  }));
   fastify.get("/api/v2/docs/", { config: { openapi: { summary: "This document as HTML", tag: "docs" } } }, async (_request, reply) =>
     reply.type("text/html; charset=utf-8").send(renderDocsPage(openApi() as Parameters<typeof renderDocsPage>[0])),
   );

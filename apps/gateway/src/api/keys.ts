@@ -1,10 +1,21 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import type { ApiKeyStore } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
-import { ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyQuery, type ApiKeyCreateRequest as CreateBody } from "@probestream/types";
+import {
+  ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyListQuery, KeyQuery, Page,
+  type ApiKeyCreateRequest as CreateBody, type KeyListQuery as ListQuery,
+} from "@probestream/types";
 import type { ApiKeys } from "../access/api-keys.js";
 import { callerOf } from "./caller.js";
+import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
+import { pageOf, pageWindow } from "./pagination.js";
+
+const SHAPE: ResourceShape = {
+  always: ["id"],
+  optional: [],
+  known: new Set(["id", "label", "rights", "created_at"]),
+  sortable: ["id", "label", "created_at"],
+};
 
 export interface KeyRoutesOptions {
   store: ApiKeyStore;
@@ -53,23 +64,37 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
     },
   );
 
-  fastify.get(
+  fastify.get<{ Querystring: ListQuery }>(
     "/api/v2/keys/",
     {
-      schema: { querystring: KeyQuery },
+      schema: { querystring: KeyListQuery },
       config: {
         openapi: {
-          summary: "The caller's user's active keys (without the keys themselves)",
+          summary: "The caller's user's active keys (without the keys themselves), paginated",
           tag: "keys",
-          responses: { 200: { description: "Keys", schema: Type.Array(ApiKey) }, ...refused },
+          responses: { 200: { description: "A page of keys", schema: Page(ApiKey) }, ...refused },
         },
       },
     },
     async (request, reply) => {
       const caller = await callerOf(keys, request, reply);
       if (!caller) return reply;
-      const list = await store.list(await userOf(caller));
-      return list.map((k) => ({ id: k.id, label: k.label, rights: k.rights, created_at: k.createdAt }));
+      const q = request.query;
+      const shaping = shapingOf(q, SHAPE);
+      const order = sortOf(q.sort, SHAPE, "id");
+      const w = pageWindow(q);
+      // A user's keys are few: sorted and paged here.
+      const all = (await store.list(await userOf(caller))).map((k) => ({ id: k.id, label: k.label, rights: k.rights, created_at: k.createdAt }));
+      const byField = (a: (typeof all)[number], b: (typeof all)[number]) => {
+        for (const o of order) {
+          const x = a[o.field as keyof typeof a];
+          const y = b[o.field as keyof typeof b];
+          if (x !== y) return (x < y ? -1 : 1) * (o.descending ? -1 : 1);
+        }
+        return a.id - b.id;
+      };
+      const page = all.sort(byField).slice(w.offset, w.offset + w.limit);
+      return pageOf(request, w, all.length, page.map((k) => shaped(k, shaping)));
     },
   );
 

@@ -2,19 +2,26 @@ import type { FastifyInstance } from "fastify";
 import type { MessageBus } from "@probestream/bus";
 import { Channels } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
-import { measurementEventMessage, type MeasurementRow, type MeasurementStore } from "@probestream/db";
 import {
-  ApiError, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse, MeasurementListQuery,
-  MeasurementPage, ParticipationRequests, ParticipationResponse,
-  type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ParticipationRequest, type ProbeSource,
+  listMeasurements, measurementEventMessage, measurementParticipants, MEASUREMENT_SORT_COLUMNS,
+  type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
+} from "@probestream/db";
+import {
+  ApiError, DnsDefinition, HttpDefinition, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse,
+  MeasurementListQuery, MeasurementPage, NtpDefinition, ObjectQuery, ParticipationRequests, ParticipationResponse, PingDefinition,
+  SslcertDefinition, TracerouteDefinition,
+  type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ObjectQuery as ObjectQueryT,
+  type ParticipationRequest, type ProbeSource,
 } from "@probestream/types";
 import type { ApiKeys, Caller } from "../access/api-keys.js";
 import { callerOf, requireRight, sendError } from "./caller.js";
+import { shaped, shapingOf, sortOf, type ResourceShape, type Shaping } from "./lists.js";
 import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";
 import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
-import { baseUrlOf, presentMeasurement } from "./presenters.js";
+import { presentMeasurement } from "./presenters.js";
 
 export interface MeasurementRoutesOptions {
+  pool: Pool;
   store: MeasurementStore;
   keys: ApiKeys;
   bus: MessageBus;
@@ -29,6 +36,22 @@ const errors = {
   404: { description: "No such measurement", schema: ApiError },
 };
 
+/** Measurement fields: the common ones, every type's options, and `probes` when asked for. */
+const SHAPE: ResourceShape = {
+  always: ["id", "type"],
+  optional: ["probes"],
+  known: new Set([
+    ...Object.keys(Measurement.properties),
+    ...[PingDefinition, TracerouteDefinition, DnsDefinition, SslcertDefinition, NtpDefinition, HttpDefinition].flatMap((d) => Object.keys(d.properties)),
+    "probes",
+  ]),
+  sortable: Object.keys(MEASUREMENT_SORT_COLUMNS),
+};
+
+const RANGES = (["id", "start_time", "stop_time"] as const).flatMap((field) =>
+  (["gt", "gte", "lt", "lte"] as const).map((op) => ({ field, op, name: `${field}__${op}` as const })),
+);
+
 function visibleTo(m: MeasurementRow, caller: Caller): boolean {
   return m.is_public || (caller.userId !== null && m.owner_id === caller.userId);
 }
@@ -42,7 +65,16 @@ function ownedBy(m: MeasurementRow | null, caller: Caller & { userId: number }, 
 
 /** `/api/v2/measurements/`: define, list, read, stop measurements and change their probes. */
 export async function measurementRoutes(fastify: FastifyInstance, opts: MeasurementRoutesOptions): Promise<void> {
-  const { store, keys, bus } = opts;
+  const { pool, store, keys, bus } = opts;
+  /** The measurements as shown: shaped as asked, with the optional fields asked for. */
+  const present = async (rows: MeasurementRow[], baseUrl: string, s: Shaping) => {
+    const participants = s.optional.has("probes") ? await measurementParticipants(pool, rows.map((m) => m.id)) : undefined;
+    return rows.map((m) => {
+      const shown: Record<string, unknown> = presentMeasurement(m, baseUrl);
+      if (participants) shown.probes = (participants.get(m.id) ?? []).map((id) => ({ id }));
+      return shaped(shown, s);
+    });
+  };
   const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
     bus.publish(Channels.metadata, measurementEventMessage(m, event));
 
@@ -87,35 +119,36 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       if (!caller) return reply;
       const q = request.query;
       if (q.mine && caller.userId === null) throw new HttpError(401, "mine: needs an API key");
+      const shaping = shapingOf(q, SHAPE);
       const w = pageWindow(q);
-      const { count, rows } = await store.list({
+      const filter: MeasurementListFilter = {
         viewerId: caller.userId,
         mine: q.mine,
+        search: q.search,
         types: wordList(q.type),
-        statuses: integerList(q.status),
+        statuses: [integerList(q.status), integerList(q.status__in)].filter((l) => l !== undefined),
+        af: q.af,
         target: q.target,
         targetContains: q.target__contains,
+        descriptionContains: q.description__contains,
         tags: wordList(q.tags),
         isPublic: q.is_public,
         isOneoff: q.is_oneoff,
         idIn: integerList(q.id__in),
-        idGt: q.id__gt,
-        idGte: q.id__gte,
-        idLt: q.id__lt,
-        idLte: q.id__lte,
-        descending: (q.sort ?? "-id") === "-id",
+        ranges: RANGES.flatMap((r) => (q[r.name] === undefined ? [] : [{ field: r.field, op: r.op, value: q[r.name]! }])),
+        order: sortOf(q.sort, SHAPE, "-id"),
         limit: w.limit,
         offset: w.offset,
-      });
-      const base = baseUrlOf(request);
-      return pageOf(request, w, count, rows.map((m) => presentMeasurement(m, base)));
+      };
+      const { count, rows } = await listMeasurements(pool, filter);
+      return pageOf(request, w, count, await present(rows, request.baseUrl, shaping));
     },
   );
 
-  fastify.get<{ Params: IdParams }>(
+  fastify.get<{ Params: IdParams; Querystring: ObjectQueryT }>(
     "/api/v2/measurements/:id/",
     {
-      schema: { params: IdParams, querystring: KeyQuery },
+      schema: { params: IdParams, querystring: ObjectQuery },
       config: {
         openapi: {
           summary: "A measurement",
@@ -130,7 +163,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       const m = await store.get(request.params.id);
       if (!m) throw new HttpError(404, `Measurement ${request.params.id} does not exist`);
       if (!visibleTo(m, caller)) return sendError(reply, 403, "This measurement is private to its owner");
-      return presentMeasurement(m, baseUrlOf(request));
+      return (await present([m], request.baseUrl, shapingOf(request.query, SHAPE)))[0];
     },
   );
 

@@ -15,9 +15,9 @@ export function pageWindow(query: { page?: number; page_size?: number }): PageWi
   return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
 }
 
-/** The URL of this request on another page, or null when there is no such page. */
+/** The URL of this request on another page, under the public base URL. */
 function pageUrl(request: FastifyRequest, page: number): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
+  const url = new URL(`${request.baseUrl}${request.url}`);
   url.searchParams.set("page", String(page));
   return url.toString();
 }

@@ -1,12 +1,7 @@
-import type { FastifyRequest } from "fastify";
 import type { MeasurementRow, ProbeRecord } from "@probestream/db";
 import { MeasurementStatus, ProbeStatusNames, probeTagOf, type Measurement, type Probe } from "@probestream/types";
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
-
-export function baseUrlOf(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
-}
 
 /** A measurement in the RIPE Atlas shape: its definition's options beside the common fields. */
 export function presentMeasurement(m: MeasurementRow, baseUrl: string): Measurement {
@@ -42,6 +37,7 @@ export function presentMeasurement(m: MeasurementRow, baseUrl: string): Measurem
 export function presentProbe(p: ProbeRecord): Probe {
   return {
     id: p.id,
+    type: "Probe",
     address_v4: p.addressV4,
     address_v6: p.addressV6,
     prefix_v4: p.prefixV4,
@@ -56,6 +52,7 @@ export function presentProbe(p: ProbeRecord): Probe {
       name: ProbeStatusNames[p.status as keyof typeof ProbeStatusNames] ?? "Unknown",
       since: seconds(p.statusSince),
     },
+    status_since: seconds(p.statusSince),
     is_anchor: p.isAnchor,
     is_public: p.isPublic,
     first_connected: seconds(p.firstConnected),

@@ -1,14 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import { isIP } from "node:net";
 import type { Pool, ProbeDirectory } from "@probestream/db";
-import { registerProbe } from "@probestream/db";
+import { PROBE_SORT_FIELDS, registerProbe } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
-  ApiError, IdParams, KeyQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
-  type ProbeListQuery as ListQuery,
+  ApiError, IdParams, KeyQuery, ObjectQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
+  type ObjectQuery as ObjectQueryT, type ProbeListQuery as ListQuery,
 } from "@probestream/types";
 import type { ApiKeys } from "../access/api-keys.js";
 import { callerOf, requireRight } from "./caller.js";
+import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
 import { presentProbe } from "./presenters.js";
 
@@ -22,6 +24,33 @@ export const MANAGE_PROBES_RIGHT = "probes:manage";
 
 /** What a probe host sends: the probe's details; the id is the platform's to choose. */
 const HostedProbeRegistration = Type.Omit(ProbeRegistration, ["prb_id", "is_anchor"], { additionalProperties: false });
+
+const SHAPE: ResourceShape = {
+  always: ["id", "type"],
+  optional: [],
+  known: new Set(Object.keys(Probe.properties)),
+  sortable: Object.keys(PROBE_SORT_FIELDS),
+};
+
+/** A prefix filter of the family, checked: a 400 names the parameter otherwise. */
+function prefixOf(value: string | undefined, family: 4 | 6): string | undefined {
+  if (value === undefined) return undefined;
+  const [address, bits, extra] = value.trim().split("/");
+  const length = Number(bits);
+  if (extra !== undefined || isIP(address ?? "") !== family || bits === "" || !Number.isInteger(length) || length < 0 || length > (family === 4 ? 32 : 128)) {
+    const detail = `is not an IPv${family} prefix`;
+    throw new HttpError(400, `prefix_v${family}: ${detail}`, [{ source: { pointer: `/querystring/prefix_v${family}` }, detail }]);
+  }
+  return value.trim();
+}
+
+/** `radius=lat,lon:km`, its form checked by the schema. */
+function radiusOf(value: string | undefined): { latitude: number; longitude: number; km: number } | undefined {
+  if (value === undefined) return undefined;
+  const [point = "", km = ""] = value.split(":");
+  const [latitude = "", longitude = ""] = point.split(",");
+  return { latitude: Number(latitude), longitude: Number(longitude), km: Number(km) };
+}
 
 /** `/api/v2/probes/`: the fleet, filtered and paginated; probe registration for probe hosts. */
 export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOptions): Promise<void> {
@@ -42,14 +71,16 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
     async (request, reply) => {
       if (!(await callerOf(keys, request, reply))) return reply;
       const q = request.query;
+      const shaping = shapingOf(q, SHAPE);
       const w = pageWindow(q);
       const { count, probes } = await directory.list({
         countryCode: q.country_code,
         asn: q.asn,
         asnV4: q.asn_v4,
         asnV6: q.asn_v6,
-        prefixV4: q.prefix_v4,
-        prefixV6: q.prefix_v6,
+        prefixV4: prefixOf(q.prefix_v4, 4),
+        prefixV6: prefixOf(q.prefix_v6, 6),
+        radius: radiusOf(q.radius),
         statuses: integerList(q.status),
         tags: wordList(q.tags),
         isAnchor: q.is_anchor,
@@ -59,18 +90,18 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         idGte: q.id__gte,
         idLt: q.id__lt,
         idLte: q.id__lte,
-        descending: q.sort === "-id",
+        order: sortOf(q.sort, SHAPE, "id"),
         limit: w.limit,
         offset: w.offset,
       });
-      return pageOf(request, w, count, probes.map(presentProbe));
+      return pageOf(request, w, count, probes.map((p) => shaped(presentProbe(p), shaping)));
     },
   );
 
-  fastify.get<{ Params: IdParams }>(
+  fastify.get<{ Params: IdParams; Querystring: ObjectQueryT }>(
     "/api/v2/probes/:id/",
     {
-      schema: { params: IdParams, querystring: KeyQuery },
+      schema: { params: IdParams, querystring: ObjectQuery },
       config: {
         openapi: {
           summary: "A probe: status (connected, disconnected, never connected) and since when, addresses, ASN, location",
@@ -81,9 +112,10 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
     },
     async (request, reply) => {
       if (!(await callerOf(keys, request, reply))) return reply;
+      const shaping = shapingOf(request.query, SHAPE);
       const probe = await directory.get(request.params.id);
       if (!probe) throw new HttpError(404, `Probe ${request.params.id} does not exist`);
-      return presentProbe(probe);
+      return shaped(presentProbe(probe), shaping);
     },
   );
 

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Readable, Transform, pipeline, type Stream } from "node:stream";
-import { createGzip } from "node:zlib";
 import type { Pool, ResultReader } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
@@ -58,23 +57,22 @@ function framing(format: "json" | "txt"): Transform {
   });
 }
 
-function wantsGzip(request: FastifyRequest): boolean {
-  return /\bgzip\b(?!\s*;\s*q=0(\.0*)?\b)/i.test(request.headers["accept-encoding"] ?? "");
+/**
+ * Sends a text stream (compressed by the gateway's compression when accepted), as a file to save
+ * when `download` asks for it; backpressure throughout.
+ */
+function sendStream(reply: FastifyReply, source: Stream, format: "json" | "txt", download: string | undefined): FastifyReply {
+  reply.type(contentType(format));
+  if (download !== undefined) reply.header("content-disposition", `attachment; filename="${download}.${format}"`);
+  return reply.send(source);
 }
 
-/** Sends a text stream, gzip-compressed when the client accepts it; backpressure throughout. */
-function sendStream(request: FastifyRequest, reply: FastifyReply, source: Stream, type: string): FastifyReply {
-  reply.type(type).header("vary", "accept-encoding");
-  const onEnd = (err: NodeJS.ErrnoException | null) => {
-    if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") request.log.error({ err }, "results stream failed");
-  };
-  if (!wantsGzip(request)) return reply.send(source);
-  reply.header("content-encoding", "gzip");
-  return reply.send(pipeline(source as Readable, createGzip(), onEnd));
+function contentType(format: "json" | "txt"): string {
+  return format === "json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8";
 }
 
-const contentType = (format: "json" | "txt") =>
-  format === "json" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8";
+/** The file name RIPE Atlas gives a measurement's results download, without its extension. */
+const fileName = (id: number, what = "") => `RIPE-Atlas-measurement-${id}${what}`;
 
 const refusals = {
   400: { description: "Invalid parameter", schema: ApiError },
@@ -106,7 +104,9 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
       schema: { params: IdParams, querystring: ResultsQuery },
       config: {
         openapi: {
-          summary: "A measurement's results, streamed as read (`json`: one array, `txt`: one per line); gzip when accepted",
+          summary:
+            "A measurement's results, streamed as read (`json`: one array, `txt`: one per line); gzip when accepted; " +
+            "`download=true` answers them as a file (`RIPE-Atlas-measurement-ID.json`)",
           tag: "results",
           responses: { 200: { description: "The results" }, ...refusals },
         },
@@ -129,7 +129,7 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
       const body = pipeline(rows, framing(format), (err) => {
         if (err && err.code !== "ERR_STREAM_PREMATURE_CLOSE") request.log.error({ err }, "results stream failed");
       });
-      return sendStream(request, reply, body, contentType(format));
+      return sendStream(reply, body, format, q.download ? fileName(id) : undefined);
     },
   );
 
@@ -153,9 +153,15 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
       const probes = await scopedProbeIds(pool, q);
       const results = probes?.length === 0
         ? []
-        : await reader.latest({ msmId: id, probeIds: probes, versions: q.versions ?? 1, lookbackDays: q.lookback_days });
+        : await reader.latest({
+          msmId: id,
+          probeIds: probes,
+          versions: q.versions ?? 1,
+          // 0 means no limit, as in RIPE Atlas clients ("indefinite").
+          lookbackDays: q.lookback_days === 0 ? undefined : q.lookback_days,
+        });
       const text = format === "txt" ? results.map((r) => `${r}\n`).join("") : `[${results.join(",")}]`;
-      return sendStream(request, reply, Readable.from([text]), contentType(format));
+      return sendStream(reply, Readable.from([text]), format, q.download ? fileName(id, "-latest") : undefined);
     },
   );
 }

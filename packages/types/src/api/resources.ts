@@ -62,6 +62,7 @@ export const ProbeStatusNames = { 0: "Never Connected", 1: "Connected", 2: "Disc
 
 export const Probe = Type.Object({
   id: Type.Integer(),
+  type: Type.Literal("Probe"),
   address_v4: Nullable(Type.String()),
   address_v6: Nullable(Type.String()),
   prefix_v4: Nullable(Type.String()),
@@ -73,6 +74,7 @@ export const Probe = Type.Object({
     Type.Object({ type: Type.Literal("Point"), coordinates: Type.Tuple([Type.Number(), Type.Number()]) }),
   ),
   status: Type.Object({ id: Type.Integer(), name: Type.String(), since: Nullable(Seconds) }),
+  status_since: Nullable(Seconds),
   is_anchor: Type.Boolean(),
   is_public: Type.Boolean(),
   first_connected: Nullable(Seconds),
@@ -88,10 +90,19 @@ export const ProbePage = Page(Probe);
 
 const CommaIntegers = Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$", description: "Comma-separated integers" });
 const CommaWords = Type.String({ pattern: "^[A-Za-z0-9_,-]+$", description: "Comma-separated list" });
+const FieldNames = (description: string) => Type.String({ pattern: "^[A-Za-z0-9_,\\s]*$", description });
+/** How every object answer is shaped, as RIPE Atlas does it. */
+const shaping = {
+  fields: Type.Optional(FieldNames("Only these fields (default and optional ones), besides `id` and `type`; empty: only those")),
+  optional_fields: Type.Optional(FieldNames("Optional fields added to the default ones")),
+  format: Type.Optional(Type.Enum(["json"], { description: "Answers are JSON" })),
+  key: Type.Optional(Type.String({ description: "API key" })),
+};
 const paging = {
+  ...shaping,
   page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  key: Type.Optional(Type.String({ description: "API key" })),
+  sort: Type.Optional(Type.String({ pattern: "^\\s*-?[a-z0-9_]+(\\s*,\\s*-?[a-z0-9_]+)*\\s*$", description: "Field names, comma-separated; `-` before one sorts it descending" })),
 };
 const idRange = {
   id__in: Type.Optional(CommaIntegers),
@@ -100,20 +111,39 @@ const idRange = {
   id__lt: Type.Optional(Type.Integer()),
   id__lte: Type.Optional(Type.Integer()),
 };
+const UnixSeconds = () => Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds" }));
+const timeRanges = {
+  start_time__gt: UnixSeconds(),
+  start_time__gte: UnixSeconds(),
+  start_time__lt: UnixSeconds(),
+  start_time__lte: UnixSeconds(),
+  stop_time__gt: UnixSeconds(),
+  stop_time__gte: UnixSeconds(),
+  stop_time__lt: UnixSeconds(),
+  stop_time__lte: UnixSeconds(),
+};
+
+/** The query of a single object: its shape and the key. */
+export const ObjectQuery = Type.Object(shaping, { additionalProperties: false });
+export type ObjectQuery = Static<typeof ObjectQuery>;
 
 export const MeasurementListQuery = Type.Object(
   {
     ...paging,
     ...idRange,
+    search: Type.Optional(Type.String({ minLength: 1, description: "Text in the description, target or target address" })),
     type: Type.Optional(CommaWords),
     status: Type.Optional(CommaIntegers),
+    status__in: Type.Optional(CommaIntegers),
+    af: Type.Optional(Type.Integer({ enum: [4, 6], description: "Address family: 4 or 6" })),
     target: Type.Optional(Type.String()),
     target__contains: Type.Optional(Type.String()),
+    description__contains: Type.Optional(Type.String()),
     tags: Type.Optional(CommaWords),
     is_public: Type.Optional(Type.Boolean()),
     is_oneoff: Type.Optional(Type.Boolean()),
     mine: Type.Optional(Type.Boolean({ description: "Only the key owner's measurements" })),
-    sort: Type.Optional(Type.Enum(["id", "-id"], { default: "-id" })),
+    ...timeRanges,
   },
   { additionalProperties: false },
 );
@@ -127,17 +157,23 @@ export const ProbeListQuery = Type.Object(
     asn: Type.Optional(Type.Integer({ minimum: 0, description: "asn_v4 or asn_v6" })),
     asn_v4: Type.Optional(Type.Integer({ minimum: 0 })),
     asn_v6: Type.Optional(Type.Integer({ minimum: 0 })),
-    prefix_v4: Type.Optional(Type.String()),
-    prefix_v6: Type.Optional(Type.String()),
+    prefix_v4: Type.Optional(Type.String({ description: "Probes in this IPv4 prefix" })),
+    prefix_v6: Type.Optional(Type.String({ description: "Probes in this IPv6 prefix" })),
+    radius: Type.Optional(Type.String({
+      pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*:\\s*\\d+(\\.\\d+)?\\s*$",
+      description: "`lat,lon:km`: probes within km of the point",
+    })),
     status: Type.Optional(CommaIntegers),
     tags: Type.Optional(CommaWords),
     is_anchor: Type.Optional(Type.Boolean()),
     is_public: Type.Optional(Type.Boolean()),
-    sort: Type.Optional(Type.Enum(["id", "-id"], { default: "id" })),
   },
   { additionalProperties: false },
 );
 export type ProbeListQuery = Static<typeof ProbeListQuery>;
+
+export const KeyListQuery = Type.Object(paging, { additionalProperties: false });
+export type KeyListQuery = Static<typeof KeyListQuery>;
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export type IdParams = Static<typeof IdParams>;
@@ -146,6 +182,7 @@ export const KeyQuery = Type.Object({ key: Type.Optional(Type.String({ descripti
 
 const ProbeIds = Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$", description: "Comma-separated probe ids" });
 const Format = Type.Enum(["json", "txt"], { default: "json" });
+const Download = Type.Boolean({ description: "Answer as a file to save (Content-Disposition: attachment; filename=RIPE-Atlas-measurement-ID.json)" });
 /** Both spellings clients use. */
 const probeScope = {
   anchors_only: Type.Optional(Type.Boolean({ description: "Only results of anchors" })),
@@ -160,6 +197,7 @@ export const ResultsQuery = Type.Object(
     stop: Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds, inclusive" })),
     probe_ids: Type.Optional(ProbeIds),
     format: Type.Optional(Format),
+    download: Type.Optional(Download),
     ...probeScope,
     key: Type.Optional(Type.String({ description: "API key" })),
   },
@@ -171,8 +209,9 @@ export const LatestQuery = Type.Object(
   {
     probe_ids: Type.Optional(ProbeIds),
     versions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 1 })),
-    lookback_days: Type.Optional(Type.Integer({ minimum: 1 })),
+    lookback_days: Type.Optional(Type.Integer({ minimum: 0, description: "Only results of the last N days; 0: no limit" })),
     format: Type.Optional(Format),
+    download: Type.Optional(Download),
     ...probeScope,
     key: Type.Optional(Type.String({ description: "API key" })),
   },
