@@ -5,3 +5,4 @@ export * from "./app-process.js";
 export * from "./sender.js";
 export * from "./subscribers.js";
 export * from "./deployment.js";
+export * from "./scenarios.js";

@@ -24,7 +24,7 @@ export class CollectingSubscriber {
   constructor(
     readonly transport: Transport,
     readonly msmId: number,
-    readonly label = transport,
+    readonly label: string = transport,
   ) {}
 
   get lastPosition(): string | undefined {
