@@ -284,6 +284,29 @@ describe("lists as RIPE Atlas documents them", () => {
     expect(Object.keys(keys.body.results[0]).sort()).toEqual(["id", "label"]);
   });
 
+  it("lists a measurement's participation requests, and shows them as its optional field", async () => {
+    const json = { authorization: `Key ${alice}`, "content-type": "application/json" };
+    const made = await send(platform.gatewayUrl, "POST", `/api/v2/measurements/${m.traceroute}/participation-requests/`, json, JSON.stringify([
+      { action: "add", type: "probes", value: "8003", requested: 1, tags: { include: ["lab-a"], exclude: ["lab-c"] } },
+      { action: "remove", type: "probes", value: "8003", requested: 1 },
+    ]));
+    expect(made.status).toBe(201);
+    const [added, removed] = made.body.request_ids as number[];
+    const list = await get(`/api/v2/measurements/${m.traceroute}/participation-requests/?page_size=1&sort=-id`);
+    expect(list.body).toMatchObject({ count: 2, previous: null, results: [{ id: removed, action: "remove", type: "probes", value: "8003", requested: 1 }] });
+    expect(list.body.next).toMatch(/page=2/);
+    expect(list.body.results[0].self).toBe(`${platform.gatewayUrl}/api/v2/participation-requests/${removed}/`);
+    expect((await get(`/api/v2/measurements/${m.traceroute}/participation-requests/?fields=action`)).body.results)
+      .toEqual([{ id: added, action: "add" }, { id: removed, action: "remove" }]);
+    expect((await get(`/api/v2/participation-requests/${added}/`)).body).toMatchObject({
+      id: added, action: "add", tags_include: "lab-a", tags_exclude: "lab-c", created_at: expect.any(Number),
+    });
+    const withRequests = await get(`/api/v2/measurements/${m.traceroute}/?fields=participation_requests`);
+    expect(withRequests.body.participation_requests.map((r: Json) => r.id)).toEqual([added, removed]);
+    expect((await get(`/api/v2/measurements/${m.private}/participation-requests/`)).status).toBe(403);
+    expect((await get(`/api/v2/participation-requests/999999/`)).status).toBe(404);
+  });
+
   it("sorts by the fields RIPE Atlas sorts by, `-` for descending", async () => {
     const scope = `id__in=${m.early},${m.late},${m.traceroute}`;
     expect(ids(await get(`/api/v2/measurements/?${scope}&sort=start_time`))).toEqual([m.traceroute, m.early, m.late]);

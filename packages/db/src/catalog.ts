@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
+import type { StoredProbeSource } from "./probe-selection.js";
 import { createPrismaClient } from "./prisma.js";
 
 /** A measurement as the portal lists it. */
@@ -169,4 +170,53 @@ export async function measurementParticipants(pool: Pool, msmIds: number[]): Pro
     [msmIds],
   );
   return new Map(rows.map((r) => [r.msm_id, r.prb_ids]));
+}
+
+/** A participation request of a measurement, as made: `add` with a selection, or `remove` of listed probes. */
+export interface ParticipationRecord {
+  id: number;
+  msm_id: number;
+  action: "add" | "remove";
+  source: StoredProbeSource;
+  /** The probes it added or removed. */
+  prb_ids: number[];
+  created_at: number;
+}
+
+const PARTICIPATION_COLUMNS = `id, msm_id, action, source, prb_ids, extract(epoch FROM created_at)::bigint::int AS created_at`;
+
+/** Sort keys of participation request lists, by API field name. */
+export const PARTICIPATION_SORT_COLUMNS: Record<string, string> = { id: "id", created_at: "created_at", action: "action" };
+
+/** A measurement's participation requests, ordered (id last) and paged. */
+export async function listParticipationRequests(
+  pool: Pool,
+  f: { msmId: number; order: ListOrder[]; limit: number; offset: number },
+): Promise<{ count: number; rows: ParticipationRecord[] }> {
+  const order = [...f.order, { field: "id", descending: f.order.at(-1)?.descending ?? false }]
+    .map((o) => `${PARTICIPATION_SORT_COLUMNS[o.field] ?? "id"} ${o.descending ? "DESC" : "ASC"}`);
+  const [count, page] = await Promise.all([
+    pool.query<{ n: number }>("SELECT count(*)::int AS n FROM participation_requests WHERE msm_id = $1", [f.msmId]),
+    pool.query<ParticipationRecord>(
+      `SELECT ${PARTICIPATION_COLUMNS} FROM participation_requests WHERE msm_id = $1 ORDER BY ${order.join(", ")} LIMIT $2 OFFSET $3`,
+      [f.msmId, f.limit, f.offset],
+    ),
+  ]);
+  return { count: count.rows[0]!.n, rows: page.rows };
+}
+
+/** The participation requests of each of the measurements, oldest first (the optional field `participation_requests`). */
+export async function participationRequestsOf(pool: Pool, msmIds: number[]): Promise<Map<number, ParticipationRecord[]>> {
+  const { rows } = await pool.query<ParticipationRecord>(
+    `SELECT ${PARTICIPATION_COLUMNS} FROM participation_requests WHERE msm_id = ANY($1::int[]) ORDER BY id`,
+    [msmIds],
+  );
+  const byMeasurement = new Map<number, ParticipationRecord[]>();
+  for (const r of rows) byMeasurement.set(r.msm_id, [...(byMeasurement.get(r.msm_id) ?? []), r]);
+  return byMeasurement;
+}
+
+export async function getParticipationRequest(pool: Pool, id: number): Promise<ParticipationRecord | null> {
+  const { rows } = await pool.query<ParticipationRecord>(`SELECT ${PARTICIPATION_COLUMNS} FROM participation_requests WHERE id = $1`, [id]);
+  return rows[0] ?? null;
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ApiKeyStore } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
-  ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyListQuery, KeyQuery, Page,
-  type ApiKeyCreateRequest as CreateBody, type KeyListQuery as ListQuery,
+  ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyQuery, Page, PagedQuery,
+  type ApiKeyCreateRequest as CreateBody, type PagedQuery as ListQuery,
 } from "@probestream/types";
 import type { ApiKeys } from "../access/api-keys.js";
 import { callerOf } from "./caller.js";
@@ -67,7 +67,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
   fastify.get<{ Querystring: ListQuery }>(
     "/api/v2/keys/",
     {
-      schema: { querystring: KeyListQuery },
+      schema: { querystring: PagedQuery },
       config: {
         openapi: {
           summary: "The caller's user's active keys (without the keys themselves), paginated",

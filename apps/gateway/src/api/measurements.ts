@@ -3,22 +3,23 @@ import type { MessageBus } from "@probestream/bus";
 import { Channels } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
 import {
-  listMeasurements, measurementEventMessage, measurementParticipants, MEASUREMENT_SORT_COLUMNS,
+  getParticipationRequest, listMeasurements, listParticipationRequests, measurementEventMessage, measurementParticipants,
+  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf,
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
 import {
   ApiError, DnsDefinition, HttpDefinition, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse,
-  MeasurementListQuery, MeasurementPage, NtpDefinition, ObjectQuery, ParticipationRequests, ParticipationResponse, PingDefinition,
-  SslcertDefinition, TracerouteDefinition,
+  MeasurementListQuery, MeasurementPage, NtpDefinition, ObjectQuery, Page, PagedQuery, ParticipationRequestResource,
+  ParticipationRequests, ParticipationResponse, PingDefinition, SslcertDefinition, TracerouteDefinition,
   type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ObjectQuery as ObjectQueryT,
-  type ParticipationRequest, type ProbeSource,
+  type PagedQuery as PagedQueryT, type ParticipationRequest, type ProbeSource,
 } from "@probestream/types";
 import type { ApiKeys, Caller } from "../access/api-keys.js";
-import { callerOf, requireRight, sendError } from "./caller.js";
+import { callerOf, requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape, type Shaping } from "./lists.js";
 import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";
 import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
-import { presentMeasurement } from "./presenters.js";
+import { presentMeasurement, presentParticipation } from "./presenters.js";
 
 export interface MeasurementRoutesOptions {
   pool: Pool;
@@ -36,16 +37,24 @@ const errors = {
   404: { description: "No such measurement", schema: ApiError },
 };
 
-/** Measurement fields: the common ones, every type's options, and `probes` when asked for. */
+/** Measurement fields: the common ones, every type's options, and `probes` and `participation_requests` when asked for. */
 const SHAPE: ResourceShape = {
   always: ["id", "type"],
-  optional: ["probes"],
+  optional: ["probes", "participation_requests"],
   known: new Set([
     ...Object.keys(Measurement.properties),
     ...[PingDefinition, TracerouteDefinition, DnsDefinition, SslcertDefinition, NtpDefinition, HttpDefinition].flatMap((d) => Object.keys(d.properties)),
     "probes",
+    "participation_requests",
   ]),
   sortable: Object.keys(MEASUREMENT_SORT_COLUMNS),
+};
+
+const PARTICIPATION_SHAPE: ResourceShape = {
+  always: ["id"],
+  optional: [],
+  known: new Set(Object.keys(ParticipationRequestResource.properties)),
+  sortable: Object.keys(PARTICIPATION_SORT_COLUMNS),
 };
 
 const RANGES = (["id", "start_time", "stop_time"] as const).flatMap((field) =>
@@ -68,15 +77,25 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
   const { pool, store, keys, bus } = opts;
   /** The measurements as shown: shaped as asked, with the optional fields asked for. */
   const present = async (rows: MeasurementRow[], baseUrl: string, s: Shaping) => {
-    const participants = s.optional.has("probes") ? await measurementParticipants(pool, rows.map((m) => m.id)) : undefined;
+    const ids = rows.map((m) => m.id);
+    const participants = s.optional.has("probes") ? await measurementParticipants(pool, ids) : undefined;
+    const requests = s.optional.has("participation_requests") ? await participationRequestsOf(pool, ids) : undefined;
     return rows.map((m) => {
       const shown: Record<string, unknown> = presentMeasurement(m, baseUrl);
       if (participants) shown.probes = (participants.get(m.id) ?? []).map((id) => ({ id }));
+      if (requests) shown.participation_requests = (requests.get(m.id) ?? []).map((r) => presentParticipation(r, baseUrl));
       return shaped(shown, s);
     });
   };
   const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
     bus.publish(Channels.metadata, measurementEventMessage(m, event));
+  /** The measurement, if the caller may see it: 404 when it does not exist, 403 when private to another. */
+  const readable = async (id: number, caller: Caller): Promise<MeasurementRow> => {
+    const m = await store.get(id);
+    if (!m) throw new HttpError(404, `Measurement ${id} does not exist`);
+    if (!visibleTo(m, caller)) throw new HttpError(403, "This measurement is private to its owner");
+    return m;
+  };
 
   fastify.post<{ Body: CreateBody }>(
     "/api/v2/measurements/",
@@ -160,10 +179,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
     async (request, reply) => {
       const caller = await callerOf(keys, request, reply);
       if (!caller) return reply;
-      const m = await store.get(request.params.id);
-      if (!m) throw new HttpError(404, `Measurement ${request.params.id} does not exist`);
-      if (!visibleTo(m, caller)) return sendError(reply, 403, "This measurement is private to its owner");
-      return (await present([m], request.baseUrl, shapingOf(request.query, SHAPE)))[0];
+      const shaping = shapingOf(request.query, SHAPE);
+      return (await present([await readable(request.params.id, caller)], request.baseUrl, shaping))[0];
     },
   );
 
@@ -188,6 +205,54 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       const stopped = await store.stop(id);
       if (stopped) await publish(stopped, "stopped");
       return reply.status(204).send();
+    },
+  );
+
+  fastify.get<{ Params: IdParams; Querystring: PagedQueryT }>(
+    "/api/v2/measurements/:id/participation-requests/",
+    {
+      schema: { params: IdParams, querystring: PagedQuery },
+      config: {
+        openapi: {
+          summary: "A measurement's participation requests (probes added or removed after its creation), paginated",
+          tag: "measurements",
+          responses: { 200: { description: "A page", schema: Page(ParticipationRequestResource) }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      const q = request.query;
+      const shaping = shapingOf(q, PARTICIPATION_SHAPE);
+      const order = sortOf(q.sort, PARTICIPATION_SHAPE, "id");
+      const { id } = await readable(request.params.id, caller);
+      const w = pageWindow(q);
+      const { count, rows } = await listParticipationRequests(pool, { msmId: id, order, limit: w.limit, offset: w.offset });
+      return pageOf(request, w, count, rows.map((r) => shaped(presentParticipation(r, request.baseUrl), shaping)));
+    },
+  );
+
+  fastify.get<{ Params: IdParams; Querystring: ObjectQueryT }>(
+    "/api/v2/participation-requests/:id/",
+    {
+      schema: { params: IdParams, querystring: ObjectQuery },
+      config: {
+        openapi: {
+          summary: "A participation request",
+          tag: "measurements",
+          responses: { 200: { description: "The request", schema: ParticipationRequestResource }, ...errors },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(keys, request, reply);
+      if (!caller) return reply;
+      const shaping = shapingOf(request.query, PARTICIPATION_SHAPE);
+      const found = await getParticipationRequest(pool, request.params.id);
+      if (!found) throw new HttpError(404, `Participation request ${request.params.id} does not exist`);
+      await readable(found.msm_id, caller);
+      return shaped(presentParticipation(found, request.baseUrl), shaping);
     },
   );
 

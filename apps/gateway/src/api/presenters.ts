@@ -1,5 +1,5 @@
-import type { MeasurementRow, ProbeRecord } from "@probestream/db";
-import { MeasurementStatus, ProbeStatusNames, probeTagOf, type Measurement, type Probe } from "@probestream/types";
+import type { MeasurementRow, ParticipationRecord, ProbeRecord } from "@probestream/db";
+import { MeasurementStatus, ProbeStatusNames, probeTagOf, type Measurement, type ParticipationRequestResource, type Probe } from "@probestream/types";
 
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
 
@@ -61,5 +61,21 @@ export function presentProbe(p: ProbeRecord): Probe {
     description: p.description,
     firmware_version: p.firmware,
     tags: p.tags.map(probeTagOf),
+  };
+}
+
+/** A participation request in the RIPE Atlas shape: the selection flat, tags as comma lists. */
+export function presentParticipation(r: ParticipationRecord, baseUrl: string): ParticipationRequestResource {
+  const { include, exclude } = r.source.tags ?? {};
+  return {
+    id: r.id,
+    self: `${baseUrl}/api/v2/participation-requests/${r.id}/`,
+    action: r.action,
+    requested: r.source.requested,
+    type: r.source.type,
+    value: r.source.value,
+    ...(include?.length ? { tags_include: include.join(",") } : {}),
+    ...(exclude?.length ? { tags_exclude: exclude.join(",") } : {}),
+    created_at: r.created_at,
   };
 }

@@ -172,8 +172,23 @@ export const ProbeListQuery = Type.Object(
 );
 export type ProbeListQuery = Static<typeof ProbeListQuery>;
 
-export const KeyListQuery = Type.Object(paging, { additionalProperties: false });
-export type KeyListQuery = Static<typeof KeyListQuery>;
+/** A list with no filters of its own (keys, participation requests): shape, order and page. */
+export const PagedQuery = Type.Object(paging, { additionalProperties: false });
+export type PagedQuery = Static<typeof PagedQuery>;
+
+/** A participation request as the API shows it: its selection (or removal) and when it was made. */
+export const ParticipationRequestResource = Type.Object({
+  id: Type.Integer(),
+  self: Type.String({ description: "URL of this request" }),
+  action: Type.Enum(["add", "remove"]),
+  requested: Type.Integer(),
+  type: Type.String({ description: "Probe selection type: area, country, asn, prefix, probes or msm" }),
+  value: Type.Union([Type.String(), Type.Integer()]),
+  tags_include: Type.Optional(Type.String({ description: "Comma-separated probe tags the probes must have" })),
+  tags_exclude: Type.Optional(Type.String({ description: "Comma-separated probe tags the probes must not have" })),
+  created_at: Seconds,
+});
+export type ParticipationRequestResource = Static<typeof ParticipationRequestResource>;
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export type IdParams = Static<typeof IdParams>;
