@@ -72,32 +72,7 @@ export interface FixedMeasurement {
 /** Unfinished measurements: the scheduler still has work with them. */
 export const UNFINISHED = [0, 1, 2];
 
-export interface MeasurementFilter extends ListWindow {
-  /** The caller: sees public measurements and its own. */
-  viewerId: number | null;
-  mine?: boolean;
-  types?: string[];
-  statuses?: number[];
-  target?: string;
-  targetContains?: string;
-  tags?: string[];
-  isPublic?: boolean;
-  isOneoff?: boolean;
-}
-
-/** The id filters and the page of a REST API v2 list, for measurements and probes alike. */
-export interface ListWindow {
-  idIn?: number[];
-  idGt?: number;
-  idGte?: number;
-  idLt?: number;
-  idLte?: number;
-  descending: boolean;
-  limit: number;
-  offset: number;
-}
-
-/** Measurements of the REST API v2 over plain SQL: definitions, reads with filters, stops, participation. */
+/** Measurements of the REST API v2 over plain SQL: definitions, reads, stops, participation (the list: see catalog). */
 export class MeasurementStore {
   constructor(private readonly pool: Pool) {}
 
@@ -193,36 +168,6 @@ export class MeasurementStore {
   async existingProbes(ids: number[]): Promise<Set<number>> {
     const { rows } = await this.pool.query<{ id: number }>("SELECT id FROM probes WHERE id = ANY($1::int[])", [ids]);
     return new Set(rows.map((r) => r.id));
-  }
-
-  async list(f: MeasurementFilter): Promise<{ count: number; rows: MeasurementRow[] }> {
-    const params: unknown[] = [];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where: string[] = [`(m.is_public OR m.owner_id = ${p(f.viewerId)})`];
-    if (f.mine) where.push(`m.owner_id = ${p(f.viewerId)}`);
-    if (f.types) where.push(`m.type = ANY(${p(f.types)}::text[])`);
-    if (f.statuses) where.push(`m.status = ANY(${p(f.statuses)}::int[])`);
-    if (f.target !== undefined) where.push(`m.target = ${p(f.target)}`);
-    if (f.targetContains !== undefined) where.push(`strpos(m.target, ${p(f.targetContains)}) > 0`);
-    if (f.tags) where.push(`m.tags @> ${p(f.tags)}::text[]`);
-    if (f.isPublic !== undefined) where.push(`m.is_public = ${p(f.isPublic)}`);
-    if (f.isOneoff !== undefined) where.push(`m.is_oneoff = ${p(f.isOneoff)}`);
-    if (f.idIn) where.push(`m.id = ANY(${p(f.idIn)}::int[])`);
-    if (f.idGt !== undefined) where.push(`m.id > ${p(f.idGt)}`);
-    if (f.idGte !== undefined) where.push(`m.id >= ${p(f.idGte)}`);
-    if (f.idLt !== undefined) where.push(`m.id < ${p(f.idLt)}`);
-    if (f.idLte !== undefined) where.push(`m.id <= ${p(f.idLte)}`);
-    const clause = where.join(" AND ");
-    const count = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM measurements m WHERE ${clause}`, params);
-    const { rows } = await this.pool.query<MeasurementRow>(
-      `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE ${clause}
-       ORDER BY m.id ${f.descending ? "DESC" : "ASC"} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
-      params,
-    );
-    return { count: count.rows[0]!.n, rows };
   }
 
   /**
