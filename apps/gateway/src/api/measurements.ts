@@ -57,6 +57,7 @@ const PARTICIPATION_SHAPE: ResourceShape = {
   sortable: Object.keys(PARTICIPATION_SORT_COLUMNS),
 };
 
+/** The comparison filters: `id__gt`, `start_time__lte`, `stop_time__lt`, ... */
 const RANGES = (["id", "start_time", "stop_time"] as const).flatMap((field) =>
   (["gt", "gte", "lt", "lte"] as const).map((op) => ({ field, op, name: `${field}__${op}` as const })),
 );
