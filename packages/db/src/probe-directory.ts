@@ -3,14 +3,18 @@ import type { ListOrder } from "./catalog.js";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
 
+export interface ProbePrefix {
+  family: 4 | 6;
+  prefix: string;
+}
+
 export interface ProbeFilter {
   countryCode?: string;
   asn?: number;
   asnV4?: number;
   asnV6?: number;
-  /** Probes whose prefix is this one or whose address is in it. */
-  prefixV4?: string;
-  prefixV6?: string;
+  /** Probes whose prefix (of the family) is this one or whose address is in it; every one of them. */
+  prefixes?: ProbePrefix[];
   /** Probes within `km` of the point. */
   radius?: { latitude: number; longitude: number; km: number };
   statuses?: number[];
@@ -112,8 +116,7 @@ export class ProbeDirectory {
     const sets: Promise<number[]>[] = [];
     const ids = async (sql: string, params: unknown[]) => (await this.pool.query<{ id: number }>(sql, params)).rows.map((r) => r.id);
     if (f.radius) sets.push(ids(WITHIN_RADIUS, [f.radius.km, f.radius.latitude, f.radius.longitude]));
-    if (f.prefixV4) sets.push(ids(IN_PREFIX(4), [f.prefixV4]));
-    if (f.prefixV6) sets.push(ids(IN_PREFIX(6), [f.prefixV6]));
+    for (const p of f.prefixes ?? []) sets.push(ids(IN_PREFIX(p.family), [p.prefix]));
     return Promise.all(sets);
   }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { isIP } from "node:net";
-import type { Pool, ProbeDirectory } from "@probestream/db";
+import type { Pool, ProbeDirectory, ProbePrefix } from "@probestream/db";
 import { PROBE_SORT_FIELDS, registerProbe } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
@@ -32,16 +32,18 @@ const SHAPE: ResourceShape = {
   sortable: Object.keys(PROBE_SORT_FIELDS),
 };
 
-/** A prefix filter of the family, checked: a 400 names the parameter otherwise. */
-function prefixOf(value: string | undefined, family: 4 | 6): string | undefined {
-  if (value === undefined) return undefined;
-  const [address, bits, extra] = value.trim().split("/");
+/** A prefix filter (of the `family` when given), checked: a 400 names the parameter otherwise. */
+function prefixOf(parameter: string, value: string | undefined, family?: 4 | 6): ProbePrefix[] {
+  if (value === undefined) return [];
+  const [address = "", bits, extra] = value.trim().split("/");
+  const found = isIP(address);
   const length = Number(bits);
-  if (extra !== undefined || isIP(address ?? "") !== family || bits === "" || !Number.isInteger(length) || length < 0 || length > (family === 4 ? 32 : 128)) {
-    const detail = `is not an IPv${family} prefix`;
-    throw new HttpError(400, `prefix_v${family}: ${detail}`, [{ source: { pointer: `/querystring/prefix_v${family}` }, detail }]);
+  const fits = found !== 0 && (family === undefined || found === family) && extra === undefined && bits !== undefined && bits !== "";
+  if (!fits || !Number.isInteger(length) || length < 0 || length > (found === 4 ? 32 : 128)) {
+    const detail = `is not an ${family === undefined ? "IP" : `IPv${family}`} prefix`;
+    throw new HttpError(400, `${parameter}: ${detail}`, [{ source: { pointer: `/querystring/${parameter}` }, detail }]);
   }
-  return value.trim();
+  return [{ family: found === 4 ? 4 : 6, prefix: value.trim() }];
 }
 
 /** `radius=lat,lon:km`, its form checked by the schema. */
@@ -78,8 +80,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         asn: q.asn,
         asnV4: q.asn_v4,
         asnV6: q.asn_v6,
-        prefixV4: prefixOf(q.prefix_v4, 4),
-        prefixV6: prefixOf(q.prefix_v6, 6),
+        prefixes: [...prefixOf("prefix_v4", q.prefix_v4, 4), ...prefixOf("prefix_v6", q.prefix_v6, 6), ...prefixOf("prefix", q.prefix)],
         radius: radiusOf(q.radius),
         statuses: integerList(q.status),
         tags: wordList(q.tags),

@@ -159,6 +159,7 @@ export const ProbeListQuery = Type.Object(
     asn_v6: Type.Optional(Type.Integer({ minimum: 0 })),
     prefix_v4: Type.Optional(Type.String({ description: "Probes in this IPv4 prefix" })),
     prefix_v6: Type.Optional(Type.String({ description: "Probes in this IPv6 prefix" })),
+    prefix: Type.Optional(Type.String({ description: "Probes in this IPv4 or IPv6 prefix" })),
     radius: Type.Optional(Type.String({
       pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*:\\s*\\d+(\\.\\d+)?\\s*$",
       description: "`lat,lon:km`: probes within km of the point",
