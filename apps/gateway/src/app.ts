@@ -9,6 +9,8 @@ export async function createGatewayApp(opts: GatewayOptions, logger: boolean | o
   installErrorHandlers(app);
   app.addHook("onSend", async (_request, reply) => {
     reply.header("access-control-allow-origin", "*");
+    // Browser scripts may read which parameters were ignored and a download's file name.
+    reply.header("access-control-expose-headers", "warning, content-disposition, retry-after");
   });
   await app.register(gatewayPlugin, opts);
   return app;

@@ -235,6 +235,7 @@ describe("lists as RIPE Atlas documents them", () => {
     const res = await get("/api/v2/measurements/?format[datetime]=unix&bill_to=x&type=ping");
     expect(res.status).toBe(200);
     expect(res.headers.warning).toBe('299 - "ignored parameters: format[datetime], bill_to"');
+    expect(res.headers["access-control-expose-headers"]).toMatch(/\bwarning\b/);
     expect((await get("/api/v2/probes/?country_code=NL")).headers.warning).toBeUndefined();
     expect((await get(`/api/v2/measurements/${m.early}/results/?nope=1`)).headers.warning).toBe('299 - "ignored parameters: nope"');
     const bad: [string, string][] = [
