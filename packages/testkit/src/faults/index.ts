@@ -6,3 +6,4 @@ export * from "./sender.js";
 export * from "./subscribers.js";
 export * from "./deployment.js";
 export * from "./scenarios.js";
+export * from "./slow-consumers.js";

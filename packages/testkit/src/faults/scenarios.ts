@@ -1,6 +1,7 @@
 import { CollectingSubscriber, type Transport } from "./subscribers.js";
 import { ResultSender } from "./sender.js";
 import { sleep, waitUntil } from "./net.js";
+import { sessionsByTransport, slowConsumer } from "./slow-consumers.js";
 import type { Deployment } from "./deployment.js";
 
 export const TRANSPORTS: Transport[] = ["socket.io", "websocket", "http"];
@@ -45,4 +46,95 @@ export async function runRedisOutage(d: Deployment, msmId: number, outageMs = 20
     30_000,
   ).catch(() => {});
   return { sender, subscribers, outageStart, outageEnd };
+}
+
+export interface SlowConsumerRun {
+  /** Seconds from the slow client's subscription to its cut, per transport (undefined: never cut). */
+  cutAfterS: Partial<Record<Transport, number>>;
+  rssBaselineMb: number;
+  rssPeakMb: number;
+  rssEndMb: number;
+  /** Post-to-delivery latency of the fast subscribers (one per transport, and a reader of the flood), before the slow ones came and while they were held. */
+  latencyBefore: { p50: number; p95: number };
+  latencyDuring: { p50: number; p95: number };
+  fastAudits: ReturnType<CollectingSubscriber["audit"]>[];
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+/**
+ * A flood of results on `floodMsm` with a slow consumer (subscribed, then never reading) on each of
+ * `transports`, and fast subscribers on every transport to a trickle of timed results on `timedMsm`.
+ * Watches the gateway's sessions (its `/metrics`) and RSS until every slow one is cut or `waitS` passed.
+ */
+export async function runSlowConsumers(
+  d: Deployment,
+  transports: Transport[],
+  opts: { floodMsm: number; timedMsm: number; waitS: number },
+): Promise<SlowConsumerRun> {
+  const gateway = d.gateways[0]!;
+  const fast = TRANSPORTS.map((t) => new CollectingSubscriber(t, opts.timedMsm, `${t} fast`));
+  for (const s of fast) await s.connect(gateway.url);
+  // A client that reads the flood as fast as it comes: the baseline includes delivering the flood.
+  const floodReader = new CollectingSubscriber("websocket", opts.floodMsm, "flood reader");
+  await floodReader.connect(gateway.url);
+  const floods: ResultSender[] = [];
+  // A steady flood (about 4,000 results a second) that fills a stalled client's 8 MiB in seconds.
+  for (let i = 0; i < 2; i++) {
+    floods.push(new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.floodMsm, batchSize: 200, intervalMs: 100 }));
+  }
+  const timed = new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.timedMsm, batchSize: 1, intervalMs: 100 });
+  const latencies = (from: number, to: number) => {
+    const out: number[] = [];
+    for (const s of fast) {
+      for (const x of s.deliveries) {
+        const sent = timed.firstPostedAt.get(x.key);
+        if (sent !== undefined && sent >= from && sent < to) out.push(x.at - sent);
+      }
+    }
+    return { p50: percentile(out, 50), p95: percentile(out, 95) };
+  };
+  timed.start();
+  for (const f of floods) f.start();
+  const rssBaselineMb = gateway.rssMb();
+  const baselineStart = Date.now();
+  await sleep(5_000);
+  const baselineEnd = Date.now();
+
+  const before = await sessionsByTransport(gateway.url);
+  const slow = await Promise.all(transports.map((t) => slowConsumer(t, gateway.url, opts.floodMsm)));
+  const slowStart = Date.now();
+  const cutAfterS: Partial<Record<Transport, number>> = {};
+  let rssPeakMb = rssBaselineMb;
+  while (Date.now() - slowStart < opts.waitS * 1000 && Object.keys(cutAfterS).length < transports.length) {
+    await sleep(500);
+    rssPeakMb = Math.max(rssPeakMb, gateway.rssMb());
+    const now = await sessionsByTransport(gateway.url);
+    for (const t of transports) {
+      if (cutAfterS[t] === undefined && (now[t] ?? 0) <= (before[t] ?? 0)) cutAfterS[t] = (Date.now() - slowStart) / 1000;
+    }
+  }
+  const slowEnd = Date.now();
+  for (const f of floods) await f.stop();
+  await timed.drain();
+  for (const s of slow) s.close();
+  await sleep(2_000);
+  const rssEndMb = gateway.rssMb();
+  const fastAudits = fast.map((s) => s.audit(timed.acknowledged));
+  const floodAcknowledged = new Set(floods.flatMap((f) => [...f.acknowledged]));
+  await waitUntil("the flood reader to catch up", () => floodReader.audit(floodAcknowledged).lost === 0, 20_000).catch(() => {});
+  fastAudits.push(floodReader.audit(floodAcknowledged));
+  for (const s of [...fast, floodReader]) s.close();
+  return {
+    cutAfterS,
+    rssBaselineMb,
+    rssPeakMb,
+    rssEndMb,
+    latencyBefore: latencies(baselineStart, baselineEnd),
+    latencyDuring: latencies(slowStart, slowEnd),
+    fastAudits,
+  };
 }

@@ -37,6 +37,8 @@ export interface PostRecord {
  */
 export class ResultSender {
   readonly acknowledged = new Set<string>();
+  /** When each result was first posted (ms since the epoch). */
+  readonly firstPostedAt = new Map<string, number>();
   readonly posts: PostRecord[] = [];
   private pending: Record<string, unknown>[] = [];
   private nextTimestamp: number;
@@ -110,6 +112,7 @@ export class ResultSender {
     const urls = this.opts.ingestUrls();
     const url = urls[this.target % urls.length]!;
     const at = Date.now();
+    for (const r of batch) if (!this.firstPostedAt.has(resultKey(r))) this.firstPostedAt.set(resultKey(r), at);
     try {
       const res = await fetch(`${url}/probe/results`, {
         method: "POST",

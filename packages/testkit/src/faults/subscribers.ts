@@ -8,6 +8,8 @@ type Json = Record<string, unknown>;
 export interface Delivery {
   key: string;
   position: string | undefined;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export class CollectingSubscriber {
   }
 
   private record(result: Json, position: string | undefined): void {
-    this.deliveries.push({ key: resultKey(result), position });
+    this.deliveries.push({ key: resultKey(result), position, at: Date.now() });
   }
 
   /** Connects to `gatewayUrl` and resolves once subscribed; `resume` continues after the last position received. */
