@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Deployment, runSlowConsumers, type SlowConsumerRun } from "../../src/faults/index.js";
 
-// A client that stops reading the plain WebSocket or the HTTP stream is cut off at its byte limit:
+// A client that stops reading socket.io, the plain WebSocket or the HTTP stream is cut off at its byte limit:
 // the gateway's memory stays bounded and the other clients' latency does not change.
 let d: Deployment;
 let run: SlowConsumerRun;
@@ -9,7 +9,7 @@ const started = Date.now();
 
 beforeAll(async () => {
   d = await Deployment.start({ ingests: 1, gateways: 1 });
-  run = await runSlowConsumers(d, ["websocket", "http"], { floodMsm: 9041, timedMsm: 9042, waitS: 60 });
+  run = await runSlowConsumers(d, ["socket.io", "websocket", "http"], { floodMsm: 9041, timedMsm: 9042, waitS: 60 });
   console.log(JSON.stringify(run));
 }, 170_000);
 
@@ -18,8 +18,9 @@ afterAll(async () => {
   console.log(`slow-consumer: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
-describe("fault: a slow consumer on the plain WebSocket and on the HTTP stream", () => {
+describe("fault: a slow consumer on socket.io, the plain WebSocket and the HTTP stream", () => {
   it("is cut off at its byte limit, within 30 s of a flood", () => {
+    expect(run.cutAfterS["socket.io"]).toBeLessThan(30);
     expect(run.cutAfterS.websocket).toBeLessThan(30);
     expect(run.cutAfterS.http).toBeLessThan(30);
   });
