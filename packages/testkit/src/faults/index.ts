@@ -7,3 +7,4 @@ export * from "./subscribers.js";
 export * from "./deployment.js";
 export * from "./scenarios.js";
 export * from "./slow-consumers.js";
+export * from "./fuzz.js";
