@@ -137,7 +137,7 @@ export function probeBody(fixtures: Fixture[], prbId: number, opts: { columnEdge
   });
 }
 
-const SUBSCRIPTION_KEYS = [
+export const SUBSCRIPTION_KEYS = [
   "stream_type", "streamType", "msm", "prb", "type", "sourceAddress", "sourcePrefix", "destinationAddress", "destinationPrefix",
   "passThroughHost", "passThroughPrefix", "equalsTo", "greaterThan", "lessThan", "enrichProbes", "buffering", "sendBacklog",
   "startTime", "endTime", "stopTime", "speed", "resumeFrom", "sendPositions",
@@ -170,36 +170,52 @@ const goodSubscriptionValue: Record<string, fc.Arbitrary<unknown>> = {
   sendPositions: fc.boolean(),
 };
 
-/** `atlas_subscribe` payloads: mostly objects of known parameters, good or hostile, sometimes anything at all. */
-export const subscriptionPayload: fc.Arbitrary<unknown> = fc.oneof(
-  {
-    weight: 9,
-    arbitrary: fc
-      .array(
-        fc.tuple(
-          fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...SUBSCRIPTION_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }),
-          fc.boolean(),
-          hostileValue,
-          fc.nat(),
-        ),
-        { maxLength: 5 },
-      )
-      .chain((fields) =>
-        fc.tuple(...fields.map(([key, good, bad]) => (good && goodSubscriptionValue[key] ? goodSubscriptionValue[key]! : fc.constant(bad)).map((v) => [key, v] as const))),
-      )
-      .map((entries) => {
-        const params: Record<string, unknown> = { stream_type: "result" };
-        for (const [k, v] of entries) params[k] = v;
-        return params;
-      }),
-  },
-  { weight: 1, arbitrary: hostileValue },
-);
+/** Subscription parameters that name SQL integer columns (measurement and probe ids). */
+const ID_PARAMETERS = new Set(["msm", "prb"]);
+
+/**
+ * `atlas_subscribe` payloads: mostly objects of known parameters, good or hostile, sometimes
+ * anything at all. `columnEdges: false` keeps `msm` and `prb` numbers within int4 (numbers beyond
+ * it crash the gateway today: see defect-6-fuzz-subscriptions.test.ts).
+ */
+export function subscriptionPayload(opts: { columnEdges?: boolean } = {}): fc.Arbitrary<unknown> {
+  const columnEdges = opts.columnEdges ?? true;
+  return fc.oneof(
+    {
+      weight: 9,
+      arbitrary: fc
+        .array(
+          fc.tuple(
+            fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...SUBSCRIPTION_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }),
+            fc.boolean(),
+            hostileValue,
+          ),
+          { maxLength: 5 },
+        )
+        .chain((fields) =>
+          fc.tuple(
+            ...fields.map(([key, good, bad]) =>
+              (good && Object.hasOwn(goodSubscriptionValue, key) ? goodSubscriptionValue[key]! : fc.constant(bad)).map((v) => [key, v] as const),
+            ),
+          ),
+        )
+        .map((entries) => {
+          const params: Record<string, unknown> = { stream_type: "result" };
+          for (const [k, v] of entries) if (columnEdges || !ID_PARAMETERS.has(k) || fitsColumn(v)) params[k] = v;
+          return params;
+        }),
+    },
+    { weight: 1, arbitrary: hostileValue },
+  );
+}
 
 /** A subscription as the HTTP stream takes it: the query string, value filters as JSON text. */
 export function subscriptionQuery(payload: unknown): string {
-  if (!payload || typeof payload !== "object" || Array.isArray(payload)) return `streamType=${encodeURIComponent(String(payload))}`;
   const q = new URLSearchParams();
+  if (!payload || typeof payload !== "object" || Array.isArray(payload)) {
+    q.append("streamType", String(payload));
+    return q.toString();
+  }
   for (const [k, v] of Object.entries(payload)) q.append(k === "stream_type" ? "streamType" : k, typeof v === "object" ? JSON.stringify(v) : String(v));
   return q.toString();
 }
