@@ -8,3 +8,4 @@ export * from "./deployment.js";
 export * from "./scenarios.js";
 export * from "./slow-consumers.js";
 export * from "./fuzz.js";
+export * from "./tcp-proxy.js";
