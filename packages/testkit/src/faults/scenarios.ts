@@ -73,7 +73,7 @@ const percentile = (values: number[], p: number) => {
 export async function runSlowConsumers(
   d: Deployment,
   transports: Transport[],
-  opts: { floodMsm: number; timedMsm: number; waitS: number },
+  opts: { floodMsm: number; timedMsm: number; waitS: number; floodExtra?: Record<string, unknown>; floodBatch?: number },
 ): Promise<SlowConsumerRun> {
   const gateway = d.gateways[0]!;
   const fast = TRANSPORTS.map((t) => new CollectingSubscriber(t, opts.timedMsm, `${t} fast`));
@@ -84,7 +84,7 @@ export async function runSlowConsumers(
   const floods: ResultSender[] = [];
   // A steady flood (about 4,000 results a second) that fills a stalled client's 8 MiB in seconds.
   for (let i = 0; i < 2; i++) {
-    floods.push(new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.floodMsm, batchSize: 200, intervalMs: 100 }));
+    floods.push(new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.floodMsm, batchSize: opts.floodBatch ?? 200, intervalMs: 100, extra: opts.floodExtra }));
   }
   const timed = new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.timedMsm, batchSize: 1, intervalMs: 100 });
   const latencies = (from: number, to: number) => {

@@ -18,6 +18,8 @@ export interface SenderOptions {
   requestTimeoutMs?: number;
   /** First timestamp; each result is one second after the previous one. */
   firstTimestamp?: number;
+  /** Fields over those of the ping results sent (e.g. a long `result` list for large results). */
+  extra?: Record<string, unknown>;
 }
 
 export interface PostRecord {
@@ -91,7 +93,7 @@ export class ResultSender {
     while (!this.stopping) {
       if (this.generating && this.pending.length < batchSize) {
         while (this.pending.length < batchSize) {
-          this.pending.push(pingResult(this.opts.probe.prbId, this.opts.msmId, this.nextTimestamp++));
+          this.pending.push(pingResult(this.opts.probe.prbId, this.opts.msmId, this.nextTimestamp++, this.opts.extra));
         }
       }
       if (this.pending.length === 0) {
