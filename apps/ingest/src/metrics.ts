@@ -25,7 +25,7 @@ export class IngestMetrics {
     });
     this.publishFailures = new Counter({
       name: "ingest_publish_failures_total",
-      help: "Committed batches that could not be published on the bus",
+      help: "Relay rounds that failed to publish committed results (bus or database unavailable); they are retried",
       registers,
     });
     this.probeSessions = new Gauge({

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { ResultWriter, maintainPartitions, type Pool, type StoredResult } from "@probestream/db";
-import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
+import { ResultWriter, maintainPartitions, type Pool } from "@probestream/db";
+import type { MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
 import { IngestMetrics } from "./metrics.js";
 import { ProbeEvidenceRecorder } from "./probe-evidence.js";
+import { ResultRelay } from "./result-relay.js";
 import { ProbeSessions } from "./probe-sessions.js";
 import { registerRoute } from "./routes/register.js";
 import { resultsRoute } from "./routes/results.js";
@@ -37,14 +38,10 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const registry = createMetricsRegistry("ingest");
   const metrics = new IngestMetrics(registry);
   const auth = new ProbeAuthenticator(opts.pool);
-  // Published inside the writer's turn, so the bus carries results in commit order. A failed publish
-  // does not undo the commit: gateways fill such gaps from Postgres.
-  const publish = (committed: StoredResult[]) =>
-    opts.bus.publish(Channels.results, encodeResultBatch(committed)).catch((err: unknown) => {
-      metrics.publishFailures.inc();
-      fastify.log.error({ err }, "publishing stored results failed");
-    });
-  const writer = new ResultWriter(opts.pool, publish);
+  const writer = new ResultWriter(opts.pool);
+  // Committed results reach the bus through the relay, in log order, whatever process committed them.
+  const relay = new ResultRelay({ pool: opts.pool, bus: opts.bus, log: fastify.log, metrics });
+  relay.start();
   const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
   fastify.addHook("onClose", async () => stopPartitionUpkeep());
   const sessions = new ProbeSessions(fastify.server, {
@@ -65,6 +62,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     await scheduler.stop();
     await sessions.close();
     await evidence.close();
+    await relay.stop();
   });
 
   serveMetrics(fastify, registry);

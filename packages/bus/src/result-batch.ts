@@ -1,10 +1,12 @@
 /**
- * The bus format of committed results: one line per result, `<id> <visibility> <json>`, where id is
- * the result's position in storage (commit order: it orders results and lets a reader resume),
- * visibility is `-` for a public measurement or the owner's user id for a private one, and json is
- * the result as stored, `stored_timestamp` included. The first line, `@<ms>`, is when the batch was
- * committed (Unix milliseconds), for commit-to-client latency. JSON.stringify output holds no raw
- * newline, so a batch is split without parsing the results themselves.
+ * The bus format of the committed log, as the relay publishes it: one line per result,
+ * `<id> <visibility> <json>`, where id is the result's stream position (log order: it orders
+ * results and lets a reader resume), visibility is `-` for a public measurement or the owner's user
+ * id for a private one, and json is the result as stored, `stored_timestamp` included. The first
+ * line, `@<ms> <after>`, gives when the batch was stored (Unix milliseconds, for commit-to-client
+ * latency) and the position the batch follows: a reader whose last position differs has missed a
+ * batch and reads the gap from storage. JSON.stringify output holds no raw newline, so a batch is
+ * split without parsing the results themselves.
  */
 export interface PublishedResult {
   id: string;
@@ -15,11 +17,13 @@ export interface PublishedResult {
 
 export interface ResultBatch {
   committedAt: number;
+  /** The position of the result before the batch's first one in the log. */
+  after: string;
   results: PublishedResult[];
 }
 
-export function encodeResultBatch(results: readonly PublishedResult[], committedAt = Date.now()): string {
-  let out = `@${committedAt}\n`;
+export function encodeResultBatch(results: readonly PublishedResult[], after: string, committedAt = Date.now()): string {
+  let out = `@${committedAt} ${after}\n`;
   for (const r of results) out += `${r.id} ${r.privateTo ?? "-"} ${r.json}\n`;
   return out;
 }
@@ -28,9 +32,12 @@ export function decodeResultBatch(message: string): ResultBatch {
   const out: PublishedResult[] = [];
   let start = 0;
   let committedAt = 0;
+  let after = "0";
   if (message.startsWith("@")) {
     start = message.indexOf("\n") + 1 || message.length;
-    committedAt = Number(message.slice(1, start - 1));
+    const [ms, previous] = message.slice(1, start - 1).split(" ");
+    committedAt = Number(ms);
+    if (previous) after = previous;
   }
   while (start < message.length) {
     let end = message.indexOf("\n", start);
@@ -47,7 +54,7 @@ export function decodeResultBatch(message: string): ResultBatch {
     }
     start = end + 1;
   }
-  return { committedAt, results: out };
+  return { committedAt, after, results: out };
 }
 
 /** The bus format of a measurement event: the event as clients see it, and who may see it. */

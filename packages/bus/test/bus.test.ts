@@ -50,7 +50,7 @@ describe("result batch encoding", () => {
       { id: "1", privateTo: null, json: '{"a": "x y","b":"ü\\n"}' },
       { id: "9007199254740993", privateTo: 7, json: "{}" },
     ];
-    expect(decodeResultBatch(encodeResultBatch(batch, 1234))).toEqual({ committedAt: 1234, results: batch });
-    expect(decodeResultBatch(encodeResultBatch([], 5))).toEqual({ committedAt: 5, results: [] });
+    expect(decodeResultBatch(encodeResultBatch(batch, "41", 1234))).toEqual({ committedAt: 1234, after: "41", results: batch });
+    expect(decodeResultBatch(encodeResultBatch([], "0", 5))).toEqual({ committedAt: 5, after: "0", results: [] });
   });
 });

@@ -13,3 +13,4 @@ export * from "./api-key-store.js";
 export * from "./probe-registry.js";
 export * from "./partition-maintenance.js";
 export * from "./probe-tags.js";
+export * from "./result-log.js";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Pool } from "pg";
+import { POSITION_SQL } from "./result-log.js";
 
 /** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
 export interface ResultToStore {
@@ -13,7 +14,7 @@ export interface ResultToStore {
 }
 
 export interface StoredResult {
-  /** Position in storage: strictly increasing in commit order, so `id > P` is "everything after P". */
+  /** Its stream position in the committed log (see result-log.ts). */
   id: string;
   msmId: number;
   prbId: number;
@@ -53,7 +54,7 @@ WITH input AS (
   INSERT INTO results (msm_id, prb_id, ts, type, digest, body)
   SELECT msm_id, prb_id, to_timestamp(ts), type, decode(digest, 'hex'), body::json FROM input
   ON CONFLICT DO NOTHING
-  RETURNING id, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
+  RETURNING ${POSITION_SQL} AS position, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
             extract(epoch FROM stored_at)::bigint AS stored_timestamp
 ), counted AS (
   INSERT INTO measurements AS m (id, type, result_count, last_result_at)
@@ -62,15 +63,11 @@ WITH input AS (
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
   RETURNING id, CASE WHEN is_public THEN NULL ELSE COALESCE(owner_id, 0) END AS private_to, xmax = 0 AS created
 )
-SELECT i.id, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to, c.created
-FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.id`;
-
-// Held from insert to publish: ids are drawn, committed and published in one global order, so a
-// reader that has seen id P has seen every result committed before it (see StoredResult.id).
-const COMMIT_ORDER_LOCK = 0x70726f62; // "prob"
+SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to, c.created
+FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.position`;
 
 interface InsertedRow {
-  id: string;
+  position: string;
   msm_id: number;
   prb_id: number;
   ts: string;
@@ -79,9 +76,6 @@ interface InsertedRow {
   private_to: number | null;
   created: boolean;
 }
-
-/** Runs after the commit and before the next group may commit: where committed results are published. */
-export type AfterCommit = (stored: StoredResult[]) => Promise<void>;
 
 interface Waiting {
   batch: readonly ResultToStore[];
@@ -97,20 +91,17 @@ const MAX_GROUP_RESULTS = 1000;
 
 /**
  * The probe-facing hot path into Postgres, idempotent on (prb_id, msm_id, timestamp, body digest),
- * with daily partitions created on first sight of a day. Commits take turns across every process
- * sharing the database, and `afterCommit` runs inside the turn: storage order, id order and publish
- * order are one order. Within a process, batches that arrive while a turn runs are committed
- * together in the next one (group commit): one statement and one publish for all of them.
+ * with daily partitions created on first sight of a day. Processes commit concurrently: nothing is
+ * published here, the relay publishes the committed log in its order (result-log.ts). Within a
+ * process, batches that arrive while a turn runs are committed together in the next one (group
+ * commit): one statement for all of them.
  */
 export class ResultWriter {
   private readonly knownDays = new Set<number>();
   private readonly waiting: Waiting[] = [];
   private draining = false;
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly afterCommit?: AfterCommit,
-  ) {}
+  constructor(private readonly pool: Pool) {}
 
   write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
     if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdMeasurements: [] });
@@ -170,26 +161,8 @@ export class ResultWriter {
       }
     });
 
-    const client = await this.pool.connect();
-    let rows: InsertedRow[] = [];
-    let stored: StoredResult[] = [];
-    let failed: Error | undefined;
-    try {
-      await client.query("SELECT pg_advisory_lock($1)", [COMMIT_ORDER_LOCK]);
-      try {
-        rows = (await client.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body])).rows;
-        stored = this.toStored(rows, owner);
-        if (this.afterCommit && stored.length > 0) await this.afterCommit(stored);
-      } finally {
-        await client.query("SELECT pg_advisory_unlock($1)", [COMMIT_ORDER_LOCK]);
-      }
-    } catch (err) {
-      failed = err as Error;
-      throw err;
-    } finally {
-      // A connection that failed mid-turn is discarded, so a lock it might still hold dies with it.
-      client.release(failed);
-    }
+    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
+    const stored = this.toStored(rows, owner);
 
     const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
     const created = new Set<number>();
@@ -211,7 +184,7 @@ export class ResultWriter {
       const source = owner.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!.result;
       const storedTimestamp = Number(row.stored_timestamp);
       return {
-        id: row.id,
+        id: row.position,
         msmId: row.msm_id,
         prbId: row.prb_id,
         timestamp: Number(row.ts),

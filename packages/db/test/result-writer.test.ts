@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool, ResultReader, ResultWriter, withStoredTimestamp, type Pool, type ResultToStore } from "@probestream/db";
+import {
+  createPool, positionAfter, positionParts, ResultReader, ResultWriter, withStoredTimestamp, type Pool, type ResultToStore,
+} from "@probestream/db";
 import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
 
 let db: TestDatabase;
@@ -79,11 +81,8 @@ describe("ResultWriter", () => {
 });
 
 describe("group commit", () => {
-  it("commits batches that arrive together in one turn, each with its own outcome, published once in id order", async () => {
-    const published: string[][] = [];
-    const grouped = new ResultWriter(pool, async (stored) => {
-      published.push(stored.map((s) => s.id));
-    });
+  it("commits batches that arrive together in one turn (one transaction), each with its own outcome", async () => {
+    const grouped = new ResultWriter(pool);
     const shared = result(500, 1_650_000_000);
     const batches = [
       [shared, result(501, 1_650_000_000)],
@@ -92,12 +91,15 @@ describe("group commit", () => {
     ];
     const first = grouped.write([result(499, 1_650_000_000)]);
     const outcomes = await Promise.all(batches.map((b) => grouped.write(b)));
-    await first;
+    const alone = await first;
     expect(outcomes.map((o) => [o.stored.length, o.duplicates])).toEqual([[2, 0], [1, 1], [1, 0]]);
     // The first write took a turn alone; the three that waited for it shared the next one.
-    expect(published.map((ids) => ids.length)).toEqual([1, 4]);
-    const ids = published.flat().map(BigInt);
-    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+    const txOf = (position: string) => positionParts(position)[0];
+    const shared3 = new Set(outcomes.flatMap((o) => o.stored.map((r) => txOf(r.id))));
+    expect(shared3.size).toBe(1);
+    expect(shared3.has(txOf(alone.stored[0]!.id))).toBe(false);
+    const positions = outcomes.flatMap((o) => o.stored.map((r) => r.id));
+    expect(positions.every((p) => positionAfter(p, alone.stored[0]!.id))).toBe(true);
   });
 
   it("a turn whose statement fails rejects its batches, and later turns go on", async () => {

@@ -1,4 +1,6 @@
-import type { Pool } from "@probestream/db";
+import {
+  FINAL_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql, newestFinalPosition, positionParts, type Pool,
+} from "@probestream/db";
 import { readableMeasurementsSql } from "../access/measurement-visibility.js";
 
 /** A stored result as the stream sends it: its position and its served JSON. */
@@ -24,10 +26,8 @@ export interface HistoryFilter {
 const PAGE = 1000;
 
 // Output names differ from the columns: ORDER BY must sort by the columns, not by these texts.
-const SERVED = `id::text AS pos, extract(epoch FROM ts)::bigint AS seconds,
-  left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
-    || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}' AS json,
-  (SELECT CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END FROM measurements m WHERE m.id = msm_id) AS private_to`;
+const SERVED = `${POSITION_SQL} AS pos, extract(epoch FROM ts)::bigint AS seconds, ${SERVED_JSON_SQL} AS json,
+  ${PRIVATE_TO_SQL} AS private_to`;
 
 interface Row {
   pos: string;
@@ -53,21 +53,22 @@ function where(f: HistoryFilter, params: unknown[]): string {
 
 /**
  * Stored results for replay, resume and backlog, read in short keyset pages (no connection is held
- * between pages, however slowly a client reads). Result ids follow commit order, which makes two
- * kinds of read exact: "everything up to the newest id now" (`newestId`) is a fixed set, and
- * "everything after id P" misses nothing committed later.
+ * between pages, however slowly a client reads). Only the final part of the committed log is read
+ * (result-log.ts), which makes two kinds of read exact: "everything up to the newest final position
+ * now" (`newestPosition`) is a fixed set, and "everything after position P" misses nothing
+ * committed later, in the order the relay publishes it.
  */
 export class ResultHistory {
   constructor(private readonly pool: Pool) {}
 
-  async newestId(): Promise<string> {
-    const { rows } = await this.pool.query<{ id: string | null }>("SELECT max(id)::text AS id FROM results");
-    return rows[0]?.id ?? "0";
+  newestPosition(): Promise<string> {
+    return newestFinalPosition(this.pool);
   }
 
-  /** Results with start <= ts <= end and id <= upTo, in (ts, id) order. */
+  /** Results with start <= ts <= end and position <= upTo, in (ts, position) order. */
   async *byTime(f: HistoryFilter, start: number, end: number | undefined, upTo: string): AsyncGenerator<HistoryRow[]> {
-    let after: { ts: number; id: string } | null = null;
+    const [upToTx, upToId] = positionParts(upTo);
+    let after: { ts: number; position: string } | null = null;
     for (;;) {
       const params: unknown[] = [];
       let sql = `SELECT ${SERVED} FROM results WHERE ${where(f, params)}`;
@@ -77,36 +78,36 @@ export class ResultHistory {
         params.push(end);
         sql += ` AND ts <= to_timestamp($${params.length})`;
       }
-      params.push(upTo);
-      sql += ` AND id <= $${params.length}`;
+      params.push(upToTx, upToId);
+      sql += ` AND (tx, id) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`;
       if (after) {
-        params.push(after.ts, after.id);
-        sql += ` AND (ts, id) > (to_timestamp($${params.length - 1}), $${params.length}::bigint)`;
+        const [tx, id] = positionParts(after.position);
+        params.push(after.ts, tx, id);
+        sql += ` AND (ts, tx, id) > (to_timestamp($${params.length - 2}), $${params.length - 1}::xid8, $${params.length}::bigint)`;
       }
-      sql += ` ORDER BY results.ts, results.id LIMIT ${PAGE}`;
+      sql += ` ORDER BY results.ts, results.tx, results.id LIMIT ${PAGE}`;
       const { rows } = await this.pool.query<Row>(sql, params);
       if (rows.length === 0) return;
       const page = rows.map(toRow);
       yield page;
       const last = page[page.length - 1]!;
-      after = { ts: last.ts, id: last.id };
+      after = { ts: last.ts, position: last.id };
       if (rows.length < PAGE) return;
     }
   }
 
-  /** Results with id > afterId (and ts >= minTs when given), in id (commit) order, until none is left. */
-  async *afterId(f: HistoryFilter, afterId: string, minTs?: number): AsyncGenerator<HistoryRow[]> {
-    let after = afterId;
+  /** Final results after a position (and with ts >= minTs when given), in log order, until none is left. */
+  async *afterPosition(f: HistoryFilter, position: string, minTs?: number): AsyncGenerator<HistoryRow[]> {
+    let after = position;
     for (;;) {
       const params: unknown[] = [];
       let sql = `SELECT ${SERVED} FROM results WHERE ${where(f, params)}`;
-      params.push(after);
-      sql += ` AND id > $${params.length}`;
+      sql += ` AND ${afterPositionSql(after, params)} AND ${FINAL_SQL}`;
       if (minTs !== undefined) {
         params.push(minTs);
         sql += ` AND ts >= to_timestamp($${params.length})`;
       }
-      sql += ` ORDER BY results.id LIMIT ${PAGE}`;
+      sql += ` ORDER BY results.tx, results.id LIMIT ${PAGE}`;
       const { rows } = await this.pool.query<Row>(sql, params);
       if (rows.length === 0) return;
       const page = rows.map(toRow);

@@ -109,7 +109,7 @@ export class StreamHub {
     );
     bus.onResubscribed(() => void this.fillGap());
     // Live begins now: what was stored before is history (replay, resume), not a gap to fill.
-    const stored = await this.history.newestId();
+    const stored = await this.history.newestPosition();
     if (positionAfter(stored, this.lastSeen)) this.lastSeen = stored;
     this.storedAtLastCheck = this.lastSeen;
     this.sweeper = setInterval(() => this.closeIdle(), Math.min(5000, this.opts.limits.idleMs));
@@ -285,7 +285,7 @@ export class StreamHub {
     if (p.resumeFrom !== undefined) {
       lastId = p.resumeFrom;
     } else {
-      const upTo = await this.history.newestId();
+      const upTo = await this.history.newestPosition();
       minTs = p.startTime ?? Math.floor(Date.now() / 1000) - this.opts.limits.backlogSeconds;
       await deliver(this.history.byTime(filter, minTs, p.endTime, upTo));
       lastId = upTo;
@@ -299,7 +299,7 @@ export class StreamHub {
     }
     // Catch up in commit order until the held live results connect without a gap.
     for (;;) {
-      const last = await deliver(this.history.afterId(filter, lastId, minTs));
+      const last = await deliver(this.history.afterPosition(filter, lastId, minTs));
       if (sub.ended) return;
       if (last !== null) lastId = last;
       if (!sub.takeOverflow()) break;
@@ -340,6 +340,13 @@ export class StreamHub {
       return;
     }
     const batch = decodeResultBatch(message);
+    if (positionAfter(batch.after, this.lastSeen)) {
+      // The relay published a batch this gateway did not hear (its bus connection dropped): the gap
+      // is read from storage first. fillGap sets the hold queue before its first await.
+      void this.fillGap();
+      this.gapFilling!.push(message);
+      return;
+    }
     for (const r of batch.results) {
       if (!positionAfter(r.id, this.lastSeen)) continue;
       this.lastSeen = r.id;
@@ -399,14 +406,14 @@ export class StreamHub {
   }
 
   /**
-   * Every grace period: whatever was stored by the previous check must have been heard on the bus
-   * by now (results are published in the turn that commits them). If not, a publish was lost, and
-   * the gap is read from storage as after a bus outage.
+   * Every grace period: whatever was final in the log at the previous check must have been heard on
+   * the bus by now (the relay publishes within milliseconds of a commit). If not, no relay is
+   * working (every ingest process is down, or the bus is), and the gap is read from storage.
    */
   private async checkUnpublished(): Promise<void> {
     try {
       const expected = this.storedAtLastCheck;
-      this.storedAtLastCheck = await this.history.newestId();
+      this.storedAtLastCheck = await this.history.newestPosition();
       if (positionAfter(expected, this.lastSeen)) {
         this.opts.log.warn({ heard: this.lastSeen, stored: expected }, "committed results were not published: reading them from storage");
         await this.fillGap();
@@ -422,7 +429,7 @@ export class StreamHub {
     this.gapFilling = [];
     try {
       let from = this.lastSeen;
-      for await (const page of this.history.afterId({ readerId: null, everything: true }, from)) {
+      for await (const page of this.history.afterPosition({ readerId: null, everything: true }, from)) {
         for (const row of page) {
           from = row.id;
           this.lastSeen = row.id;

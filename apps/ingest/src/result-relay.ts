@@ -1,0 +1,161 @@
+import type { FastifyBaseLogger } from "fastify";
+import {
+  newestFinalPosition, readFinalAfter, relayPosition, saveRelayPosition, type LogEntry, type Pool, type PoolClient,
+} from "@probestream/db";
+import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
+import type { IngestMetrics } from "./metrics.js";
+
+export interface ResultRelayOptions {
+  pool: Pool;
+  bus: MessageBus;
+  log: FastifyBaseLogger;
+  metrics: IngestMetrics;
+  /** Most results read from the log in one round. */
+  readLimit?: number;
+  /** Most results in one bus message. */
+  messageLimit?: number;
+  /** How often a process that is not the relay asks to become it, and a failed round is retried (ms). */
+  retryMs?: number;
+}
+
+/** One relay per database at a time: whoever holds this session lock publishes. */
+const RELAY_LOCK = 0x72656c79; // "rely"
+const RELAY_NAME = "results";
+/** Every commit notifies; this is only the fallback when a notification was missed. */
+const IDLE_POLL_MS = 1000;
+
+/**
+ * Publishes the committed log to the bus, in log order, from where the last relay stopped. Every
+ * ingest process runs one; the one holding the relay lock works, the others wait to take over
+ * (a relay that dies releases the lock with its connection). Probes are acknowledged once their
+ * results are committed, whatever the bus does: a bus outage delays publishing, it loses nothing,
+ * since publishing goes on from the saved position, and a re-published batch is recognised by its
+ * positions. Each commit wakes the relay through LISTEN/NOTIFY.
+ */
+export class ResultRelay {
+  private leader: PoolClient | null = null;
+  private cursor = "";
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private notified = false;
+  private running: Promise<void> | null = null;
+  private readonly readLimit: number;
+  private readonly messageLimit: number;
+  private readonly retryMs: number;
+
+  constructor(private readonly opts: ResultRelayOptions) {
+    this.readLimit = opts.readLimit ?? 5000;
+    this.messageLimit = opts.messageLimit ?? 1000;
+    this.retryMs = opts.retryMs ?? 1000;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await this.running;
+    this.resign();
+  }
+
+  /** Whether this process is the relay now. */
+  get leading(): boolean {
+    return this.leader !== null;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!this.leader && !(await this.lead())) {
+          await this.pause(this.retryMs);
+          continue;
+        }
+        const published = await this.round();
+        if (published < this.readLimit) await this.pause(IDLE_POLL_MS);
+      } catch (err) {
+        if (!this.stopping) this.opts.log.error({ err }, "relaying committed results failed; retrying");
+        this.opts.metrics.publishFailures.inc();
+        await this.pause(this.retryMs);
+      }
+    }
+  }
+
+  /** Publishes what the log holds after the cursor; returns how many results. */
+  private async round(): Promise<number> {
+    const entries = await readFinalAfter(this.opts.pool, this.cursor, this.readLimit);
+    for (let i = 0; i < entries.length; i += this.messageLimit) {
+      const part = entries.slice(i, i + this.messageLimit);
+      await this.publish(part);
+      this.cursor = part[part.length - 1]!.position;
+    }
+    if (entries.length > 0) await saveRelayPosition(this.opts.pool, RELAY_NAME, this.cursor);
+    return entries.length;
+  }
+
+  private async publish(part: LogEntry[]): Promise<void> {
+    const message = encodeResultBatch(
+      part.map((e) => ({ id: e.position, privateTo: e.privateTo, json: e.json })),
+      this.cursor,
+      part[part.length - 1]!.storedAtMs,
+    );
+    await this.opts.bus.publish(Channels.results, message);
+  }
+
+  /** Takes the relay lock if free; on success listens for commits and resumes from the saved position. */
+  private async lead(): Promise<boolean> {
+    const client = await this.opts.pool.connect();
+    try {
+      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [RELAY_LOCK]);
+      if (rows[0]?.ok !== true) {
+        client.release();
+        return false;
+      }
+      client.on("notification", () => this.notify());
+      client.on("error", (err) => {
+        this.opts.log.warn({ err }, "the relay lost its connection: another process (or this one, later) takes over");
+        this.resign(err);
+      });
+      await client.query("LISTEN results_committed");
+      this.cursor = (await relayPosition(this.opts.pool, RELAY_NAME)) ?? (await newestFinalPosition(this.opts.pool));
+    } catch (err) {
+      // Closing the connection releases the lock, if it was taken.
+      client.release(err as Error);
+      throw err;
+    }
+    this.leader = client;
+    this.opts.log.info({ position: this.cursor }, "relaying committed results to the bus");
+    return true;
+  }
+
+  /** Gives the relay up: the connection is closed, which releases the lock for another process. */
+  private resign(err?: Error): void {
+    const client = this.leader;
+    this.leader = null;
+    client?.release(err ?? new Error("relay stopped"));
+  }
+
+  /** A commit happened: a pause in progress ends, and the next one does not begin. */
+  private notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.notified || this.stopping) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.notified = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

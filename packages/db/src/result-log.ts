@@ -1,0 +1,94 @@
+import type { Pool, PoolClient } from "pg";
+
+type Queryable = Pool | PoolClient;
+
+/**
+ * Stream positions. A result's place in the committed log is (tx, id): its writing transaction,
+ * then its id (see the migration `result-log`). As a position it is one decimal string, tx followed
+ * by the id in `ID_DIGITS` digits, so that positions compare as numbers (by length, then
+ * lexicographically) and callers never need to know there are two parts.
+ */
+const ID_DIGITS = 12;
+
+/** The position before every result. */
+export const LOG_START = "0";
+
+/** SQL for a row's position. */
+export const POSITION_SQL = `(tx::text || lpad(id::text, ${ID_DIGITS}, '0'))`;
+
+/** SQL that holds for rows no running transaction can still precede: the final part of the log. */
+export const FINAL_SQL = "tx < pg_snapshot_xmin(pg_current_snapshot())";
+
+/** Whether position `a` comes after position `b` (decimal strings without leading zeros). */
+export function positionAfter(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/** A position's parts, for `(tx, id) > ($tx::xid8, $id::bigint)`; a malformed one is an error. */
+export function positionParts(position: string): [tx: string, id: string] {
+  if (!/^(0|[1-9][0-9]*)$/.test(position)) throw new RangeError(`not a stream position: ${position}`);
+  if (position.length <= ID_DIGITS) return ["0", position];
+  return [position.slice(0, -ID_DIGITS), String(Number.parseInt(position.slice(-ID_DIGITS), 10))];
+}
+
+/** SQL (with two parameters pushed onto `params`) for "after this position". */
+export function afterPositionSql(position: string, params: unknown[]): string {
+  const [tx, id] = positionParts(position);
+  params.push(tx, id);
+  return `(tx, id) > ($${params.length - 1}::xid8, $${params.length}::bigint)`;
+}
+
+/**
+ * SQL for a result as served to users: the probe's JSON with `stored_timestamp` appended, without
+ * parsing it (the one place that builds it from storage).
+ */
+export const SERVED_JSON_SQL = `left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
+    || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}'`;
+
+/** SQL for who may read a result's measurement: null when public, else its owner (0: nobody). */
+export const PRIVATE_TO_SQL = `(SELECT CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END FROM measurements m WHERE m.id = msm_id)`;
+
+/** A result of the final log, as the relay publishes it. */
+export interface LogEntry {
+  position: string;
+  json: string;
+  privateTo: number | null;
+  /** When its transaction began storing it (Unix ms). */
+  storedAtMs: number;
+}
+
+/** The newest final position (`LOG_START` when the log is empty). */
+export async function newestFinalPosition(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ position: string }>(
+    `SELECT ${POSITION_SQL} AS position FROM results WHERE ${FINAL_SQL} ORDER BY tx DESC, id DESC LIMIT 1`,
+  );
+  return rows[0]?.position ?? LOG_START;
+}
+
+/** Final results after `position`, in log order, at most `limit`. */
+export async function readFinalAfter(db: Queryable, position: string, limit: number): Promise<LogEntry[]> {
+  const params: unknown[] = [];
+  const after = afterPositionSql(position, params);
+  params.push(limit);
+  const { rows } = await db.query<{ position: string; json: string; private_to: number | null; stored_ms: string }>(
+    `SELECT ${POSITION_SQL} AS position, ${SERVED_JSON_SQL} AS json, ${PRIVATE_TO_SQL} AS private_to,
+            (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms
+     FROM results WHERE ${after} AND ${FINAL_SQL} ORDER BY tx, id LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({ position: r.position, json: r.json, privateTo: r.private_to, storedAtMs: Number(r.stored_ms) }));
+}
+
+/** Where the relay `name` has published up to; null when it never ran. */
+export async function relayPosition(db: Queryable, name: string): Promise<string | null> {
+  const { rows } = await db.query<{ position: string }>("SELECT position FROM result_log_relay WHERE name = $1", [name]);
+  return rows[0]?.position ?? null;
+}
+
+export async function saveRelayPosition(db: Queryable, name: string, position: string): Promise<void> {
+  await db.query(
+    `INSERT INTO result_log_relay (name, position) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+    [name, position],
+  );
+}

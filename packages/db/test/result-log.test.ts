@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LOG_START, createPool, newestFinalPosition, positionAfter, positionParts, readFinalAfter, ResultWriter, type Pool, type ResultToStore,
+} from "@probestream/db";
+import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
+
+let db: TestDatabase;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase("result_log");
+  pool = createPool(db.url);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+const NOW = Math.floor(Date.now() / 1000);
+
+function result(prbId: number, msmId = 77, timestamp = NOW): ResultToStore {
+  const body = { type: "ping", prb_id: prbId, msm_id: msmId, timestamp, fw: 5020 };
+  return { msmId, prbId, timestamp, type: "ping", body: JSON.stringify(body) };
+}
+
+describe("stream positions", () => {
+  it("are one decimal string of the transaction and the id, ordered as numbers", () => {
+    expect(positionParts("0")).toEqual(["0", "0"]);
+    expect(positionParts("754000000000123")).toEqual(["754", "123"]);
+    expect(positionAfter("755000000000001", "754999999999999")).toBe(true);
+    expect(positionAfter("754000000000123", "754000000000123")).toBe(false);
+    expect(() => positionParts("12a")).toThrow(RangeError);
+    expect(() => positionParts("0012")).toThrow(RangeError);
+  });
+});
+
+describe("the committed log", () => {
+  it("holds back what a still-running transaction could precede, then gives both in log order", async () => {
+    const writer = new ResultWriter(pool);
+    const start = await newestFinalPosition(pool);
+    // A transaction that began earlier (it has the older transaction id) commits last.
+    const slow = await pool.connect();
+    try {
+      await slow.query("BEGIN");
+      await slow.query(
+        `INSERT INTO results (msm_id, prb_id, ts, type, digest, body) VALUES (77, 1, to_timestamp($1), 'ping', '\\x01', '{"slow":true}')`,
+        [NOW],
+      );
+      const fast = await writer.write([result(2)]);
+      expect(fast.stored).toHaveLength(1);
+      // Committed, acknowledged, but not final: the older transaction may still add rows before it.
+      expect(await readFinalAfter(pool, start, 100)).toEqual([]);
+      expect(await newestFinalPosition(pool)).toBe(start);
+      await slow.query("COMMIT");
+    } finally {
+      slow.release();
+    }
+    const log = await readFinalAfter(pool, start, 100);
+    expect(log.map((e) => JSON.parse(e.json).slow ?? JSON.parse(e.json).prb_id)).toEqual([true, 2]);
+    expect(positionAfter(log[1]!.position, log[0]!.position)).toBe(true);
+    expect(await newestFinalPosition(pool)).toBe(log[1]!.position);
+    // The served JSON carries stored_timestamp; a public measurement's results are for everyone.
+    expect(JSON.parse(log[1]!.json)).toMatchObject({ prb_id: 2, stored_timestamp: expect.any(Number) });
+    expect(log[1]!.privateTo).toBeNull();
+  });
+
+  it("reads exactly what comes after a position, with concurrent writers, in pages", async () => {
+    const start = await newestFinalPosition(pool);
+    const writers = [new ResultWriter(pool), new ResultWriter(pool), new ResultWriter(pool)];
+    await Promise.all(writers.map((w, k) => Promise.all(Array.from({ length: 20 }, (_, i) => w.write([result(100 + k * 100 + i)])))));
+    const seen: string[] = [];
+    let cursor = start;
+    for (;;) {
+      const page = await readFinalAfter(pool, cursor, 7);
+      if (page.length === 0) break;
+      for (const e of page) {
+        expect(positionAfter(e.position, cursor)).toBe(true);
+        cursor = e.position;
+        seen.push(e.position);
+      }
+    }
+    expect(seen).toHaveLength(60);
+    expect(new Set(seen).size).toBe(60);
+    expect(await readFinalAfter(pool, LOG_START, 1000)).toHaveLength(62);
+  });
+});
