@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import QueryStream from "pg-query-stream";
-import { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 
 export interface ResultQuery {
   msmId: number;
@@ -64,16 +64,28 @@ export class ResultReader {
         batchSize: 500,
       }),
     );
+    // The cursor's own stream cannot end once its connection is gone (destroying it waits for the
+    // cursor to close on the dead connection, for ever): readers get this stream instead, which ends
+    // with an error as soon as the connection does, so that a download in progress is cut, not hung.
+    const out = new PassThrough({ objectMode: true, highWaterMark: 16 });
     let released = false;
-    const release = (err?: Error) => {
+    const finish = (err?: Error) => {
       if (released) return;
       released = true;
+      client.connection.off("end", lost);
       client.release(err);
+      if (err) out.destroy(err);
     };
-    rows.on("end", () => release());
-    rows.on("error", (err) => release(err));
-    rows.on("close", () => release());
-    return rows;
+    const lost = () => finish(new Error("the connection to the database ended during the download"));
+    client.connection.once("end", lost);
+    rows.on("error", (err) => finish(err));
+    rows.on("close", () => finish());
+    // A reader that goes away early closes the cursor; the connection is released once it is closed.
+    out.on("close", () => {
+      if (!released) rows.destroy();
+    });
+    rows.pipe(out);
+    return out;
   }
 
   /** The newest `versions` results of each probe (default 1), newest first per probe. */
