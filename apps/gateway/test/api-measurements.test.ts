@@ -272,6 +272,8 @@ describe("private results", () => {
   it("refuses a private measurement's results without its owner's key and serves them with it", async () => {
     const [id] = await create({ definitions: [ping], probes: [{ type: "probes", value: "7001", requested: 1 }], is_public: false });
     const probe = probes[0]!;
+    // A probe reports for a user's measurement once the controller has scheduled it there.
+    await expect.poll(async () => (await api("GET", `/api/v2/measurements/${id}/`, alice)).body.participant_count).toBe(1);
     const t = Math.floor(Date.now() / 1000);
     const posted = await postResults(platform.ingestUrl, probe, [pingResult(probe.prbId, id!, t), pingResult(probe.prbId, id!, t + 1)]);
     expect(posted.status).toBe(200);
@@ -291,7 +293,8 @@ describe("private results", () => {
   });
 
   it("limits downloads to anchors or public probes (both spellings) and gzips when asked", async () => {
-    const [id] = await create({ definitions: [ping], probes: WW });
+    const [id] = await create({ definitions: [ping], probes: [{ type: "probes", value: "7001,7002,7003", requested: 3 }] });
+    await expect.poll(async () => (await api("GET", `/api/v2/measurements/${id}/`)).body.participant_count).toBe(3);
     const t = Math.floor(Date.now() / 1000);
     for (const probe of probes.slice(0, 3)) {
       expect((await postResults(platform.ingestUrl, probe, [pingResult(probe.prbId, id!, t)])).status).toBe(200);

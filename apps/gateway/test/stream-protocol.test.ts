@@ -341,6 +341,8 @@ describe("private measurements", () => {
     owner = await createApiKey(db.url, "owner", ["results:read_private"]);
     stranger = await createApiKey(db.url, "stranger", ["results:read_private"]);
     await pool.query("INSERT INTO measurements (id, type, is_public, owner_id) VALUES ($1, 'ping', false, $2)", [MSM, owner.userId]);
+    // A user's measurement takes results only from the probes it runs on.
+    await pool.query("INSERT INTO measurement_probes (msm_id, prb_id) VALUES ($1, $2)", [MSM, probe.prbId]);
   });
 
   it("stream only to a key with the right to read them", async () => {

@@ -13,6 +13,8 @@ const app = await createIngestApp({
   bus,
   adminToken: envString("INGEST_ADMIN_TOKEN"),
   controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
+  openMeasurements: envString("INGEST_OPEN_MEASUREMENTS") !== "0",
+  maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: results are stored but reach no gateway in another process");
 

@@ -5,6 +5,7 @@ import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
 import { IngestMetrics } from "./metrics.js";
 import { ProbeEvidenceRecorder } from "./probe-evidence.js";
+import { ResultAdmission } from "./result-admission.js";
 import { ResultRelay } from "./result-relay.js";
 import { ProbeSessions } from "./probe-sessions.js";
 import { registerRoute } from "./routes/register.js";
@@ -28,6 +29,14 @@ export interface IngestOptions {
   schedulerIntervalMs?: number;
   /** How often what results show about their probes is written and their system tags refreshed (default 10 s). */
   evidenceFlushMs?: number;
+  /**
+   * Whether measurements nobody owns (the demo's, imported ids, ids first seen in results) take
+   * results from any registered probe (default true); a user's measurement always takes them only
+   * from its assigned probes.
+   */
+  openMeasurements?: boolean;
+  /** Results older than this many days are refused (default: any age). */
+  maxResultAgeDays?: number;
 }
 
 /**
@@ -73,6 +82,8 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     auth,
     metrics,
     evidence,
+    admission: new ResultAdmission(opts.pool, opts.openMeasurements ?? true),
+    maxResultAgeSeconds: opts.maxResultAgeDays === undefined ? undefined : opts.maxResultAgeDays * 86_400,
     maxBatchItems: opts.maxBatchItems ?? 10_000,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
   });

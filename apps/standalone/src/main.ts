@@ -46,6 +46,7 @@ try {
     ingestPort: envPort("INGEST_PORT", 8081),
     ingestAdminToken: adminToken,
     controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
+    maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
     logger: loggerOptions(),
     gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
     gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),

@@ -20,6 +20,8 @@ export interface PlatformOptions {
   probeHeartbeatMs?: number;
   /** How often ingest records what results show about probes and refreshes their system tags (default 10 s). */
   evidenceFlushMs?: number;
+  /** Results older than this many days are refused by ingest (default: any age). */
+  maxResultAgeDays?: number;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
   /** The gateway's public base URL, for links in API answers (see the gateway's `publicUrl`). */
@@ -48,7 +50,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const bus = createBus(opts.redisUrl, namespace);
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
-    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs },
+    { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs,
+      maxResultAgeDays: opts.maxResultAgeDays },
     logger,
   );
   const gateway = await createGatewayApp(

@@ -14,3 +14,4 @@ export * from "./probe-registry.js";
 export * from "./partition-maintenance.js";
 export * from "./probe-tags.js";
 export * from "./result-log.js";
+export * from "./result-admission.js";

@@ -125,7 +125,9 @@ export class ResultWriter {
         const outcomes = await this.commit(group.map((w) => w.batch));
         group.forEach((w, i) => w.resolve(outcomes[i]!));
       } catch (err) {
-        for (const w of group) w.reject(err);
+        if (group.length === 1) group[0]!.reject(err);
+        // One batch must not fail the others committed with it: each goes again on its own.
+        else for (const w of group) await this.commit([w.batch]).then(([outcome]) => w.resolve(outcome!), w.reject);
       }
     }
     this.draining = false;

@@ -109,6 +109,20 @@ describe("group commit", () => {
     expect(b.status).toBe("rejected");
     expect((await writer.write([result(601, 1_650_000_100)])).stored).toHaveLength(1);
   });
+
+  it("a batch that fails its group's statement fails alone: the batches committed with it are stored", async () => {
+    const broken = { msmId: 43, prbId: 1, timestamp: 1_650_000_200, type: "ping", body: "{not json" };
+    const busy = writer.write([result(700, 1_650_000_200)]);
+    const [good1, bad, good2] = await Promise.allSettled([
+      writer.write([result(701, 1_650_000_200)]),
+      writer.write([broken]),
+      writer.write([result(702, 1_650_000_200)]),
+    ]);
+    await busy;
+    expect([good1.status, bad.status, good2.status]).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(good1.status === "fulfilled" && good1.value.stored).toHaveLength(1);
+    expect(good2.status === "fulfilled" && good2.value.stored).toHaveLength(1);
+  });
 });
 
 describe("withStoredTimestamp", () => {

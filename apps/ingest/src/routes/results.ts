@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
-import { MeasurementStatus, validateResult, type IngestRejection, type MeasurementEvent } from "@probestream/types";
+import { MeasurementStatusId, validateResult, type IngestRejection } from "@probestream/types";
 import type { ResultToStore, ResultWriter } from "@probestream/db";
-import { Channels, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
+import { Channels, encodeMeasurementEvent, type MessageBus } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
 import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { ProbeEvidenceRecorder } from "../probe-evidence.js";
+import type { ResultAdmission } from "../result-admission.js";
 
 export interface ResultsRouteOptions {
   writer: ResultWriter;
@@ -14,24 +15,22 @@ export interface ResultsRouteOptions {
   auth: ProbeAuthenticator;
   metrics: IngestMetrics;
   evidence: ProbeEvidenceRecorder;
+  admission: ResultAdmission;
   maxBatchItems: number;
   bodyLimit: number;
+  /** Results older than this are refused (a probe's broken clock must not create a partition per day). */
+  maxResultAgeSeconds?: number;
 }
+
+/** How far ahead of the platform's clock a probe's clock may be. */
+const FUTURE_SLACK_S = 86_400;
 
 const NDJSON = "application/x-ndjson";
 
 /** A measurement first seen through its results is public and ongoing: tell `metadata` subscribers. */
 function publishCreated(bus: MessageBus, m: { id: number; type: string }): Promise<void> {
-  const event: MeasurementEvent = {
-    msm_id: m.id,
-    event: "created",
-    timestamp: Math.floor(Date.now() / 1000),
-    type: m.type,
-    status: { id: 2, name: MeasurementStatus[2] },
-    is_public: true,
-  };
-  const message: PublishedMeasurementEvent<MeasurementEvent> = { privateTo: null, event };
-  return bus.publish(Channels.metadata, JSON.stringify(message));
+  const created = { ...m, status: MeasurementStatusId.Ongoing, is_public: true, owner_id: null };
+  return bus.publish(Channels.metadata, encodeMeasurementEvent(created, "created"));
 }
 
 /**
@@ -77,10 +76,12 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
         throw new HttpError(413, `A batch holds at most ${opts.maxBatchItems} results, this one ${items.length}`);
       }
 
-      const accepted: ResultToStore[] = [];
-      const acceptedResults: Record<string, unknown>[] = [];
+      const candidates: { index: number; result: Record<string, unknown> }[] = [];
       const rejected: IngestRejection[] = [];
-      let foreign = 0;
+      // Rejections that are about who may write, not about the result: all of them means 403.
+      let refused = 0;
+      const now = Math.floor(Date.now() / 1000);
+      const oldest = opts.maxResultAgeSeconds === undefined ? 0 : now - opts.maxResultAgeSeconds;
       items.forEach((item, index) => {
         if ("parseError" in item) {
           rejected.push({ index, field: "", message: item.parseError });
@@ -94,7 +95,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
         const result = outcome.result as Record<string, unknown>;
         const prbId = Number(result.prb_id);
         if (prbId !== credentials.prbId) {
-          foreign++;
+          refused++;
           rejected.push({
             index,
             field: "prb_id",
@@ -102,17 +103,38 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
           });
           return;
         }
+        const timestamp = result.timestamp as number;
+        if (timestamp > now + FUTURE_SLACK_S || timestamp < oldest) {
+          rejected.push({
+            index,
+            field: "timestamp",
+            message: `must lie between ${oldest} and ${now + FUTURE_SLACK_S} (now ${now}): a probe's clock or a stale spool`,
+          });
+          return;
+        }
+        candidates.push({ index, result });
+      });
+
+      const mayReport = await opts.admission.check(credentials.prbId, candidates.map((c) => Number(c.result.msm_id)));
+      const accepted: ResultToStore[] = [];
+      const acceptedResults: Record<string, unknown>[] = [];
+      for (const { index, result } of candidates) {
+        const msmId = Number(result.msm_id);
+        if (!mayReport.get(msmId)) {
+          refused++;
+          rejected.push({
+            index,
+            field: "msm_id",
+            message: `probe ${credentials.prbId} is not assigned to measurement ${msmId}: it may not report results for it`,
+          });
+          continue;
+        }
         // The platform sets stored_timestamp; a probe's own value is not kept.
         delete result.stored_timestamp;
         acceptedResults.push(result);
-        accepted.push({
-          msmId: Number(result.msm_id),
-          prbId,
-          timestamp: result.timestamp as number,
-          type: result.type as string,
-          body: JSON.stringify(result),
-        });
-      });
+        accepted.push({ msmId, prbId: credentials.prbId, timestamp: result.timestamp as number, type: result.type as string, body: JSON.stringify(result) });
+      }
+      rejected.sort((a, b) => a.index - b.index);
 
       const started = process.hrtime.bigint();
       const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch((err: unknown) => {
@@ -127,7 +149,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
 
       const body = { stored: stored.length, duplicates, rejected };
       if (rejected.length === 0) return reply.status(200).send(body);
-      const status = foreign === rejected.length && accepted.length === 0 ? 403 : 422;
+      const status = refused === rejected.length && accepted.length === 0 ? 403 : 422;
       request.log.info({ prbId: credentials.prbId, rejected: rejected.length, stored: stored.length }, "results rejected");
       const first = rejected[0]!;
       const detail =

@@ -10,11 +10,25 @@ export const CountValue = Type.Union([
   Type.String({ pattern: "^[0-9]+$" }),
 ]);
 
+/** Ids are stored as PostgreSQL integers (int4), as RIPE Atlas ids fit in them. */
+export const MAX_ID = 2_147_483_647;
+
+/** 1..MAX_ID as a digit string, digit by digit (a pattern cannot compare numbers). */
+const ID_DIGITS =
+  "^([1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}" +
+  "|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$";
+
 /** A positive id as a JSON number or a digit string (e.g. `msm_id` in some ntp results). */
 export const IdValue = Type.Union([
-  Type.Integer({ minimum: 1 }),
-  Type.String({ pattern: "^[1-9][0-9]*$" }),
+  Type.Integer({ minimum: 1, maximum: MAX_ID }),
+  Type.String({ pattern: ID_DIGITS }),
 ]);
+
+/**
+ * The last second a stored timestamp can hold (9999-12-31T23:59:59Z); ingest narrows what it
+ * accepts to a window around now.
+ */
+export const MAX_TIMESTAMP = 253_402_300_799;
 
 /** A number of milliseconds, or its decimal string in fw 0; -1 means "nothing came back". */
 export const MillisecondsValue = Type.Union([
@@ -43,11 +57,11 @@ export const CommonProperties = {
   src_addr: Type.Optional(Type.String()),
   from: Type.Optional(Type.String()),
   msm_id: IdValue,
-  prb_id: Type.Integer({ minimum: 1 }),
-  timestamp: Type.Integer({ minimum: 0 }),
+  prb_id: Type.Integer({ minimum: 1, maximum: MAX_ID }),
+  timestamp: Type.Integer({ minimum: 0, maximum: MAX_TIMESTAMP }),
   msm_name: Type.Optional(Type.String()),
   group_id: Type.Optional(IdValue),
-  stored_timestamp: Type.Optional(Type.Integer({ minimum: 0 })),
+  stored_timestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIMESTAMP })),
 };
 
 /** An object schema that keeps properties it does not list: newer firmware adds fields. */
