@@ -2,6 +2,7 @@ export * from "./results/index.js";
 export * from "./probe-status.js";
 export * from "./probe-tags.js";
 export * from "./stream.js";
+export * from "./ip-address.js";
 export * from "./ingest.js";
 export * from "./validate.js";
 export * from "./measurement-event.js";
