@@ -1,20 +1,7 @@
-/**
- * RIPE Atlas measurement status ids, as `MeasurementStatus` in @probestream/types. Not imported from
- * there: this module reaches the browser bundle, and that package's entry pulls in node:net.
- */
-const STATUS_NAMES: Record<number, string> = {
-  0: "Specified",
-  1: "Scheduled",
-  2: "Ongoing",
-  4: "Stopped",
-  5: "Forced to stop",
-  6: "No suitable probes",
-  7: "Failed",
-  8: "Archived",
-};
+import { measurementStatusName } from "@probestream/types/status";
 
 export function statusName(status: number): string {
-  return STATUS_NAMES[status] ?? `Status ${status}`;
+  return measurementStatusName(status) ?? `Status ${status}`;
 }
 
 /** UTC, second precision: results are timestamped in Unix seconds. */

@@ -1,10 +1,7 @@
 import { io, type Socket } from "socket.io-client";
-import { ControllerEvents } from "@probestream/types";
-import { Backoff } from "./backoff.js";
+import { Backoff, ControllerEvents, PROBE_SOCKET_PATH } from "@probestream/types";
 import type { Logger } from "./log.js";
 import { parseAssignments, type Assignment } from "./scheduler.js";
-
-export const PROBE_SOCKET_PATH = "/probe/socket.io";
 
 export interface ControllerSessionOptions {
   ingestUrl: string;

@@ -1,4 +1,4 @@
-import { Backoff } from "./backoff.js";
+import { Backoff } from "@probestream/types";
 import type { Logger } from "./log.js";
 import type { Spool, SpoolBatch } from "./spool.js";
 

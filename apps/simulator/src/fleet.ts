@@ -1,8 +1,9 @@
 import { setMaxListeners } from "node:events";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay } from "@probestream/types";
+import { RETRY_BASE_MS, RETRY_MAX_MS, sleep } from "./retry.js";
 import type { Measurement } from "./generators/index.js";
 import { IngestClient, RegistrationRefused, describeError } from "./ingest-client.js";
-import { ProbeSessions } from "./probe-sessions.js";
+import { ProbeSessionClients } from "./probe-session-clients.js";
 import { createProbeProfiles, registrationOf, type ProbeProfile } from "./probes.js";
 import { Random, seedOf } from "./random.js";
 import { SimulatedProbe, type FleetCounters } from "./simulated-probe.js";
@@ -82,7 +83,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   for (const probe of probes) probe.start(opts.batchMs ?? 1000);
   log(`${probes.length} probes running ${opts.measurements.length} measurements at ${opts.rate} results/s`);
 
-  const sessions = opts.sessions === false ? null : new ProbeSessions(opts.ingestUrl, warn);
+  const sessions = opts.sessions === false ? null : new ProbeSessionClients(opts.ingestUrl, warn);
   const opening = sessions?.open(probes) ?? Promise.resolve();
 
   let stopping: Promise<void> | null = null;
@@ -173,7 +174,7 @@ async function registerWithRetry(
       signal?.throwIfAborted();
       warn("register", `registration failed, retrying: ${describeError(error)}`);
     }
-    await sleep(backoffDelay(attempt), signal);
+    await sleep(backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS), signal);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { AtlasResult } from "@probestream/types";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay, type AtlasResult } from "@probestream/types";
+import { RETRY_BASE_MS, RETRY_MAX_MS, sleep } from "./retry.js";
 import { generateResult, type Measurement } from "./generators/index.js";
 import type { IngestClient } from "./ingest-client.js";
 import type { ProbeProfile } from "./probes.js";
@@ -175,7 +175,7 @@ export class SimulatedProbe {
           warn("retry", `probe ${this.prbId}: upload failed, retrying: ${outcome.reason}`);
           break;
       }
-      await sleep(backoffDelay(failures++), this.cancel.signal);
+      await sleep(backoffDelay(failures++, RETRY_BASE_MS, RETRY_MAX_MS), this.cancel.signal);
     }
   }
 

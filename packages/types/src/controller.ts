@@ -2,8 +2,13 @@ import { Type, type Static } from "typebox";
 
 /**
  * The controller protocol: a probe keeps one socket.io session with its controller (ingest, path
- * `/probe/socket.io`), authenticated by `ProbeSessionAuth`; the controller sends it `assignments`.
+ * `PROBE_SOCKET_PATH`), authenticated by `ProbeSessionAuth`; the controller sends it `assignments`.
  */
+export const PROBE_SOCKET_PATH = "/probe/socket.io";
+
+/** The controller's default heartbeat period: a probe silent for two periods is disconnected. */
+export const PROBE_HEARTBEAT_MS = 20_000;
+
 export const ControllerEvents = {
   /** Controller to probe: the probe's complete, current list of `ProbeAssignment`s. */
   assignments: "assignments",

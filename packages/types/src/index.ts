@@ -1,5 +1,6 @@
 export * from "./results/index.js";
 export * from "./probe-status.js";
+export * from "./status.js";
 export * from "./probe-tags.js";
 export * from "./stream.js";
 export * from "./ip-address.js";
@@ -8,3 +9,4 @@ export * from "./validate.js";
 export * from "./measurement-event.js";
 export * from "./api/index.js";
 export * from "./controller.js";
+export * from "./backoff.js";

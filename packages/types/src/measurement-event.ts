@@ -1,17 +1,5 @@
 import { Type, type Static } from "typebox";
 
-/** Measurement status, as RIPE Atlas numbers them. */
-export const MeasurementStatus = {
-  0: "Specified",
-  1: "Scheduled",
-  2: "Ongoing",
-  4: "Stopped",
-  5: "Forced to stop",
-  6: "No suitable probes",
-  7: "Failed",
-  8: "Archived",
-} as const;
-
 /**
  * Payload of `atlas_metadata`: a measurement was created, changed or stopped. (The reference
  * documents no schema for it; this one is ours.)

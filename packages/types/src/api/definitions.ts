@@ -1,8 +1,8 @@
 import { Type, type Static, type TSchema } from "typebox";
+import type { ResultType } from "../results/index.js";
 
-/** Result types a user may define a measurement of. */
-export const MEASUREMENT_TYPES = ["ping", "traceroute", "dns", "sslcert", "ntp", "http"] as const;
-export type MeasurementType = (typeof MEASUREMENT_TYPES)[number];
+/** A user may define a measurement of every result type. */
+export type MeasurementType = ResultType;
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Target = Type.String({ minLength: 1, maxLength: 255, description: "Host name or IP address" });

@@ -57,9 +57,6 @@ export type Measurement = Static<typeof Measurement>;
 
 export const MeasurementPage = Page(Measurement);
 
-/** RIPE Atlas probe status ids. */
-export const ProbeStatusNames = { 0: "Never Connected", 1: "Connected", 2: "Disconnected", 3: "Abandoned" } as const;
-
 export const Probe = Type.Object({
   id: Type.Integer(),
   type: Type.Literal("Probe"),

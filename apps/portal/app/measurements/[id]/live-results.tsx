@@ -3,7 +3,7 @@
 import { useEffect, useReducer, useState } from "react";
 import { io } from "socket.io-client";
 import { formatTime } from "../../../lib/format";
-import { summarizeResult, type AtlasResult, type ResultSummary } from "../../../lib/result-summary";
+import { summarizeResult, type ResultSummary, type UntypedResult } from "@probestream/types/summary";
 import { RttChart, type ChartPoint } from "./rtt-chart";
 
 /** Enough to watch a measurement live without the page growing without bound. */
@@ -15,19 +15,19 @@ type StoredState = "loading" | "loaded" | "failed";
 interface Row {
   /** The result's JSON minus what the platform adds: the same result from /latest/ and the stream match. */
   fingerprint: string;
-  result: AtlasResult;
+  result: UntypedResult;
   prbId: number | null;
   timestamp: number | null;
   summary: ResultSummary;
 }
 
-type RowsAction = { kind: "live"; results: AtlasResult[] } | { kind: "initial"; results: AtlasResult[] };
+type RowsAction = { kind: "live"; results: UntypedResult[] } | { kind: "initial"; results: UntypedResult[] };
 
-function isRecord(value: unknown): value is AtlasResult {
+function isRecord(value: unknown): value is UntypedResult {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function toRow(result: AtlasResult): Row {
+function toRow(result: UntypedResult): Row {
   const { stored_timestamp: _stored, ...body } = result;
   return {
     fingerprint: JSON.stringify(body),

@@ -1,8 +1,8 @@
 import { io, type Socket } from "socket.io-client";
-import { backoffDelay } from "./backoff.js";
+import { PROBE_SOCKET_PATH, backoffDelay } from "@probestream/types";
+import { RETRY_BASE_MS } from "./retry.js";
 import { FIRMWARE } from "./generators/index.js";
 
-export const PROBE_SOCKET_PATH = "/probe/socket.io";
 /** Sessions opened at once: thousands of simultaneous handshakes would swamp ingest. */
 const WAVE_SIZE = 200;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -17,7 +17,7 @@ export interface SessionProbe {
  * The probes' controller sessions: one socket.io connection each, kept open (and reconnected)
  * while the fleet runs. Ingest marks a probe connected while its session is open.
  */
-export class ProbeSessions {
+export class ProbeSessionClients {
   private readonly sockets: Socket[] = [];
   private readonly retries = new Set<NodeJS.Timeout>();
   /** First connection attempts still under way: `close()` ends the wait for them. */
@@ -71,7 +71,7 @@ export class ProbeSessions {
       const retry = setTimeout(() => {
         this.retries.delete(retry);
         socket.connect();
-      }, backoffDelay(refusals++, 30_000));
+      }, backoffDelay(refusals++, RETRY_BASE_MS, 30_000));
       this.retries.add(retry);
     });
     return new Promise((resolve) => {

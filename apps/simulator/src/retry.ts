@@ -1,8 +1,6 @@
-/** Exponential back-off with jitter: 250 ms, 500 ms, 1 s, ... up to `maxMs`. */
-export function backoffDelay(attempt: number, maxMs = 10_000): number {
-  const ceiling = Math.min(maxMs, 250 * 2 ** Math.min(attempt, 16));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
+/** Simulated probes retry (`backoffDelay`) from 250 ms, doubling up to 10 s. */
+export const RETRY_BASE_MS = 250;
+export const RETRY_MAX_MS = 10_000;
 
 /** Waits `ms`, or less if `signal` aborts first (then it resolves; callers check the signal). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

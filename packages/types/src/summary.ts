@@ -1,5 +1,9 @@
-/** A result as it arrives: RIPE Atlas JSON, whose shape varies by type and firmware. */
-export type AtlasResult = Record<string, unknown>;
+// One-line summaries of results for people (the portal's result table). No runtime imports: the
+// portal's browser bundle imports this module (`@probestream/types/summary`).
+import type { ResultType } from "./results/index.js";
+
+/** A result as it arrives, not validated: RIPE Atlas JSON, whose shape varies by type and firmware. */
+export type UntypedResult = Record<string, unknown>;
 
 export interface ResultSummary {
   /** One line describing the result, e.g. "avg 12.3 ms · loss 0%". */
@@ -46,7 +50,7 @@ function errorOf(entry: Record<string, unknown>): string | null {
   return null;
 }
 
-function summarizePing(r: AtlasResult): ResultSummary {
+function summarizePing(r: UntypedResult): ResultSummary {
   const avg = num(r.avg);
   const sent = num(r.sent);
   const rcvd = num(r.rcvd);
@@ -56,7 +60,7 @@ function summarizePing(r: AtlasResult): ResultSummary {
   return { text: parts.join(" · "), rttMs: rtt };
 }
 
-function summarizeTraceroute(r: AtlasResult): ResultSummary {
+function summarizeTraceroute(r: UntypedResult): ResultSummary {
   const hops = records(r.result);
   const last = hops.at(-1);
   if (!last) return { text: errorOf(r) ?? "no hops", rttMs: null };
@@ -80,7 +84,7 @@ function summarizeDnsAnswer(answer: Record<string, unknown>): { text: string; rt
   return { text: `rt ${ms(rt)} · ${plural(num(inner.ANCOUNT) ?? 0, "answer")}`, rtt: rt };
 }
 
-function summarizeDns(r: AtlasResult): ResultSummary {
+function summarizeDns(r: UntypedResult): ResultSummary {
   if (Array.isArray(r.resultset)) {
     const answers = records(r.resultset).map(summarizeDnsAnswer);
     const first = answers[0];
@@ -93,7 +97,7 @@ function summarizeDns(r: AtlasResult): ResultSummary {
   return { text: single.text, rttMs: single.rtt };
 }
 
-function summarizeSslcert(r: AtlasResult): ResultSummary {
+function summarizeSslcert(r: UntypedResult): ResultSummary {
   const rt = num(r.rt);
   const parts: string[] = [];
   if (rt !== null) parts.push(`rt ${ms(rt)}`);
@@ -105,7 +109,7 @@ function summarizeSslcert(r: AtlasResult): ResultSummary {
   return { text: parts.length > 0 ? parts.join(" · ") : "no handshake", rttMs: rt };
 }
 
-function summarizeNtp(r: AtlasResult): ResultSummary {
+function summarizeNtp(r: UntypedResult): ResultSummary {
   const packets = records(r.result);
   // NTP offsets and round-trip times are in seconds.
   const offset = mean(packets.map((p) => num(p.offset)).filter((v): v is number => v !== null));
@@ -126,7 +130,7 @@ function summarizeHttpLine(line: string): ResultSummary {
   return { text: `HTTP ${match[2]} · rt ${ms(rt)}`, rttMs: rt };
 }
 
-function summarizeHttp(r: AtlasResult): ResultSummary {
+function summarizeHttp(r: UntypedResult): ResultSummary {
   if (typeof r.result === "string") return summarizeHttpLine(r.result);
   if (r.result === undefined && typeof r.src_addr === "string") return summarizeHttpLine(r.src_addr);
   const request = records(r.result)[0];
@@ -137,16 +141,19 @@ function summarizeHttp(r: AtlasResult): ResultSummary {
   return { text: `HTTP ${status}${rt !== null ? ` · rt ${ms(rt)}` : ""}`, rttMs: rt };
 }
 
-const SUMMARIZERS: Record<string, (r: AtlasResult) => ResultSummary> = {
+type Summarizer = (r: UntypedResult) => ResultSummary;
+
+// `satisfies`: a result type cannot be added without its summary.
+const SUMMARIZERS: Partial<Record<string, Summarizer>> = {
   ping: summarizePing,
   traceroute: summarizeTraceroute,
   dns: summarizeDns,
   sslcert: summarizeSslcert,
   ntp: summarizeNtp,
   http: summarizeHttp,
-};
+} satisfies Record<ResultType, Summarizer>;
 
-export function summarizeResult(result: AtlasResult): ResultSummary {
+export function summarizeResult(result: UntypedResult): ResultSummary {
   const summarize = typeof result.type === "string" ? SUMMARIZERS[result.type] : undefined;
   return summarize ? summarize(result) : { text: errorOf(result) ?? "—", rttMs: null };
 }
