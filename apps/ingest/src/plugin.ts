@@ -23,7 +23,7 @@ export interface IngestOptions {
   maxBatchItems?: number;
   /** Largest batch body in bytes (default 16 MiB). */
   bodyLimit?: number;
-  /** Heartbeat period of probe sessions; a probe silent for two periods is disconnected (default 20 s). */
+  /** Heartbeat period of probe sessions; a probe silent for two periods is disconnected (default `PROBE_HEARTBEAT_MS`, 20 s). */
   probeHeartbeatMs?: number;
   /** How often the scheduler looks for due measurement changes (default 1 s). */
   schedulerIntervalMs?: number;
@@ -54,7 +54,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
   fastify.addHook("onClose", async () => stopPartitionUpkeep());
   const sessions = new ProbeSessions(fastify.server, {
-    heartbeatMs: opts.probeHeartbeatMs ?? 20_000,
+    heartbeatMs: opts.probeHeartbeatMs,
     pool: opts.pool,
     bus: opts.bus,
     auth,

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { hashProbeSecret, type Pool } from "@probestream/db";
+import { hashProbeSecret, probeSecretHash, type Pool } from "@probestream/db";
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -44,11 +44,7 @@ export class ProbeAuthenticator {
     const now = Date.now();
     const hit = this.cache.get(prbId);
     if (hit && hit.until > now) return hit.hash;
-    const { rows } = await this.pool.query<{ secret_hash: string }>(
-      "SELECT secret_hash FROM probes WHERE id = $1",
-      [prbId],
-    );
-    const hash = rows[0]?.secret_hash ?? null;
+    const hash = await probeSecretHash(this.pool, prbId);
     if (hash) this.cache.set(prbId, { hash, until: now + CACHE_MS });
     else this.cache.delete(prbId);
     return hash;

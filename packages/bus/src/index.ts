@@ -4,6 +4,8 @@ import { RedisBus } from "./redis-bus.js";
 
 export * from "./message-bus.js";
 export * from "./result-batch.js";
+export * from "./probe-status.js";
+export * from "./measurement-event.js";
 export { InProcessBus, RedisBus };
 
 /**

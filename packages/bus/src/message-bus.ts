@@ -20,8 +20,8 @@ export interface MessageBus {
 export const Channels = {
   /** Batches of committed results, in the format of `encodeResultBatch`. */
   results: "results",
-  /** One probe connection-status event per message, as JSON. */
+  /** One probe connection-status event per message, in the format of `encodeProbeStatus`. */
   probeStatus: "probestatus",
-  /** One measurement event (created, changed, stopped) per message, as JSON. */
+  /** One measurement event (created, changed, stopped) per message, in the format of `encodeMeasurementEvent`. */
   metadata: "metadata",
 } as const;

@@ -56,10 +56,3 @@ export function decodeResultBatch(message: string): ResultBatch {
   }
   return { committedAt, after, results: out };
 }
-
-/** The bus format of a measurement event: the event as clients see it, and who may see it. */
-export interface PublishedMeasurementEvent<E = unknown> {
-  /** Owner of the private measurement, null when public. */
-  privateTo: number | null;
-  event: E;
-}

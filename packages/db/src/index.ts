@@ -15,3 +15,4 @@ export * from "./partition-maintenance.js";
 export * from "./probe-tags.js";
 export * from "./result-log.js";
 export * from "./result-admission.js";
+export * from "./probe-connections.js";

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import { MeasurementStatus, type MeasurementEvent } from "@probestream/types";
+import { MeasurementStatusId } from "@probestream/types";
 import { assignProbes, selectProbes, unassignProbes, listedProbeIds, type StoredProbeSource } from "./probe-selection.js";
 
 type Queryable = Pool | PoolClient;
@@ -70,7 +70,7 @@ export interface FixedMeasurement {
 }
 
 /** Unfinished measurements: the scheduler still has work with them. */
-export const UNFINISHED = [0, 1, 2];
+export const UNFINISHED = [MeasurementStatusId.Specified, MeasurementStatusId.Scheduled, MeasurementStatusId.Ongoing];
 
 /** Measurements of the REST API v2 over plain SQL: definitions, reads, stops, participation (the list: see catalog). */
 export class MeasurementStore {
@@ -86,7 +86,7 @@ export class MeasurementStore {
         const { rows } = await client.query<{ id: number }>(
           `INSERT INTO measurements (id, type, description, target, target_ip, af, interval, spread, is_public, is_oneoff,
              status, status_since, start_time, stop_time, definition, probe_sources, probes_requested, tags, owner_id)
-           VALUES (nextval('measurements_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, 0, now(), $10, $11, $12, $13, $14, $15, $16)
+           VALUES (nextval('measurements_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, ${MeasurementStatusId.Specified}, now(), $10, $11, $12, $13, $14, $15, $16)
            RETURNING id`,
           [
             s.type, s.description, s.target, s.targetIp, s.af, s.interval, s.spread, s.isPublic, s.isOneoff,
@@ -121,11 +121,12 @@ export class MeasurementStore {
         await client.query(
           `INSERT INTO measurements AS m (id, type, description, target, af, interval, is_public, is_oneoff, status, status_since,
              start_time, definition, probe_sources, probes_requested, probes_scheduled)
-           VALUES ($1, $2, $3, $4, $5, $6, true, false, 2, now(), now(), $7, $8, $9, $9)
+           VALUES ($1, $2, $3, $4, $5, $6, true, false, ${MeasurementStatusId.Ongoing}, now(), now(), $7, $8, $9, $9)
            ON CONFLICT (id) DO UPDATE SET
              type = EXCLUDED.type, description = EXCLUDED.description, target = EXCLUDED.target, af = EXCLUDED.af,
              interval = EXCLUDED.interval, is_oneoff = false, stop_time = NULL,
-             status_since = CASE WHEN m.status = 2 THEN m.status_since ELSE now() END, status = 2,
+             status_since = CASE WHEN m.status = ${MeasurementStatusId.Ongoing} THEN m.status_since ELSE now() END,
+             status = ${MeasurementStatusId.Ongoing},
              start_time = COALESCE(m.start_time, now()), definition = EXCLUDED.definition,
              probe_sources = EXCLUDED.probe_sources, probes_requested = EXCLUDED.probes_requested,
              probes_scheduled = EXCLUDED.probes_scheduled`,
@@ -174,7 +175,7 @@ export class MeasurementStore {
    * Stops an unfinished measurement (status 4 Stopped, or another final status) and takes it off its
    * probes; null when it was already finished, so that only one caller reports the stop.
    */
-  async stop(id: number, status = 4, db: Queryable = this.pool): Promise<MeasurementRow | null> {
+  async stop(id: number, status: number = MeasurementStatusId.Stopped, db: Queryable = this.pool): Promise<MeasurementRow | null> {
     const { rows } = await db.query<{ id: number }>(
       `UPDATE measurements SET status = $2, status_since = now(), stop_time = LEAST(COALESCE(stop_time, now()), now())
        WHERE id = $1 AND status = ANY($3::int[]) RETURNING id`,
@@ -231,20 +232,4 @@ export class MeasurementStore {
       client.release();
     }
   }
-}
-
-/**
- * The bus message (`Channels.metadata`) telling about a measurement: private ones reach only their
- * owner's subscribers.
- */
-export function measurementEventMessage(m: MeasurementRow, event: MeasurementEvent["event"]): string {
-  const payload: MeasurementEvent = {
-    msm_id: m.id,
-    event,
-    timestamp: Math.floor(Date.now() / 1000),
-    type: m.type,
-    status: { id: m.status, name: MeasurementStatus[m.status as keyof typeof MeasurementStatus] ?? "Unknown" },
-    is_public: m.is_public,
-  };
-  return JSON.stringify({ privateTo: m.is_public ? null : (m.owner_id ?? 0), event: payload });
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { MessageBus } from "@probestream/bus";
-import { Channels } from "@probestream/bus";
+import { Channels, encodeMeasurementEvent } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
 import {
-  getParticipationRequest, listMeasurements, listParticipationRequests, measurementEventMessage, measurementParticipants,
+  getParticipationRequest, listMeasurements, listParticipationRequests, measurementParticipants,
   MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf,
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
@@ -89,7 +89,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
     });
   };
   const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
-    bus.publish(Channels.metadata, measurementEventMessage(m, event));
+    bus.publish(Channels.metadata, encodeMeasurementEvent(m, event));
   /** The measurement, if the caller may see it: 404 when it does not exist, 403 when private to another. */
   const readable = async (id: number, caller: Caller): Promise<MeasurementRow> => {
     const m = await store.get(id);

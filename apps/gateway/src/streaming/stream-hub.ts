@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger } from "fastify";
 import {
-  ProbeStatusNames, StreamEvents, parseSubscription, type MeasurementEvent, type NormalizedSubscription, type ProbeStatusEvent,
+  ProbeStatusNames, StreamEvents, parseSubscription, type NormalizedSubscription, type ProbeStatusEvent,
 } from "@probestream/types";
 import type { Pool } from "@probestream/db";
-import { Channels, decodeResultBatch, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
+import {
+  Channels, decodeMeasurementEvent, decodeProbeStatus, decodeResultBatch, type MessageBus, type PublishedMeasurementEvent,
+} from "@probestream/bus";
 import { mayRead, Rights, type Caller } from "../access/api-keys.js";
 import { visibilityOf } from "../access/measurement-visibility.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -451,7 +453,7 @@ export class StreamHub {
   private onProbeStatus(message: string): void {
     let event: ProbeStatusEvent;
     try {
-      event = JSON.parse(message) as ProbeStatusEvent;
+      event = decodeProbeStatus(message);
     } catch (err) {
       this.opts.log.error({ err }, "unreadable probe status on the bus");
       return;
@@ -502,9 +504,9 @@ export class StreamHub {
   }
 
   private onMetadata(message: string): void {
-    let published: PublishedMeasurementEvent<MeasurementEvent>;
+    let published: PublishedMeasurementEvent;
     try {
-      published = JSON.parse(message) as PublishedMeasurementEvent<MeasurementEvent>;
+      published = decodeMeasurementEvent(message);
     } catch (err) {
       this.opts.log.error({ err }, "unreadable measurement event on the bus");
       return;

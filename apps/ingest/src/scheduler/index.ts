@@ -1,1 +1,1 @@
-export { MeasurementScheduler, ASSIGNMENTS_EVENT, type SchedulerOptions } from "./measurement-scheduler.js";
+export { MeasurementScheduler } from "./measurement-scheduler.js";

@@ -1,9 +1,9 @@
 import type { Server, Socket } from "socket.io";
 import type { FastifyBaseLogger } from "fastify";
 import type { Pool } from "@probestream/db";
-import { SchedulingStore, measurementEventMessage, type MeasurementRow } from "@probestream/db";
-import { Channels, type MessageBus, type PublishedMeasurementEvent } from "@probestream/bus";
-import { ControllerEvents, type MeasurementEvent } from "@probestream/types";
+import { SchedulingStore, type MeasurementRow } from "@probestream/db";
+import { Channels, decodeMeasurementEvent, encodeMeasurementEvent, type MessageBus } from "@probestream/bus";
+import { ControllerEvents, MeasurementStatusId } from "@probestream/types";
 
 export interface SchedulerOptions {
   pool: Pool;
@@ -14,9 +14,6 @@ export interface SchedulerOptions {
   /** How often unfinished measurements are looked at (default 1 s). */
   intervalMs?: number;
 }
-
-/** Event a probe session receives with its complete, current list of measurements. */
-export const ASSIGNMENTS_EVENT = ControllerEvents.assignments;
 
 const roomOf = (prbId: number) => `prb:${prbId}`;
 
@@ -74,14 +71,14 @@ export class MeasurementScheduler {
   }
 
   private publish(m: MeasurementRow): Promise<void> {
-    return this.opts.bus.publish(Channels.metadata, measurementEventMessage(m, m.status === 4 ? "stopped" : "changed"));
+    return this.opts.bus.publish(Channels.metadata, encodeMeasurementEvent(m, m.status === MeasurementStatusId.Stopped ? "stopped" : "changed"));
   }
 
   private onSession(socket: Socket): void {
     const prbId = socket.data.prbId as number;
     void socket.join(roomOf(prbId));
     this.store.assignmentsOf([prbId]).then(
-      (lists) => socket.emit(ASSIGNMENTS_EVENT, lists.get(prbId) ?? []),
+      (lists) => socket.emit(ControllerEvents.assignments, lists.get(prbId) ?? []),
       (err: unknown) => this.opts.log.error({ err, prbId }, "reading assignments failed"),
     );
   }
@@ -89,7 +86,7 @@ export class MeasurementScheduler {
   private onMeasurementEvent(message: string): void {
     let msmId: number;
     try {
-      msmId = (JSON.parse(message) as PublishedMeasurementEvent<MeasurementEvent>).event.msm_id;
+      msmId = decodeMeasurementEvent(message).event.msm_id;
     } catch {
       return;
     }
@@ -120,6 +117,6 @@ export class MeasurementScheduler {
     }
     if (probes.size === 0) return;
     const lists = await this.store.assignmentsOf([...probes]);
-    for (const [prbId, list] of lists) this.opts.io.to(roomOf(prbId)).emit(ASSIGNMENTS_EVENT, list);
+    for (const [prbId, list] of lists) this.opts.io.to(roomOf(prbId)).emit(ControllerEvents.assignments, list);
   }
 }
