@@ -1,6 +1,6 @@
 import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envFlag, envPort, envString } from "@probestream/service-kit";
+import { envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
 
 // The gateway alone: with REDIS_URL, any number of these serve the results of any number of ingests.
@@ -17,6 +17,8 @@ const app = await createGatewayApp({
   redisNamespace: namespace,
   publicUrl: envString("GATEWAY_PUBLIC_URL"),
   trustProxy: envFlag("GATEWAY_TRUST_PROXY"),
+  corsOrigins: envString("GATEWAY_CORS_ORIGINS")?.split(",").map((o) => o.trim()).filter((o) => o !== ""),
+  metrics: metricsAccessFromEnv(),
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
@@ -27,4 +29,5 @@ const shutdown = async () => {
 };
 process.once("SIGINT", shutdown);
 process.once("SIGTERM", shutdown);
-await app.listen({ host: envString("GATEWAY_HOST") ?? "0.0.0.0", port: envPort("GATEWAY_PORT", 8080) });
+// Loopback unless told otherwise: exposing the gateway is the operator's choice (GATEWAY_HOST=0.0.0.0).
+await app.listen({ host: envString("GATEWAY_HOST") ?? "127.0.0.1", port: envPort("GATEWAY_PORT", 8080) });

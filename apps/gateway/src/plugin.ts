@@ -1,17 +1,19 @@
 import type { FastifyInstance } from "fastify";
 import compress from "@fastify/compress";
+import helmet from "@fastify/helmet";
 import type { Pool, ResultReader } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
-import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
+import { createMetricsRegistry, serveMetrics, type MetricsAccess } from "@probestream/service-kit";
 import { ApiKeys } from "./access/api-keys.js";
 import { GatewayMetrics } from "./metrics.js";
 import { DEFAULT_LIMITS, StreamHub, type StreamLimits } from "./streaming/stream-hub.js";
 import { attachSocketIo } from "./streaming/transports/socket-io.js";
 import { attachWebSocket } from "./streaming/transports/websocket.js";
 import { httpStreamRoute } from "./streaming/transports/http-stream.js";
-import { resultsRoutes } from "./routes/results.js";
 import { socketIoClientRoute } from "./routes/socket-io-client.js";
-import { apiPlugin, type RateLimits } from "./api/index.js";
+import { apiPlugin, DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from "./api/index.js";
+import { resolveCallers } from "./api/caller.js";
+import { installCors } from "./api/cors.js";
 import { installBaseUrl } from "./api/public-url.js";
 
 export interface GatewayOptions {
@@ -34,6 +36,10 @@ export interface GatewayOptions {
    * scheme, host and client address (fastify's `trustProxy`, set by `createGatewayApp`). Default off.
    */
   trustProxy?: boolean;
+  /** Origins whose scripts may send keyed requests (CORS); public reads are open to every origin. */
+  corsOrigins?: readonly string[];
+  /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
+  metrics?: MetricsAccess;
 }
 
 /**
@@ -50,12 +56,22 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     if (body.length === 0) done(null, undefined);
     else json(request, body.toString(), done);
   });
+  const keys = new ApiKeys(opts.pool);
+  // What applies to every route: the caller, CORS, limits, security headers, compression.
+  resolveCallers(fastify, keys);
+  await installCors(fastify, opts.corsOrigins ?? []);
+  await installRateLimits(fastify, {
+    limits: { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits },
+    redisUrl: opts.redisUrl,
+    redisNamespace: opts.redisNamespace ?? "probestream",
+  });
+  // Scripts and the socket.io client are loaded by pages of other origins (the portal).
+  await fastify.register(helmet, { crossOriginResourcePolicy: { policy: "cross-origin" } });
   // gzip for JSON, text and HTML answers when the client accepts it; the stream transports write
   // to the socket themselves and are left alone.
   await fastify.register(compress, { encodings: ["gzip", "deflate"], globalDecompression: false });
   const registry = createMetricsRegistry("gateway");
   const metrics = new GatewayMetrics(registry);
-  const keys = new ApiKeys(opts.pool);
   const hub = new StreamHub({
     bus: opts.bus,
     pool: opts.pool,
@@ -74,9 +90,8 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     metrics.stop();
   });
 
-  await fastify.register(apiPlugin, { pool: opts.pool, bus: opts.bus, keys, redisUrl: opts.redisUrl, redisNamespace: opts.redisNamespace ?? "probestream", rateLimits: opts.rateLimits });
-  serveMetrics(fastify, registry);
+  await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus });
+  serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(socketIoClientRoute);
   await fastify.register(httpStreamRoute, { hub, keys });
-  await fastify.register(resultsRoutes, { reader: opts.reader, pool: opts.pool, keys });
 }

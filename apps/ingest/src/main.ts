@@ -25,4 +25,5 @@ const shutdown = async () => {
 };
 process.once("SIGINT", shutdown);
 process.once("SIGTERM", shutdown);
-await app.listen({ host: envString("INGEST_HOST") ?? "0.0.0.0", port: envPort("INGEST_PORT", 8081) });
+// Loopback unless told otherwise: exposing ingest to probes is the operator's choice (INGEST_HOST=0.0.0.0).
+await app.listen({ host: envString("INGEST_HOST") ?? "127.0.0.1", port: envPort("INGEST_PORT", 8081) });

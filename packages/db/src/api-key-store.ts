@@ -15,6 +15,12 @@ export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
+/** The user behind an active key and the key's rights. */
+export interface KeyHolder {
+  userId: number;
+  rights: string[];
+}
+
 /** Users and their API keys. Only a key's hash is stored; the key itself is returned once. */
 export class ApiKeyStore {
   constructor(private readonly pool: Pool) {}
@@ -26,6 +32,15 @@ export class ApiKeyStore {
       [name],
     );
     return rows[0]!.id;
+  }
+
+  /** The holder of an active key; null for a key unknown or revoked. Only the hash is compared. */
+  async holderOf(key: string): Promise<KeyHolder | null> {
+    const { rows } = await this.pool.query<{ user_id: number; rights: string[] }>(
+      "SELECT user_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+      [hashKey(key)],
+    );
+    return rows[0] ? { userId: rows[0].user_id, rights: rows[0].rights } : null;
   }
 
   async issue(userId: number, rights: string[], label = ""): Promise<IssuedApiKey> {

@@ -45,8 +45,11 @@ export function afterPositionSql(position: string, params: unknown[]): string {
 export const SERVED_JSON_SQL = `left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
     || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}'`;
 
+/** SQL for who may read measurement `m`: null when public, else its owner (0: nobody). The one rule. */
+export const MEASUREMENT_PRIVATE_TO_SQL = "CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END";
+
 /** SQL for who may read a result's measurement: null when public, else its owner (0: nobody). */
-export const PRIVATE_TO_SQL = `(SELECT CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END FROM measurements m WHERE m.id = msm_id)`;
+export const PRIVATE_TO_SQL = `(SELECT ${MEASUREMENT_PRIVATE_TO_SQL} FROM measurements m WHERE m.id = msm_id)`;
 
 /** A result of the final log, as the relay publishes it. */
 export interface LogEntry {

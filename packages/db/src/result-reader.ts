@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import QueryStream from "pg-query-stream";
 import { PassThrough, type Readable } from "node:stream";
+import { MEASUREMENT_PRIVATE_TO_SQL, SERVED_JSON_SQL } from "./result-log.js";
 
 export interface ResultQuery {
   msmId: number;
@@ -20,9 +21,7 @@ export interface LatestQuery {
 }
 
 /** Rows carry the served JSON only: the body is never parsed on the read path. */
-const SERVED_JSON = `
-  left(body::text, -1) || CASE WHEN body::text = '{}' THEN '' ELSE ',' END
-    || '"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}' AS json`;
+const SERVED_JSON = `${SERVED_JSON_SQL} AS json`;
 
 function rangeFilter(q: ResultQuery): { where: string; params: unknown[] } {
   const params: unknown[] = [q.msmId];
@@ -46,9 +45,30 @@ function rangeFilter(q: ResultQuery): { where: string; params: unknown[] } {
 export class ResultReader {
   constructor(private readonly pool: Pool) {}
 
-  async measurementExists(msmId: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query("SELECT 1 FROM measurements WHERE id = $1", [msmId]);
-    return rowCount === 1;
+  /**
+   * Who may read a measurement's results: `{privateTo: null}` when public, else its owner's user
+   * id (0: nobody); undefined when the measurement does not exist.
+   */
+  async readersOf(msmId: number): Promise<{ privateTo: number | null } | undefined> {
+    const { rows } = await this.pool.query<{ private_to: number | null }>(
+      `SELECT ${MEASUREMENT_PRIVATE_TO_SQL} AS private_to FROM measurements m WHERE m.id = $1`,
+      [msmId],
+    );
+    return rows[0] && { privateTo: rows[0].private_to };
+  }
+
+  /**
+   * The probes a download is limited to: `listed` (all when undefined), narrowed to anchors and/or
+   * public probes; undefined for all probes. An empty list means no probe qualifies.
+   */
+  async scopedProbeIds(listed: number[] | undefined, anchorsOnly: boolean, publicOnly: boolean): Promise<number[] | undefined> {
+    if (!anchorsOnly && !publicOnly) return listed;
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT id FROM probes WHERE ($1::int[] IS NULL OR id = ANY($1::int[]))
+         AND (NOT $2 OR is_anchor) AND (NOT $3 OR is_public)`,
+      [listed ?? null, anchorsOnly, publicOnly],
+    );
+    return rows.map((r) => r.id);
   }
 
   /**

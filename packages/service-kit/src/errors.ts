@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 
 /**
  * One problem in a request, located by a JSON pointer: into the body as RIPE Atlas does
@@ -12,34 +13,82 @@ export interface ErrorSource {
 
 /** The error body of every HTTP answer, in the shape of the RIPE Atlas API. */
 export interface ErrorBody {
-  error: { status: number; title: string; detail: string; errors?: ErrorSource[] };
+  error: { status: number; code?: number; title: string; detail: string; errors?: ErrorSource[] };
 }
 
-export function errorBody(status: number, detail: string, errors?: ErrorSource[]): ErrorBody {
-  const body: ErrorBody = { error: { status, title: STATUS_CODES[status] ?? "Error", detail } };
+/** `code` is RIPE Atlas's numeric error code where it has one (104: unknown key). */
+export function errorBody(status: number, detail: string, errors?: ErrorSource[], code?: number): ErrorBody {
+  const body: ErrorBody = { error: { status, ...(code === undefined ? {} : { code }), title: STATUS_CODES[status] ?? "Error", detail } };
   if (errors && errors.length > 0) body.error.errors = errors;
   return body;
 }
 
-/** An error a route throws to answer with a 4xx; anything else is a 500 and is logged. */
+/** An error a route throws to answer with a 4xx (with RIPE's `code` when given); anything else is a 500 and is logged. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
     readonly errors?: ErrorSource[],
+    readonly code?: number,
   ) {
     super(message);
   }
 }
 
+/** A 400 naming the query parameter at fault. */
+export function badParameter(parameter: string, detail: string): HttpError {
+  return new HttpError(400, `${parameter}: ${detail}`, [{ source: { pointer: `/querystring/${parameter}` }, detail }]);
+}
+
+/** Longer request targets are refused with 414 (node's own limit on all headers is raised above it). */
+export const MAX_URL_LENGTH = 8 * 1024;
+/** What the HTTP server accepts as request line and headers together: beyond it, 431. */
+export const MAX_HEADER_SIZE = 64 * 1024;
+
+/**
+ * Sends an error body as what it is: headers that an answer begun as a stream had set (its
+ * compression, its file name) would otherwise describe a body that is not sent.
+ */
+function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
+  for (const header of ["content-encoding", "content-disposition", "content-length"]) reply.removeHeader(header);
+  return reply.status(body.error.status).type("application/json; charset=utf-8").send(body);
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route (a path parameter too long,
+ * a URL not decodable) answered in our error shape.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode ?? 400;
+  const detail = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "A path parameter is too long" : err.code === "FST_ERR_BAD_URL" ? "The path is not a valid URL component" : "The request is not valid";
+  void sendError(reply, errorBody(status, detail, [{ source: { pointer: "/params" }, detail }]));
+}
+
+/** Answers requests the HTTP parser refused (headers too large, bad syntax) in our error shape too. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const body = JSON.stringify(errorBody(status, status === 431 ? "Request line and headers are too large" : "The request could not be read"));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 /**
  * Installs the error and not-found handlers: schema failures name the field, a body too large or
- * not parseable says so, and nothing internal leaks into a 500.
+ * not parseable says so, a request target too long is a 414, and nothing internal leaks into a 500.
  */
 export function installErrorHandlers(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) throw new HttpError(414, `The request target is longer than ${MAX_URL_LENGTH} characters`);
+  });
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {
-      return reply.status(err.statusCode).send(errorBody(err.statusCode, err.message, err.errors));
+      return sendError(reply, errorBody(err.statusCode, err.message, err.errors, err.code));
     }
     if (err.validation) {
       const where = err.validationContext ?? "body";
@@ -53,16 +102,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
       }));
       const first = fields[0];
       const detail = first ? `${first.path.slice(1) || where}: ${first.detail}` : err.message;
-      return reply.status(400).send(errorBody(400, detail, errors));
+      return sendError(reply, errorBody(400, detail, errors));
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       request.log.error({ err }, "request failed");
-      return reply.status(500).send(errorBody(500, "Internal server error"));
+      return sendError(reply, errorBody(500, "Internal server error"));
     }
-    return reply.status(status).send(errorBody(status, err.message));
+    return sendError(reply, errorBody(status, err.message));
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorBody(404, `No route for ${request.method} ${request.url.split("?")[0]}`));
+    sendError(reply, errorBody(404, `No route for ${request.method} ${request.url.split("?")[0]}`));
   });
 }

@@ -22,7 +22,34 @@ export function envFlag(name: string): boolean {
   throw new Error(`${name} must be 1 or 0, got "${process.env[name]}"`);
 }
 
-/** Log level for fastify's pino logger: LOG_LEVEL, default info. */
-export function loggerOptions(): { level: string } {
-  return { level: envString("LOG_LEVEL") ?? "info" };
+/** A URL with the values of its `key` parameters (API keys) replaced, for logs. */
+export function redactedUrl(url: string): string {
+  return url.replace(/([?&](?:key|token)=)[^&#]*/gi, "$1[redacted]");
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * Options for fastify's pino logger: LOG_LEVEL (default info), and request URLs logged without
+ * the API keys clients give as `?key=`.
+ */
+export function loggerOptions(): { level: string; serializers: { req: (request: LoggedRequest) => object } } {
+  return {
+    level: envString("LOG_LEVEL") ?? "info",
+    serializers: {
+      req: (request) => ({
+        method: request.method,
+        url: redactedUrl(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  };
 }

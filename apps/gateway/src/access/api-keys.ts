@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import type { Pool } from "@probestream/db";
+import { ApiKeyStore, hashKey, type Pool } from "@probestream/db";
+import type { ApiRight } from "@probestream/types";
 
 /** Who is asking: anonymous, or the user behind an API key and what the key may do. */
 export interface Caller {
@@ -9,13 +9,15 @@ export interface Caller {
 
 export const ANONYMOUS: Caller = { userId: null, rights: new Set() };
 
+/** The rights an API key may carry (the list of them is `API_RIGHTS` in the types package). */
 export const Rights = {
+  createMeasurements: "measurements:create",
   readPrivateResults: "results:read_private",
-} as const;
+  manageProbes: "probes:manage",
+} as const satisfies Record<string, ApiRight>;
 
-export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
-}
+/** SHA-256 of a key, as stored. */
+export const hashApiKey = hashKey;
 
 /** The key of a request: `?key=KEY` (as RIPE Atlas) or `Authorization: Key KEY`. */
 export function apiKeyOf(query: unknown, authorization: string | undefined): string | undefined {
@@ -33,17 +35,24 @@ export class UnknownApiKeyError extends Error {
 
 /** Resolves API keys to callers; only the key's hash is ever compared or stored. */
 export class ApiKeys {
-  constructor(private readonly pool: Pool) {}
+  private readonly store: ApiKeyStore;
 
-  async resolve(key: string | undefined): Promise<Caller> {
+  constructor(pool: Pool) {
+    this.store = new ApiKeyStore(pool);
+  }
+
+  /** The caller of a key, anonymous without one; null for a key that does not exist. */
+  async find(key: string | undefined): Promise<Caller | null> {
     if (key === undefined) return ANONYMOUS;
-    const { rows } = await this.pool.query<{ user_id: number; rights: string[] }>(
-      "SELECT user_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-      [hashApiKey(key)],
-    );
-    const row = rows[0];
-    if (!row) throw new UnknownApiKeyError();
-    return { userId: row.user_id, rights: new Set(row.rights) };
+    const holder = await this.store.holderOf(key);
+    return holder && { userId: holder.userId, rights: new Set(holder.rights) };
+  }
+
+  /** As `find`, throwing `UnknownApiKeyError` for a key that does not exist. */
+  async resolve(key: string | undefined): Promise<Caller> {
+    const caller = await this.find(key);
+    if (!caller) throw new UnknownApiKeyError();
+    return caller;
   }
 }
 

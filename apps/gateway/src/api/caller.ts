@@ -1,31 +1,38 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
-import { STATUS_CODES } from "node:http";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { HttpError } from "@probestream/service-kit";
-import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../access/api-keys.js";
+import { ANONYMOUS, apiKeyOf, type ApiKeys, type Caller } from "../access/api-keys.js";
 
 /** RIPE Atlas error code for a key that does not exist. */
 export const UNKNOWN_KEY_CODE = 104;
 
-/** Answers with the RIPE Atlas error shape, including its numeric `code` when there is one. */
-export function sendError(reply: FastifyReply, status: number, detail: string, code?: number): FastifyReply {
-  const error: Record<string, unknown> = { status };
-  if (code !== undefined) error.code = code;
-  Object.assign(error, { title: STATUS_CODES[status] ?? "Error", detail });
-  return reply.status(status).send({ error });
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who is asking, resolved once per request from `?key=` or `Authorization: Key ...`. */
+    caller: Caller;
+    /** Whether the request gave a key that does not exist (its caller is then anonymous). */
+    keyRefused: boolean;
+  }
 }
 
 /**
- * The caller behind the request's key (`?key=` or `Authorization: Key ...`), anonymous without
- * one; null when the key is unknown, after answering 403 as RIPE Atlas does.
+ * Resolves every request's caller once, as it arrives (rate limits count by it), on the whole
+ * instance.
  */
-export async function callerOf(keys: ApiKeys, request: FastifyRequest, reply: FastifyReply): Promise<Caller | null> {
-  try {
-    return await keys.resolve(apiKeyOf(request.query, request.headers.authorization));
-  } catch (err) {
-    if (!(err instanceof UnknownApiKeyError)) throw err;
-    sendError(reply, 403, err.message, UNKNOWN_KEY_CODE);
-    return null;
-  }
+export function resolveCallers(fastify: FastifyInstance, keys: ApiKeys): void {
+  fastify.decorateRequest("caller", null as unknown as Caller);
+  fastify.decorateRequest("keyRefused", false);
+  fastify.addHook("onRequest", async (request) => {
+    const caller = await keys.find(apiKeyOf(request.query, request.headers.authorization));
+    request.caller = caller ?? ANONYMOUS;
+    request.keyRefused = caller === null;
+  });
+}
+
+/** Refuses, in the routes of `fastify`, requests whose key does not exist: 403 with RIPE's code, as RIPE Atlas does. */
+export function refuseUnknownKeys(fastify: FastifyInstance): void {
+  fastify.addHook("preHandler", async (request: FastifyRequest) => {
+    if (request.keyRefused) throw new HttpError(403, "The provided API key does not exist", undefined, UNKNOWN_KEY_CODE);
+  });
 }
 
 /** Refuses a caller without a key carrying `right`. */

@@ -1,27 +1,21 @@
 import type { FastifyInstance, RouteOptions } from "fastify";
-import fp from "fastify-plugin";
-import type { Pool } from "@probestream/db";
+import type { Pool, ResultReader } from "@probestream/db";
 import { ApiKeyStore, MeasurementStore, ProbeDirectory } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { compileApiValidator } from "@probestream/types";
-import type { ApiKeys } from "../access/api-keys.js";
+import { refuseUnknownKeys } from "./caller.js";
 import "./openapi-meta.js";
 import { renderDocsPage } from "./docs-page.js";
 import { keyRoutes } from "./keys.js";
 import { measurementRoutes } from "./measurements.js";
 import { buildOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
-import { DEFAULT_RATE_LIMITS, MemoryRateCounter, RedisRateCounter, installRateLimits, type RateLimits } from "./rate-limit.js";
+import { resultsRoutes } from "./results.js";
 
 export interface ApiOptions {
   pool: Pool;
+  reader: ResultReader;
   bus: MessageBus;
-  keys: ApiKeys;
-  /** Shared rate-limit counters across gateways; in-memory counters without it. */
-  redisUrl?: string;
-  /** Redis key namespace of this deployment (the bus namespace). */
-  redisNamespace: string;
-  rateLimits?: Partial<RateLimits>;
 }
 
 /** Makes a header value of names a client sent: printable ASCII, quotes escaped. */
@@ -34,7 +28,7 @@ const quoted = (text: string) => text.replace(/[^\x20-\x7e]/g, "?").replace(/["\
 function ignoreUnknownParameters(fastify: FastifyInstance): void {
   fastify.addHook("preValidation", async (request, reply) => {
     const known = (request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined)?.properties;
-    if (!known || !request.url.startsWith("/api/")) return;
+    if (!known) return;
     const query = request.query as Record<string, unknown>;
     const ignored = Object.keys(query).filter((name) => !Object.hasOwn(known, name));
     if (ignored.length === 0) return;
@@ -44,21 +38,19 @@ function ignoreUnknownParameters(fastify: FastifyInstance): void {
 }
 
 /**
- * The REST API v2 beyond result downloads: measurements, probes, keys, the OpenAPI document and its
- * HTML page; plus rate limits on every route of the instance and the collection of every route's
- * schemas for the document. Not encapsulated, so register it before the other routes.
+ * The REST API v2: measurements, probes, keys, result downloads, the OpenAPI document and its HTML
+ * page. Callers are resolved and limited on the whole instance (see `resolveCallers`,
+ * `installRateLimits`); here, a key that does not exist is refused.
  */
-async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
-  const counter = opts.redisUrl ? new RedisRateCounter(opts.redisUrl, opts.redisNamespace) : new MemoryRateCounter();
-  installRateLimits(fastify, counter, { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
+export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
   ignoreUnknownParameters(fastify);
+  refuseUnknownKeys(fastify);
   const routes: RouteOptions[] = [];
   fastify.addHook("onRoute", (route) => {
     routes.push(route);
   });
   const directory = new ProbeDirectory(opts.pool);
   fastify.addHook("onClose", async () => {
-    await counter.close();
     await directory.close();
   });
 
@@ -66,9 +58,10 @@ async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
     // Requests are validated by the API's schemas with its ajv: text parts coerced, the definition
     // type followed as a discriminator, every error at its field.
     routesOfApi.setValidatorCompiler(({ schema, httpPart }) => compileApiValidator(schema, httpPart ?? "body"));
-    await routesOfApi.register(measurementRoutes, { pool: opts.pool, store: new MeasurementStore(opts.pool), keys: opts.keys, bus: opts.bus });
-    await routesOfApi.register(probeRoutes, { pool: opts.pool, directory, keys: opts.keys });
-    await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool), keys: opts.keys });
+    await routesOfApi.register(measurementRoutes, { pool: opts.pool, store: new MeasurementStore(opts.pool), bus: opts.bus });
+    await routesOfApi.register(probeRoutes, { pool: opts.pool, directory });
+    await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool) });
+    await routesOfApi.register(resultsRoutes, { reader: opts.reader });
   });
 
   let document: object | undefined;
@@ -82,5 +75,4 @@ async function api(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
   );
 }
 
-export const apiPlugin = fp(api, { name: "probestream-api" });
-export { DEFAULT_RATE_LIMITS, type RateLimits } from "./rate-limit.js";
+export { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from "./rate-limit.js";

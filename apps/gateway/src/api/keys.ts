@@ -5,8 +5,6 @@ import {
   ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyQuery, Page, PagedQuery,
   type ApiKeyCreateRequest as CreateBody, type PagedQuery as ListQuery,
 } from "@probestream/types";
-import type { ApiKeys } from "../access/api-keys.js";
-import { callerOf } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { pageOf, pageWindow } from "./pagination.js";
 
@@ -19,7 +17,6 @@ const SHAPE: ResourceShape = {
 
 export interface KeyRoutesOptions {
   store: ApiKeyStore;
-  keys: ApiKeys;
 }
 
 /**
@@ -27,7 +24,7 @@ export interface KeyRoutesOptions {
  * that creates it; the first key of a user comes from the `create-key` command (see README).
  */
 export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions): Promise<void> {
-  const { store, keys } = opts;
+  const { store } = opts;
   const refused = { 401: { description: "No key", schema: ApiError }, 403: { description: "Not allowed", schema: ApiError } };
 
   const userOf = async (caller: { userId: number | null }) => {
@@ -48,8 +45,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+      const { caller } = request;
       const userId = await userOf(caller);
       const beyond = request.body.rights.filter((r) => !caller.rights.has(r));
       if (beyond.length > 0) {
@@ -76,9 +72,8 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
         },
       },
     },
-    async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const { caller } = request;
       const q = request.query;
       const shaping = shapingOf(q, SHAPE);
       const order = sortOf(q.sort, SHAPE, "id");
@@ -111,8 +106,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+      const { caller } = request;
       if (!(await store.revoke(await userOf(caller), request.params.id))) {
         throw new HttpError(404, `Key ${request.params.id} does not exist`);
       }

@@ -14,21 +14,19 @@ import {
   type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ObjectQuery as ObjectQueryT,
   type PagedQuery as PagedQueryT, type ParticipationRequest, type ProbeSource,
 } from "@probestream/types";
-import type { ApiKeys, Caller } from "../access/api-keys.js";
-import { callerOf, requireRight } from "./caller.js";
+import { Rights, type Caller } from "../access/api-keys.js";
+import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape, type Shaping } from "./lists.js";
 import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";
-import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
+import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";
 import { presentMeasurement, presentParticipation } from "./presenters.js";
 
 export interface MeasurementRoutesOptions {
   pool: Pool;
   store: MeasurementStore;
-  keys: ApiKeys;
   bus: MessageBus;
 }
 
-export const CREATE_RIGHT = "measurements:create";
 const UNFINISHED = new Set([0, 1, 2]);
 
 const errors = {
@@ -75,7 +73,7 @@ function ownedBy(m: MeasurementRow | null, caller: Caller & { userId: number }, 
 
 /** `/api/v2/measurements/`: define, list, read, stop measurements and change their probes. */
 export async function measurementRoutes(fastify: FastifyInstance, opts: MeasurementRoutesOptions): Promise<void> {
-  const { pool, store, keys, bus } = opts;
+  const { pool, store, bus } = opts;
   /** The measurements as shown: shaped as asked, with the optional fields asked for. */
   const present = async (rows: MeasurementRow[], baseUrl: string, s: Shaping) => {
     const ids = rows.map((m) => m.id);
@@ -111,9 +109,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
-      requireRight(caller, CREATE_RIGHT);
+      const { caller } = request;
+      requireRight(caller, Rights.createMeasurements);
       const specs = measurementsOf(request.body, caller.userId);
       await checkSources(store, request.body.probes, "/probes");
       const created = await store.create(specs);
@@ -134,9 +131,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         },
       },
     },
-    async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const { caller } = request;
       const q = request.query;
       if (q.mine && caller.userId === null) throw new HttpError(401, "mine: needs an API key");
       const shaping = shapingOf(q, SHAPE);
@@ -146,7 +142,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         mine: q.mine,
         search: q.search,
         types: wordList(q.type),
-        statuses: [integerList(q.status), integerList(q.status__in)].filter((l) => l !== undefined),
+        statuses: [integerList("status", q.status, SMALLINT_MAX), integerList("status__in", q.status__in, SMALLINT_MAX)].filter((l) => l !== undefined),
         af: q.af,
         target: q.target,
         targetContains: q.target__contains,
@@ -154,7 +150,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         tags: wordList(q.tags),
         isPublic: q.is_public,
         isOneoff: q.is_oneoff,
-        idIn: integerList(q.id__in),
+        idIn: integerList("id__in", q.id__in),
         ranges: RANGES.flatMap((r) => (q[r.name] === undefined ? [] : [{ field: r.field, op: r.op, value: q[r.name]! }])),
         order: sortOf(q.sort, SHAPE, "-id"),
         limit: w.limit,
@@ -177,9 +173,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         },
       },
     },
-    async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const { caller } = request;
       const shaping = shapingOf(request.query, SHAPE);
       return (await present([await readable(request.params.id, caller)], request.baseUrl, shaping))[0];
     },
@@ -198,9 +193,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
-      requireRight(caller, CREATE_RIGHT);
+      const { caller } = request;
+      requireRight(caller, Rights.createMeasurements);
       const { id } = request.params;
       ownedBy(await store.get(id), caller, id);
       const stopped = await store.stop(id);
@@ -221,9 +215,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         },
       },
     },
-    async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const { caller } = request;
       const q = request.query;
       const shaping = shapingOf(q, PARTICIPATION_SHAPE);
       const order = sortOf(q.sort, PARTICIPATION_SHAPE, "id");
@@ -246,9 +239,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         },
       },
     },
-    async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const { caller } = request;
       const shaping = shapingOf(request.query, PARTICIPATION_SHAPE);
       const found = await getParticipationRequest(pool, request.params.id);
       if (!found) throw new HttpError(404, `Participation request ${request.params.id} does not exist`);
@@ -270,9 +262,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
-      requireRight(caller, CREATE_RIGHT);
+      const { caller } = request;
+      requireRight(caller, Rights.createMeasurements);
       const { id } = request.params;
       const m = ownedBy(await store.get(id), caller, id);
       if (!UNFINISHED.has(m.status)) throw new HttpError(400, `Measurement ${id} is no longer running`);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { badParameter } from "@probestream/service-kit";
 
 export interface PageWindow {
   page: number;
@@ -32,8 +33,19 @@ export function pageOf<T>(request: FastifyRequest, w: PageWindow, count: number,
   };
 }
 
-export function integerList(list: string | undefined): number[] | undefined {
-  return list?.split(",").map((s) => Number(s.trim()));
+/** The largest id (and other 4-byte integer) a column holds. */
+export const INT4_MAX = 2_147_483_647;
+/** The largest status id (a 2-byte column). */
+export const SMALLINT_MAX = 32_767;
+
+/**
+ * A comma-separated list of integers (its form checked by the schema), each at most `max`
+ * (the column's range): a 400 names the parameter otherwise.
+ */
+export function integerList(parameter: string, list: string | undefined, max = INT4_MAX): number[] | undefined {
+  const values = list?.split(",").map((s) => Number(s.trim()));
+  if (values?.some((n) => n > max)) throw badParameter(parameter, `each value must be at most ${max}`);
+  return values;
 }
 
 export function wordList(list: string | undefined): string[] | undefined {

@@ -8,19 +8,16 @@ import {
   ApiError, IdParams, KeyQuery, ObjectQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
   type ObjectQuery as ObjectQueryT, type ProbeListQuery as ListQuery,
 } from "@probestream/types";
-import type { ApiKeys } from "../access/api-keys.js";
-import { callerOf, requireRight } from "./caller.js";
+import { Rights } from "../access/api-keys.js";
+import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
-import { integerList, pageOf, pageWindow, wordList } from "./pagination.js";
+import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";
 import { presentProbe } from "./presenters.js";
 
 export interface ProbeRoutesOptions {
   pool: Pool;
   directory: ProbeDirectory;
-  keys: ApiKeys;
 }
-
-export const MANAGE_PROBES_RIGHT = "probes:manage";
 
 /** What a probe host sends: the probe's details; the id is the platform's to choose. */
 const HostedProbeRegistration = Type.Omit(ProbeRegistration, ["prb_id", "is_anchor"], { additionalProperties: false });
@@ -56,7 +53,7 @@ function radiusOf(value: string | undefined): { latitude: number; longitude: num
 
 /** `/api/v2/probes/`: the fleet, filtered and paginated; probe registration for probe hosts. */
 export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOptions): Promise<void> {
-  const { directory, keys } = opts;
+  const { directory } = opts;
 
   fastify.get<{ Querystring: ListQuery }>(
     "/api/v2/probes/",
@@ -70,8 +67,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         },
       },
     },
-    async (request, reply) => {
-      if (!(await callerOf(keys, request, reply))) return reply;
+    async (request) => {
       const q = request.query;
       const shaping = shapingOf(q, SHAPE);
       const w = pageWindow(q);
@@ -82,11 +78,11 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         asnV6: q.asn_v6,
         prefixes: [...prefixOf("prefix_v4", q.prefix_v4, 4), ...prefixOf("prefix_v6", q.prefix_v6, 6), ...prefixOf("prefix", q.prefix)],
         radius: radiusOf(q.radius),
-        statuses: integerList(q.status),
+        statuses: integerList("status", q.status, SMALLINT_MAX),
         tags: wordList(q.tags),
         isAnchor: q.is_anchor,
         isPublic: q.is_public,
-        idIn: integerList(q.id__in),
+        idIn: integerList("id__in", q.id__in),
         idGt: q.id__gt,
         idGte: q.id__gte,
         idLt: q.id__lt,
@@ -111,8 +107,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         },
       },
     },
-    async (request, reply) => {
-      if (!(await callerOf(keys, request, reply))) return reply;
+    async (request) => {
       const shaping = shapingOf(request.query, SHAPE);
       const probe = await directory.get(request.params.id);
       if (!probe) throw new HttpError(404, `Probe ${request.params.id} does not exist`);
@@ -136,9 +131,8 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
       },
     },
     async (request, reply) => {
-      const caller = await callerOf(keys, request, reply);
-      if (!caller) return reply;
-      requireRight(caller, MANAGE_PROBES_RIGHT);
+      const { caller } = request;
+      requireRight(caller, Rights.manageProbes);
       return reply.status(201).send(await registerProbe(opts.pool, { ...request.body, prb_id: undefined }, caller.userId));
     },
   );

@@ -43,7 +43,8 @@ export class Deployment {
   }
 
   async startGateway(extra: Record<string, string> = {}): Promise<AppProcess> {
-    const app = await AppProcess.start("gateway", { ...this.env, ...extra });
+    // The scenarios read the gateways' /metrics, which is off the API port unless opened.
+    const app = await AppProcess.start("gateway", { ...this.env, METRICS_OPEN: "1", ...extra });
     this.gateways.push(app);
     return app;
   }

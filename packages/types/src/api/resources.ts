@@ -85,6 +85,10 @@ export type Probe = Static<typeof Probe>;
 
 export const ProbePage = Page(Probe);
 
+/** Bounds of the 4-byte integer columns ids, ASNs and counts are compared with. */
+const INT4 = { minimum: -2_147_483_648, maximum: 2_147_483_647 };
+/** Unix seconds up to the end of year 9999. */
+const LAST_SECOND = 253_402_300_799;
 const CommaIntegers = Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$", description: "Comma-separated integers" });
 const CommaWords = Type.String({ pattern: "^[A-Za-z0-9_,-]+$", description: "Comma-separated list" });
 const FieldNames = (description: string) => Type.String({ pattern: "^[A-Za-z0-9_,\\s]*$", description });
@@ -97,18 +101,18 @@ const shaping = {
 };
 const paging = {
   ...shaping,
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   sort: Type.Optional(Type.String({ pattern: "^\\s*-?[a-z0-9_]+(\\s*,\\s*-?[a-z0-9_]+)*\\s*$", description: "Field names, comma-separated; `-` before one sorts it descending" })),
 };
 const idRange = {
   id__in: Type.Optional(CommaIntegers),
-  id__gt: Type.Optional(Type.Integer()),
-  id__gte: Type.Optional(Type.Integer()),
-  id__lt: Type.Optional(Type.Integer()),
-  id__lte: Type.Optional(Type.Integer()),
+  id__gt: Type.Optional(Type.Integer(INT4)),
+  id__gte: Type.Optional(Type.Integer(INT4)),
+  id__lt: Type.Optional(Type.Integer(INT4)),
+  id__lte: Type.Optional(Type.Integer(INT4)),
 };
-const UnixSeconds = () => Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds" }));
+const UnixSeconds = () => Type.Optional(Type.Integer({ minimum: 0, maximum: LAST_SECOND, description: "Unix seconds" }));
 const timeRanges = {
   start_time__gt: UnixSeconds(),
   start_time__gte: UnixSeconds(),
@@ -151,9 +155,9 @@ export const ProbeListQuery = Type.Object(
     ...paging,
     ...idRange,
     country_code: Type.Optional(Type.String({ pattern: "^[A-Za-z]{2}$" })),
-    asn: Type.Optional(Type.Integer({ minimum: 0, description: "asn_v4 or asn_v6" })),
-    asn_v4: Type.Optional(Type.Integer({ minimum: 0 })),
-    asn_v6: Type.Optional(Type.Integer({ minimum: 0 })),
+    asn: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4.maximum, description: "asn_v4 or asn_v6" })),
+    asn_v4: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4.maximum })),
+    asn_v6: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4.maximum })),
     prefix_v4: Type.Optional(Type.String({ description: "Probes in this IPv4 prefix" })),
     prefix_v6: Type.Optional(Type.String({ description: "Probes in this IPv6 prefix" })),
     prefix: Type.Optional(Type.String({ description: "Probes in this IPv4 or IPv6 prefix" })),
@@ -188,7 +192,7 @@ export const ParticipationRequestResource = Type.Object({
 });
 export type ParticipationRequestResource = Static<typeof ParticipationRequestResource>;
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: INT4.maximum }) });
 export type IdParams = Static<typeof IdParams>;
 
 export const KeyQuery = Type.Object({ key: Type.Optional(Type.String({ description: "API key" })) });
@@ -206,8 +210,8 @@ const probeScope = {
 
 export const ResultsQuery = Type.Object(
   {
-    start: Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds, inclusive" })),
-    stop: Type.Optional(Type.Integer({ minimum: 0, description: "Unix seconds, inclusive" })),
+    start: Type.Optional(Type.Integer({ minimum: 0, maximum: LAST_SECOND, description: "Unix seconds, inclusive" })),
+    stop: Type.Optional(Type.Integer({ minimum: 0, maximum: LAST_SECOND, description: "Unix seconds, inclusive" })),
     probe_ids: Type.Optional(ProbeIds),
     format: Type.Optional(Format),
     download: Type.Optional(Download),
@@ -222,7 +226,7 @@ export const LatestQuery = Type.Object(
   {
     probe_ids: Type.Optional(ProbeIds),
     versions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 1 })),
-    lookback_days: Type.Optional(Type.Integer({ minimum: 0, description: "Only results of the last N days; 0: no limit" })),
+    lookback_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36_500, description: "Only results of the last N days; 0: no limit" })),
     format: Type.Optional(Format),
     download: Type.Optional(Download),
     ...probeScope,

@@ -1,43 +1,31 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { Readable, Transform, pipeline, type Stream } from "node:stream";
-import type { Pool, ResultReader } from "@probestream/db";
+import type { ResultReader } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
   ApiError, IdParams, LatestQuery, ResultsQuery,
   type LatestQuery as LatestQueryT, type ResultsQuery as ResultsQueryT,
 } from "@probestream/types";
-import { mayRead, type ApiKeys } from "../access/api-keys.js";
-import { visibilityOf } from "../access/measurement-visibility.js";
-import { callerOf, sendError } from "../api/caller.js";
-import "../api/openapi-meta.js";
+import { mayRead, type Caller } from "../access/api-keys.js";
+import { integerList } from "./pagination.js";
+import "./openapi-meta.js";
 
 export interface ResultsRouteOptions {
   reader: ResultReader;
-  pool: Pool;
-  keys: ApiKeys;
 }
 
 type ProbeScope = Pick<ResultsQueryT, "anchors_only" | "anchors-only" | "public_only" | "public-only" | "probe_ids">;
-
-function probeIds(list: string | undefined): number[] | undefined {
-  return list?.split(",").map((s) => Number(s.trim()));
-}
 
 /**
  * The probes a download is limited to: `probe_ids`, narrowed to anchors and/or public probes when
  * asked (both spellings); undefined for all probes. An empty list means no probe qualifies.
  */
-async function scopedProbeIds(pool: Pool, q: ProbeScope): Promise<number[] | undefined> {
-  const listed = probeIds(q.probe_ids);
-  const anchorsOnly = q.anchors_only ?? q["anchors-only"] ?? false;
-  const publicOnly = q.public_only ?? q["public-only"] ?? false;
-  if (!anchorsOnly && !publicOnly) return listed;
-  const { rows } = await pool.query<{ id: number }>(
-    `SELECT id FROM probes WHERE ($1::int[] IS NULL OR id = ANY($1::int[]))
-       AND (NOT $2 OR is_anchor) AND (NOT $3 OR is_public)`,
-    [listed ?? null, anchorsOnly, publicOnly],
+function scopedProbeIds(reader: ResultReader, q: ProbeScope): Promise<number[] | undefined> {
+  return reader.scopedProbeIds(
+    integerList("probe_ids", q.probe_ids),
+    q.anchors_only ?? q["anchors-only"] ?? false,
+    q.public_only ?? q["public-only"] ?? false,
   );
-  return rows.map((r) => r.id);
 }
 
 /** Frames a stream of `{json}` rows as one JSON array, or as one result per line. */
@@ -86,16 +74,15 @@ const refusals = {
  * A private measurement's results go only to its owner's key with `results:read_private`.
  */
 export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRouteOptions): Promise<void> {
-  const { reader, pool, keys } = opts;
+  const { reader } = opts;
 
-  /** Whether the caller may read the measurement; answers 403/404 itself when not. */
-  async function admitted(request: FastifyRequest, reply: FastifyReply, id: number): Promise<boolean> {
-    const caller = await callerOf(keys, request, reply);
-    if (!caller) return false;
-    if (!(await reader.measurementExists(id))) throw new HttpError(404, `Measurement ${id} does not exist`);
-    if (mayRead(caller, await visibilityOf(pool, id))) return true;
-    sendError(reply, 403, "This measurement's results are private: they need its owner's API key with results:read_private");
-    return false;
+  /** Refuses a caller who may not read the measurement: 404 when it does not exist, 403 when private. */
+  async function admit(caller: Caller, id: number): Promise<void> {
+    const readers = await reader.readersOf(id);
+    if (!readers) throw new HttpError(404, `Measurement ${id} does not exist`);
+    if (!mayRead(caller, readers.privateTo)) {
+      throw new HttpError(403, "This measurement's results are private: they need its owner's API key with results:read_private");
+    }
   }
 
   fastify.get<{ Params: IdParams; Querystring: ResultsQueryT }>(
@@ -120,9 +107,9 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
           { source: { pointer: "/querystring/stop" }, detail: "must not be before start" },
         ]);
       }
-      if (!(await admitted(request, reply, id))) return reply;
+      await admit(request.caller, id);
       const format = q.format ?? "json";
-      const probes = await scopedProbeIds(pool, q);
+      const probes = await scopedProbeIds(reader, q);
       const rows = probes?.length === 0
         ? Readable.from([], { objectMode: true })
         : await reader.stream({ msmId: id, start: q.start, stop: q.stop, probeIds: probes });
@@ -148,9 +135,9 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
     async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      if (!(await admitted(request, reply, id))) return reply;
+      await admit(request.caller, id);
       const format = q.format ?? "json";
-      const probes = await scopedProbeIds(pool, q);
+      const probes = await scopedProbeIds(reader, q);
       const results = probes?.length === 0
         ? []
         : await reader.latest({
