@@ -1,9 +1,9 @@
 import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
-  // Database drivers stay plain Node modules, loaded at run time, not bundled. Turbopack does not
-  // apply this to the workspace package @probestream/db itself: lib/catalog.ts imports it at run time.
-  serverExternalPackages: ["@probestream/db", "pg", "@prisma/client", "@prisma/adapter-pg"],
+  // Database drivers stay plain Node modules, loaded at run time, not bundled. (Turbopack bundles
+  // the workspace package @probestream/db itself whatever this list says, vercel/next.js#84388.)
+  serverExternalPackages: ["pg", "@prisma/client", "@prisma/adapter-pg"],
   poweredByHeader: false,
 };
 

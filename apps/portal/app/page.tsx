@@ -5,7 +5,7 @@ import { formatCount, formatTime, statusName } from "../lib/format";
 export const dynamic = "force-dynamic";
 
 export default async function MeasurementsPage() {
-  const measurements = await catalog().then((c) => c.listMeasurements());
+  const measurements = await catalog().listMeasurements();
   return (
     <>
       <h1>Measurements</h1>

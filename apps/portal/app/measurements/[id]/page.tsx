@@ -21,7 +21,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function MeasurementPage({ params }: Props) {
   const id = parseId((await params).id);
-  const measurement = id === null ? null : await catalog().then((c) => c.getMeasurement(id));
+  const measurement = id === null ? null : await catalog().getMeasurement(id);
   if (!measurement) notFound();
   const gatewayUrl = await gatewayUrlForRequest();
 
