@@ -15,7 +15,7 @@ export const SystemTags = {
   "system-anchor": "System: Anchor",
 } as const;
 
-export type SystemTag = keyof typeof SystemTags;
+type SystemTag = keyof typeof SystemTags;
 
 /** Tags a user may not set: the platform's own. */
 export const SYSTEM_TAG_PREFIX = "system-";

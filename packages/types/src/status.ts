@@ -35,8 +35,3 @@ export const ProbeStatusId = { NeverConnected: 0, Connected: 1, Disconnected: 2,
 export function measurementStatusName(id: number): string | undefined {
   return (MeasurementStatus as Record<number, string>)[id];
 }
-
-/** The name of a probe status id, undefined for an id RIPE Atlas does not define. */
-export function probeStatusName(id: number): string | undefined {
-  return (ProbeStatusNames as Record<number, string>)[id];
-}

@@ -3,7 +3,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 
 /** Version of our measurement code (RIPE `mver`): major incompatible, minor fields added, patch fixes. */
-export const MEASUREMENT_VERSION = "1.0.0";
+const MEASUREMENT_VERSION = "1.0.0";
 
 /** The RIPE Atlas options of a measurement, as the controller hands them over. */
 export interface MeasurementDefinition {

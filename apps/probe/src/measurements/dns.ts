@@ -78,7 +78,7 @@ function outcomeFields(outcome: QueryOutcome & { retry?: number }): ResultObject
 }
 
 /** The header counts straight from the wire, so they are right even for answers a decoder would refuse. */
-export function describeAnswer(answer: Buffer, rt: number): ResultObject {
+function describeAnswer(answer: Buffer, rt: number): ResultObject {
   const header = (offset: number) => (answer.length >= offset + 2 ? answer.readUInt16BE(offset) : 0);
   return {
     ANCOUNT: header(6),

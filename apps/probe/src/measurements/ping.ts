@@ -12,7 +12,7 @@ import {
 } from "./common.js";
 import { runCommand } from "../run-command.js";
 
-export const PING_PATH = process.env.PROBE_PING_PATH ?? "/usr/bin/ping";
+const PING_PATH = process.env.PROBE_PING_PATH ?? "/usr/bin/ping";
 
 interface EchoReply {
   seq: number;

@@ -89,7 +89,7 @@ function chainOf(leaf: DetailedPeerCertificate): string[] {
   return chain;
 }
 
-export function toPem(der: Buffer): string {
+function toPem(der: Buffer): string {
   const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
   return ["-----BEGIN CERTIFICATE-----", ...lines, "-----END CERTIFICATE-----"].join("\n");
 }

@@ -16,7 +16,7 @@ import { stderrLogger } from "../log.js";
 import { interfaceFor, startCapture, type RunningCapture } from "./packet-capture.js";
 import { addReplyDetails, captureFilter, sortCapture, type ProbeFlow, type TracerouteProtocol } from "./traceroute-replies.js";
 
-export const TRACEROUTE_PATH = process.env.PROBE_TRACEROUTE_PATH ?? "/usr/sbin/traceroute";
+const TRACEROUTE_PATH = process.env.PROBE_TRACEROUTE_PATH ?? "/usr/sbin/traceroute";
 
 /** Traceroute's first UDP destination port; it adds one per probe. */
 const UDP_BASE_PORT = 33434;

@@ -21,9 +21,9 @@ export interface GeneratorContext {
 }
 
 export const FIRMWARE = 5020;
-export const MEASUREMENT_CODE_VERSION = "2.6.2";
+const MEASUREMENT_CODE_VERSION = "2.6.2";
 
-export const MEASUREMENT_NAMES: Record<ResultType, string> = {
+const MEASUREMENT_NAMES: Record<ResultType, string> = {
   ping: "Ping",
   traceroute: "Traceroute",
   dns: "Tdig",

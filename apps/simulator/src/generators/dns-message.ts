@@ -1,8 +1,8 @@
 import { parseIpv4 } from "../ipv4.js";
 
 /** Resource record types the simulator answers with (RFC 1035, RFC 6891 for OPT). */
-export const DNS_TYPE = { A: 1, NS: 2, SOA: 6, OPT: 41 } as const;
-export const DNS_CLASS_IN = 1;
+const DNS_TYPE = { A: 1, NS: 2, SOA: 6, OPT: 41 } as const;
+const DNS_CLASS_IN = 1;
 
 export interface SoaData {
   mname: string;

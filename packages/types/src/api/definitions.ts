@@ -63,7 +63,7 @@ export const TracerouteDefinition = definition("traceroute", {
   gap_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
 });
 
-export const DNS_QUERY_TYPES = [
+const DNS_QUERY_TYPES = [
   "A", "AAAA", "ANY", "CNAME", "DNSKEY", "DS", "MX", "NS", "NSEC", "PTR", "RRSIG", "SOA", "TXT", "SRV", "NAPTR", "TLSA",
 ] as const;
 
@@ -138,9 +138,8 @@ export const MeasurementDefinition = Type.Unsafe<Static<typeof DefinitionUnion>>
 export type MeasurementDefinition = Static<typeof DefinitionUnion>;
 
 /** RIPE Atlas areas, by probe location (see the scheduler for the boundaries). */
-export const PROBE_AREAS = ["WW", "West", "North-Central", "South-Central", "North-East", "South-East"] as const;
-export const PROBE_SOURCE_TYPES = ["area", "country", "asn", "prefix", "probes", "msm"] as const;
-export type ProbeSourceType = (typeof PROBE_SOURCE_TYPES)[number];
+const PROBE_AREAS = ["WW", "West", "North-Central", "South-Central", "North-East", "South-East"] as const;
+export type ProbeSourceType = "area" | "country" | "asn" | "prefix" | "probes" | "msm";
 
 const sourceCommon = {
   requested: Type.Integer({ minimum: 1, maximum: 10_000, description: "How many probes" }),
