@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { MeasurementStatusId } from "@probestream/types";
 import { assignProbes, selectProbes, unassignProbes, listedProbeIds, type StoredProbeSource } from "./probe-selection.js";
+import { inTransaction } from "./transaction.js";
 
 type Queryable = Pool | PoolClient;
 
@@ -78,9 +79,7 @@ export class MeasurementStore {
 
   /** Creates all of a request's measurements in one transaction, Specified (0); returns their rows. */
   async create(specs: NewMeasurement[]): Promise<MeasurementRow[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const ids = await inTransaction(this.pool, async (client) => {
       const ids: number[] = [];
       for (const s of specs) {
         const { rows } = await client.query<{ id: number }>(
@@ -96,14 +95,9 @@ export class MeasurementStore {
         );
         ids.push(rows[0]!.id);
       }
-      await client.query("COMMIT");
-      return this.getMany(ids);
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+      return ids;
+    });
+    return this.getMany(ids);
   }
 
   /**
@@ -112,9 +106,7 @@ export class MeasurementStore {
    * API tells the truth about them as about any other measurement.
    */
   async ensureOngoing(defs: FixedMeasurement[]): Promise<MeasurementRow[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    await inTransaction(this.pool, async (client) => {
       for (const d of defs) {
         const source: StoredProbeSource = { requested: d.prbIds.length, type: "probes", value: d.prbIds.join(",") };
         const definition = { type: d.type, af: d.af, target: d.target, description: d.description, interval: d.interval };
@@ -138,13 +130,7 @@ export class MeasurementStore {
         );
         await assignProbes(client, d.id, d.prbIds);
       }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     return this.getMany(defs.map((d) => d.id));
   }
 
@@ -191,9 +177,7 @@ export class MeasurementStore {
    * probe source, `remove` takes listed probes off. Returns the request ids.
    */
   async participate(msmId: number, requests: ({ action: "add" | "remove" } & StoredProbeSource)[]): Promise<number[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       const ids: number[] = [];
       const { rows: measured } = await client.query<{ af: number | null }>("SELECT af FROM measurements WHERE id = $1 FOR UPDATE", [msmId]);
       const af = measured[0]?.af ?? null;
@@ -223,13 +207,7 @@ export class MeasurementStore {
          WHERE id = $1`,
         [msmId],
       );
-      await client.query("COMMIT");
       return ids;
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
