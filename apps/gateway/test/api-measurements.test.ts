@@ -393,10 +393,21 @@ describe("keys and docs", () => {
     expect(definition.oneOf.map((s: Json) => s.properties.type.const)).toEqual(["ping", "traceroute", "dns", "sslcert", "ntp", "http"]);
     const results = doc.paths["/api/v2/measurements/{id}/results/"].get.parameters.map((p: Json) => p.name);
     expect(results).toEqual(expect.arrayContaining(["id", "start", "stop", "probe_ids", "anchors-only", "public_only", "format"]));
+    for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+      for (const [method, op] of Object.entries(operations)) {
+        const success = Object.entries(op.responses as Record<string, Json>).find(([status]) => status.startsWith("2"))?.[1];
+        const example = Object.values((success?.content ?? {}) as Record<string, Json>)[0]?.example;
+        if (!(method === "delete" || (method === "post" && path.endsWith("/keys/:id/")))) expect(example, `${method} ${path}`).toBeDefined();
+      }
+    }
+    // The reference page renders this document with a script served here: nothing comes from elsewhere.
     const page = await fetch(`${platform.gatewayUrl}/api/v2/docs/`);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
     const html = await page.text();
-    expect(html).toContain("/api/v2/measurements/{id}/participation-requests/");
-    expect(html).not.toMatch(/<script|https?:\/\/(?!localhost)/);
+    expect(html).toContain("/api/v2/openapi.json");
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const script = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(new URL(script!, `${platform.gatewayUrl}/api/v2/docs/`))).status).toBe(200);
   });
 });

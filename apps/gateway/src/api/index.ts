@@ -1,14 +1,13 @@
-import type { FastifyInstance, RouteOptions } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Pool, ResultReader } from "@probestream/db";
 import { ApiKeyStore, MeasurementStore, ProbeDirectory } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { compileApiValidator } from "@probestream/types";
 import { refuseUnknownKeys } from "./caller.js";
 import "./openapi-meta.js";
-import { renderDocsPage } from "./docs-page.js";
 import { keyRoutes } from "./keys.js";
 import { measurementRoutes } from "./measurements.js";
-import { buildOpenApi } from "./openapi.js";
+import { installOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
 import { resultsRoutes } from "./results.js";
 
@@ -45,10 +44,7 @@ function ignoreUnknownParameters(fastify: FastifyInstance): void {
 export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
   ignoreUnknownParameters(fastify);
   refuseUnknownKeys(fastify);
-  const routes: RouteOptions[] = [];
-  fastify.addHook("onRoute", (route) => {
-    routes.push(route);
-  });
+  await installOpenApi(fastify);
   const directory = new ProbeDirectory(opts.pool);
   fastify.addHook("onClose", async () => {
     await directory.close();
@@ -64,15 +60,19 @@ export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Pro
     await routesOfApi.register(resultsRoutes, { reader: opts.reader });
   });
 
-  let document: object | undefined;
-  const openApi = () => (document ??= buildOpenApi(routes));
-  fastify.get("/api/v2/openapi.json", { config: { openapi: { summary: "This document", tag: "docs" } } }, async (request) => ({
-    ...openApi(),
+  fastify.get("/api/v2/openapi.json", {
+    config: {
+      openapi: {
+        summary: "This document",
+        description: "OpenAPI 3.1, with `servers` naming the URL this gateway is reached at. Rendered on [/api/v2/docs/](/api/v2/docs/).",
+        tag: "docs",
+        responses: { 200: { description: "The document", example: { openapi: "3.1.0", info: { title: "probestream REST API v2", version: "2" }, paths: {} } } },
+      },
+    },
+  }, async (request) => ({
+    ...fastify.swagger(),
     servers: [{ url: request.baseUrl }],
   }));
-  fastify.get("/api/v2/docs/", { config: { openapi: { summary: "This document as HTML", tag: "docs" } } }, async (_request, reply) =>
-    reply.type("text/html; charset=utf-8").send(renderDocsPage(openApi() as Parameters<typeof renderDocsPage>[0])),
-  );
 }
 
 export { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from "./rate-limit.js";

@@ -7,6 +7,7 @@ import {
 } from "@probestream/types";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { pageOf, pageWindow } from "./pagination.js";
+import { keyExample, notFound, pageOf as examplePage } from "./examples.js";
 
 const SHAPE: ResourceShape = {
   always: ["id"],
@@ -40,7 +41,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
         openapi: {
           summary: "Create a key for the caller's user, with some of the caller's rights; the key is shown only here",
           tag: "keys",
-          responses: { 201: { description: "Created", schema: ApiKey }, ...refused },
+          responses: { 201: { description: "Created", schema: ApiKey, example: { ...keyExample, key: "q3Yh...9Tw" } }, ...refused },
         },
       },
     },
@@ -68,7 +69,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
         openapi: {
           summary: "The caller's user's active keys (without the keys themselves), paginated",
           tag: "keys",
-          responses: { 200: { description: "A page of keys", schema: Page(ApiKey) }, ...refused },
+          responses: { 200: { description: "A page of keys", schema: Page(ApiKey), example: examplePage(keyExample) }, ...refused },
         },
       },
     },
@@ -101,7 +102,7 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
         openapi: {
           summary: "Revoke one of the caller's user's keys",
           tag: "keys",
-          responses: { 204: { description: "Revoked" }, 404: { description: "No such key", schema: ApiError }, ...refused },
+          responses: { 204: { description: "Revoked" }, 404: { description: "No such key", schema: ApiError, example: notFound("Key 7 does not exist") }, ...refused },
         },
       },
     },

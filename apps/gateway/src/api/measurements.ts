@@ -20,6 +20,7 @@ import { shaped, shapingOf, sortOf, type ResourceShape, type Shaping } from "./l
 import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";
 import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";
 import { presentMeasurement, presentParticipation } from "./presenters.js";
+import { measurementExample, pageOf as examplePage, participationExample } from "./examples.js";
 
 export interface MeasurementRoutesOptions {
   pool: Pool;
@@ -104,7 +105,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "Create measurements: one per definition, on the selected probes",
           tag: "measurements",
-          responses: { 201: { description: "Created", schema: MeasurementCreateResponse }, ...errors },
+          responses: { 201: { description: "Created", schema: MeasurementCreateResponse, example: { measurements: [1001] } }, ...errors },
         },
       },
     },
@@ -127,7 +128,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "List measurements (public ones and the key owner's), filtered and paginated",
           tag: "measurements",
-          responses: { 200: { description: "A page", schema: MeasurementPage }, ...errors },
+          responses: { 200: { description: "A page", schema: MeasurementPage, example: examplePage(measurementExample) }, ...errors },
         },
       },
     },
@@ -169,7 +170,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "A measurement",
           tag: "measurements",
-          responses: { 200: { description: "The measurement", schema: Measurement }, ...errors },
+          responses: { 200: { description: "The measurement", schema: Measurement, example: measurementExample }, ...errors },
         },
       },
     },
@@ -211,7 +212,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "A measurement's participation requests (probes added or removed after its creation), paginated",
           tag: "measurements",
-          responses: { 200: { description: "A page", schema: Page(ParticipationRequestResource) }, ...errors },
+          responses: { 200: { description: "A page", schema: Page(ParticipationRequestResource), example: examplePage(participationExample) }, ...errors },
         },
       },
     },
@@ -235,7 +236,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "A participation request",
           tag: "measurements",
-          responses: { 200: { description: "The request", schema: ParticipationRequestResource }, ...errors },
+          responses: { 200: { description: "The request", schema: ParticipationRequestResource, example: participationExample }, ...errors },
         },
       },
     },
@@ -257,7 +258,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
         openapi: {
           summary: "Add probes to a measurement (any selection) or remove listed probes",
           tag: "measurements",
-          responses: { 201: { description: "Applied", schema: ParticipationResponse }, ...errors },
+          responses: { 201: { description: "Applied", schema: ParticipationResponse, example: { request_ids: [12] } }, ...errors },
         },
       },
     },

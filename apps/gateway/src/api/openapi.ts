@@ -1,74 +1,72 @@
-import type { RouteOptions } from "fastify";
+import type { FastifyInstance, RouteOptions } from "fastify";
+import swagger from "@fastify/swagger";
+import scalar from "@scalar/fastify-api-reference";
+import { ApiError } from "@probestream/types";
+import { errorExample } from "./examples.js";
 import type { OpenApiOperation } from "./openapi-meta.js";
 
-type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[]; description?: string };
+type Schema = Record<string, unknown>;
 
 /** A plain JSON copy of a schema (TypeBox schemas carry symbol-keyed metadata). */
-function plain(schema: unknown): JsonSchema {
-  return JSON.parse(JSON.stringify(schema)) as JsonSchema;
+const plain = (schema: unknown): Schema => JSON.parse(JSON.stringify(schema ?? {})) as Schema;
+
+/** A response as @fastify/swagger documents it: its description, schema and example. */
+function responseDoc(r: NonNullable<OpenApiOperation["responses"]>[number]): Schema {
+  const example = r.example ?? (r.schema === ApiError ? errorExample : undefined);
+  if (!r.schema && example === undefined) return { description: r.description, type: "null" };
+  const schema = { ...plain(r.schema), ...(example === undefined ? {} : { examples: [example] }) };
+  if (r.contentType === undefined || r.contentType === "application/json") return { ...schema, description: r.description };
+  return { description: r.description, content: { [r.contentType]: { schema } } };
 }
 
-function parametersOf(schema: unknown, where: "path" | "query"): object[] {
-  if (!schema) return [];
-  const s = plain(schema);
-  return Object.entries(s.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: where,
-    required: where === "path" || (s.required ?? []).includes(name),
-    ...(property.description ? { description: property.description } : {}),
-    schema: property,
-  }));
-}
-
-function operationOf(route: RouteOptions, meta: OpenApiOperation | undefined): object {
-  const schema = (route.schema ?? {}) as { params?: unknown; querystring?: unknown; body?: unknown };
-  const responses: Record<string, object> = {};
-  for (const [status, r] of Object.entries(meta?.responses ?? { 200: { description: "OK" } })) {
-    responses[status] = {
-      description: r.description,
-      ...(r.schema ? { content: { [r.contentType ?? "application/json"]: { schema: plain(r.schema) } } } : {}),
-    };
-  }
+/** Adds a route's `config.openapi` (summary, Markdown description, tag, responses) to what its schemas say. */
+function documented({ schema, url, route }: { schema: unknown; url: string; route: RouteOptions }): { schema: Schema; url: string } {
+  const meta = route.config?.openapi;
+  if (!meta) return { schema: { ...plain(schema), hide: true }, url };
+  const responses = meta.responses ?? { 200: { description: "OK" } };
   return {
-    summary: meta?.summary ?? "",
-    tags: meta ? [meta.tag] : [],
-    parameters: [...parametersOf(schema.params, "path"), ...parametersOf(schema.querystring, "query")],
-    ...(schema.body ? { requestBody: { required: true, content: { "application/json": { schema: plain(schema.body) } } } } : {}),
-    responses,
+    schema: {
+      ...plain(schema),
+      summary: meta.summary,
+      ...(meta.description ? { description: meta.description } : {}),
+      tags: [meta.tag],
+      response: Object.fromEntries(Object.entries(responses).map(([status, r]) => [status, responseDoc(r)])),
+    },
+    url,
   };
 }
+
+const DESCRIPTION = `Paths, parameters and JSON shapes of the **RIPE Atlas REST API v2**.
+
+- A key is given as \`?key=KEY\` or \`Authorization: Key KEY\`.
+- Errors are \`{"error": {status, title, detail, errors}}\`; \`errors[].source.pointer\` names the field.
+- Too many requests answer **429** with \`Retry-After\`.
+- Parameters a route does not know are ignored and named in a \`Warning: 299\` header.`;
 
 /**
- * The OpenAPI 3.1 document of the REST API v2, made from the routes as registered: the parameter
- * and body schemas here are the ones that validate requests.
+ * The OpenAPI 3.1 document of the routes registered after this in `fastify` (`@fastify/swagger`,
+ * from the schemas that validate requests), and its HTML reference (Scalar, served from here:
+ * nothing is fetched from elsewhere) on `/api/v2/docs/`.
  */
-export function buildOpenApi(routes: readonly RouteOptions[]): object {
-  const paths: Record<string, Record<string, object>> = {};
-  for (const route of routes) {
-    if (!route.url.startsWith("/api/v2/")) continue;
-    const path = route.url.replace(/:(\w+)/g, "{$1}");
-    for (const method of [route.method].flat()) {
-      if (method === "HEAD") continue;
-      (paths[path] ??= {})[method.toLowerCase()] = operationOf(route, route.config?.openapi);
-    }
-  }
-  return {
-    openapi: "3.1.0",
-    info: {
-      title: "probestream REST API v2",
-      version: "2",
-      description:
-        "Paths, parameters and JSON shapes of the RIPE Atlas REST API v2. A key is given as `?key=KEY` or " +
-        "`Authorization: Key KEY`. Errors are `{\"error\": {status, title, detail, errors}}`; too many requests answer 429 " +
-        "with `Retry-After`.",
-    },
-    components: {
-      securitySchemes: {
-        keyQuery: { type: "apiKey", in: "query", name: "key" },
-        keyHeader: { type: "apiKey", in: "header", name: "Authorization", description: "`Key <key>`" },
+export async function installOpenApi(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "probestream REST API v2", version: "2", description: DESCRIPTION },
+      components: {
+        securitySchemes: {
+          keyQuery: { type: "apiKey", in: "query", name: "key" },
+          keyHeader: { type: "apiKey", in: "header", name: "Authorization", description: "`Key <key>`" },
+        },
       },
+      security: [{}, { keyQuery: [] }, { keyHeader: [] }],
     },
-    security: [{}, { keyQuery: [] }, { keyHeader: [] }],
-    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
-  };
+    // OpenAPI 3.1 has `const` (the definition types are told apart by it).
+    convertConstToEnum: false,
+    transform: documented as never,
+  });
+  await fastify.register(scalar, {
+    routePrefix: "/api/v2/docs",
+    configuration: { url: "/api/v2/openapi.json", withDefaultFonts: false, hideClientButton: true, telemetry: false } as never,
+  });
 }

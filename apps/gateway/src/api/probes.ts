@@ -13,6 +13,7 @@ import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";
 import { presentProbe } from "./presenters.js";
+import { pageOf as examplePage, probeExample } from "./examples.js";
 
 export interface ProbeRoutesOptions {
   pool: Pool;
@@ -63,7 +64,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         openapi: {
           summary: "List probes, filtered and paginated",
           tag: "probes",
-          responses: { 200: { description: "A page", schema: ProbePage }, 400: { description: "Invalid filter", schema: ApiError } },
+          responses: { 200: { description: "A page", schema: ProbePage, example: examplePage(probeExample) }, 400: { description: "Invalid filter", schema: ApiError } },
         },
       },
     },
@@ -103,7 +104,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
         openapi: {
           summary: "A probe: status (connected, disconnected, never connected) and since when, addresses, ASN, location",
           tag: "probes",
-          responses: { 200: { description: "The probe", schema: Probe }, 404: { description: "No such probe", schema: ApiError } },
+          responses: { 200: { description: "The probe", schema: Probe, example: probeExample }, 404: { description: "No such probe", schema: ApiError } },
         },
       },
     },
@@ -124,7 +125,7 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
           summary: "Register a probe (probe hosts): answers its id and its secret, shown only here",
           tag: "probes",
           responses: {
-            201: { description: "Registered", schema: ProbeRegistrationResponse },
+            201: { description: "Registered", schema: ProbeRegistrationResponse, example: { prb_id: 6001, secret: "b7Jc...0aQ" } },
             403: { description: "The key lacks probes:manage", schema: ApiError },
           },
         },

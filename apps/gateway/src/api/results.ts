@@ -9,6 +9,10 @@ import {
 import { mayRead, type Caller } from "../access/api-keys.js";
 import { integerList } from "./pagination.js";
 import "./openapi-meta.js";
+import { resultExample } from "./examples.js";
+
+/** What a results answer holds: RIPE Atlas results as the probes sent them, with `stored_timestamp`. */
+const Results = { type: "array", items: { type: "object", additionalProperties: true } };
 
 export interface ResultsRouteOptions {
   reader: ResultReader;
@@ -95,7 +99,7 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
             "A measurement's results, streamed as read (`json`: one array, `txt`: one per line); gzip when accepted; " +
             "`download=true` answers them as a file (`RIPE-Atlas-measurement-ID.json`)",
           tag: "results",
-          responses: { 200: { description: "The results" }, ...refusals },
+          responses: { 200: { description: "The results", schema: Results, example: [resultExample] }, ...refusals },
         },
       },
     },
@@ -128,7 +132,7 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
         openapi: {
           summary: "The newest results of each probe (`versions` per probe)",
           tag: "results",
-          responses: { 200: { description: "The results" }, ...refusals },
+          responses: { 200: { description: "The results", schema: Results, example: [resultExample] }, ...refusals },
         },
       },
     },

@@ -1,0 +1,45 @@
+import type { ApiKey, Measurement, ParticipationRequestResource, Probe } from "@probestream/types";
+
+/** Example answers shown in the API's documentation, one per endpoint. */
+const BASE = "https://atlas.example.net";
+
+export const measurementExample: Measurement = {
+  id: 1001, type: "ping", af: 4, target: "k.root-servers.net", target_ip: "193.0.14.129", description: "Ping k-root",
+  interval: 240, spread: null, is_oneoff: false, is_public: true, start_time: 1_764_547_200, stop_time: null,
+  creation_time: 1_764_547_190, status: { id: 2, name: "Ongoing", when: 1_764_547_200 }, participant_count: 10,
+  probes_requested: 10, probes_scheduled: 10, probe_sources: [{ type: "area", value: "WW", requested: 10 }],
+  result: `${BASE}/api/v2/measurements/1001/results/`, tags: ["dns"],
+};
+
+export const probeExample: Probe = {
+  id: 6001, type: "Probe", address_v4: "193.0.0.10", address_v6: null, prefix_v4: "193.0.0.0/21", prefix_v6: null,
+  asn_v4: 3333, asn_v6: null, country_code: "NL", geometry: { type: "Point", coordinates: [4.9, 52.37] },
+  status: { id: 1, name: "Connected", since: 1_764_547_000 }, status_since: 1_764_547_000, is_anchor: false, is_public: true,
+  first_connected: 1_764_000_000, last_connected: 1_764_547_000, total_uptime: 547_000, description: "Lab probe",
+  firmware_version: 5080, tags: [{ name: "system: IPv4 Works", slug: "system-ipv4-works" }],
+};
+
+export const keyExample: ApiKey = { id: 7, label: "scripts", rights: ["measurements:create"], created_at: 1_764_547_200 };
+
+export const participationExample: ParticipationRequestResource = {
+  id: 12, self: `${BASE}/api/v2/participation-requests/12/`, action: "add", requested: 2, type: "probes", value: "6001,6002",
+  created_at: 1_764_547_300,
+};
+
+export const pageOf = <T>(item: T) => ({ count: 1, next: null, previous: null, results: [item] });
+
+export const resultExample = {
+  fw: 5080, lts: 12, dst_name: "k.root-servers.net", dst_addr: "193.0.14.129", src_addr: "193.0.0.10", proto: "ICMP", af: 4,
+  size: 48, ttl: 57, dup: 0, rcvd: 3, sent: 3, min: 9.1, max: 9.8, avg: 9.4, msm_id: 1001, prb_id: 6001, timestamp: 1_764_547_440,
+  msm_name: "Ping", from: "193.0.0.10", type: "ping", group_id: 1001, step: 240,
+  result: [{ rtt: 9.1 }, { rtt: 9.3 }, { rtt: 9.8 }], stored_timestamp: 1_764_547_441,
+};
+
+export const errorExample = {
+  error: {
+    status: 400, title: "Bad Request", detail: "page_size: must be <= 500",
+    errors: [{ source: { pointer: "/querystring/page_size" }, detail: "must be <= 500" }],
+  },
+};
+
+export const notFound = (detail: string) => ({ error: { status: 404, title: "Not Found", detail } });
