@@ -137,6 +137,8 @@ describe("several gateway and ingest processes behind Redis", () => {
         ...process.env,
         DATABASE_URL: db.url, REDIS_URL, INGEST_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "warn",
         INGEST_PORT: String(port), GATEWAY_PORT: String(port), INGEST_HOST: "127.0.0.1", GATEWAY_HOST: "127.0.0.1",
+        // Readiness is polled on /metrics.
+        METRICS_OPEN: "1",
       },
       stdio: ["ignore", "inherit", "inherit"],
     });
@@ -154,7 +156,8 @@ describe("several gateway and ingest processes behind Redis", () => {
     const clients = [gatewayA, gatewayA, gatewayA, gatewayB, gatewayB, gatewayB].map((url) => new StreamClient(url));
     await Promise.all(clients.map((c) => c.subscribe({ stream_type: "result", msm: MSM, sendPositions: true })));
 
-    const t0 = 1_780_000_000;
+    // Within the window of recent results that ingest accepts (INGEST_MAX_RESULT_AGE_DAYS).
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
     await Promise.all(
       [[ingestA, probeA], [ingestB, probeB]].map(async ([url, p]) => {
         for (let i = 0; i < 10; i++) {

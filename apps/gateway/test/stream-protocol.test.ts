@@ -392,12 +392,24 @@ describe("metadata", () => {
 });
 
 describe("message size", () => {
-  it("closes a plain WebSocket that sends an oversize message, and socket.io refuses one too", async () => {
+  it("answers a plain WebSocket message over 64 KiB with atlas_error and keeps the connection; closes one far over", async () => {
     const client = new PlainStreamClient(platform.gatewayUrl);
     await client.opened;
-    const closed = new Promise<number>((resolve) => client.ws.once("close", (code) => resolve(code)));
+    let closedEarly = false;
+    client.ws.once("close", () => (closedEarly = true));
     client.send("atlas_subscribe", { stream_type: "result", padding: "x".repeat(70 * 1024) });
+    await expect.poll(() => client.of("atlas_error").length).toBe(1);
+    expect(client.of("atlas_error")[0]![1]).toMatchObject({ message: expect.stringMatching(/at most 65536/) as unknown });
+    client.send("atlas_subscribe", { stream_type: "result", msm: 1 });
+    await expect.poll(() => client.of("atlas_subscribed").length).toBe(1);
+    expect(closedEarly).toBe(false);
+    // Past what ws reads at all (memory stays bounded): closed as "message too big".
+    const closed = new Promise<number>((resolve) => client.ws.once("close", (code) => resolve(code)));
+    client.send("atlas_subscribe", { stream_type: "result", padding: "x".repeat(300 * 1024) });
     expect(await closed).toBe(1009);
+  });
+
+  it("socket.io refuses an oversize message", async () => {
     const io = new StreamClient(platform.gatewayUrl);
     await io.subscribe({ stream_type: "result", msm: 1 });
     const gone = new Promise<string>((resolve) => io.socket.once("disconnect", (reason: string) => resolve(reason)));

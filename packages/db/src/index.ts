@@ -15,4 +15,5 @@ export * from "./partition-maintenance.js";
 export * from "./probe-tags.js";
 export * from "./result-log.js";
 export * from "./result-admission.js";
+export * from "./stream-history.js";
 export * from "./probe-connections.js";

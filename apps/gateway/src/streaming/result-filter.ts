@@ -1,5 +1,6 @@
 import { isIPv4Mapped, parseIpPrefix, readIpAddress, type NormalizedSubscription } from "@probestream/types";
 
+/** Whether a result passes a subscription's filters. */
 export type ResultPredicate = (result: Record<string, unknown>) => boolean;
 
 /** Tests one address found in a result (any value: results may hold "", "*" or nothing). */
@@ -62,7 +63,6 @@ function passesThrough(result: Record<string, unknown>, test: AddressTest): bool
   return false;
 }
 
-/** The value at a dotted path through nested objects (own keys only), or undefined. */
 /**
  * The target: `dst_addr` (`addr` in old firmware). HTTP results keep it per request, inside
  * `result[]`, so there any request to the address counts.
@@ -77,6 +77,7 @@ function destinationOf(result: Record<string, unknown>, test: AddressTest): bool
   });
 }
 
+/** The value at a dotted path through nested objects (own keys only), or undefined. */
 function valueAt(result: Record<string, unknown>, path: readonly string[]): unknown {
   let current: unknown = result;
   for (const key of path) {

@@ -1,8 +1,20 @@
+import { StreamEvents } from "@probestream/types";
 import type { Caller } from "../access/api-keys.js";
-import type { Frame } from "./frame.js";
+import { Frame } from "./frame.js";
 import type { Subscription } from "./subscription.js";
 
-export type Transport = "socket.io" | "websocket" | "http";
+/** What the hub knows of a transport: its name and the abilities that change how it is served. */
+export interface StreamTransport {
+  /** For metrics: "socket.io", "websocket", "http". */
+  readonly name: string;
+  /** A connection carries one subscription and ends with it (the HTTP stream). */
+  readonly endsWithSubscription: boolean;
+  /**
+   * Sends one frame to many of its sessions at once (socket.io: one encoding, one broadcast);
+   * without it, each session sends for itself.
+   */
+  broadcast?(sessions: StreamSession[], frame: Frame, withMeta: boolean): void;
+}
 
 /**
  * One client connection, whatever carries it. Transports implement sending and report how much
@@ -15,7 +27,7 @@ export abstract class StreamSession {
   closed = false;
 
   constructor(
-    readonly transport: Transport,
+    readonly transport: StreamTransport,
     readonly address: string,
     readonly caller: Caller,
   ) {}
@@ -31,4 +43,9 @@ export abstract class StreamSession {
    * client whose unsent backlog is the problem.
    */
   abstract close(discard?: boolean): void;
+
+  /** Sends `atlas_error`: what was wrong, and which parameter or which kind of refusal when known. */
+  error(message: string, parameter?: string, code?: string): void {
+    this.send(Frame.of(StreamEvents.error, { message, ...(parameter ? { parameter } : {}), ...(code ? { code } : {}) }));
+  }
 }

@@ -1,5 +1,6 @@
 import { StreamEvents, type NormalizedSubscription } from "@probestream/types";
 import { Frame } from "./frame.js";
+import type { ResultPredicate } from "./result-filter.js";
 import type { ResultFilter } from "./result-index.js";
 import type { StreamSession } from "./session.js";
 import { positionAfter, type StreamEntry } from "./stream-entry.js";
@@ -7,8 +8,6 @@ import { positionAfter, type StreamEntry } from "./stream-entry.js";
 /** `buffering`: results go out in arrays of at most this many, at most this long after the first. */
 const BUFFER_ITEMS = 100;
 const BUFFER_MS = 100;
-
-export type ResultMatcher = (result: Record<string, unknown>) => boolean;
 
 /**
  * One subscription of one session. It is either live (the hub hands it each matching result as
@@ -37,7 +36,7 @@ export class Subscription {
     readonly key: string,
     readonly raw: unknown,
     readonly params: NormalizedSubscription,
-    readonly matcher: ResultMatcher | null,
+    readonly matcher: ResultPredicate | null,
     /** Live results held while reading history; past this, they are dropped and read from storage instead. */
     private readonly queueLimit: number,
   ) {}

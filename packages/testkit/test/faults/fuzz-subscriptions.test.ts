@@ -9,8 +9,9 @@ import { Deployment, SUBSCRIPTION_KEYS, fuzzSeeds, runCases, subscriptionPayload
 // open, the gateway does not crash or hang and its memory stays bounded.
 const CASES_PER_SEED = 5_000;
 const PER_CONNECTION = 50;
-// Ids beyond int4 crash the gateway today: defect-6-fuzz-subscriptions.test.ts covers them.
-const COLUMN_EDGES = false;
+// Ids at and beyond the edges of their int4 columns too: the subscription schema must refuse them
+// before they reach Postgres.
+const COLUMN_EDGES = true;
 let d: Deployment;
 const seeds = fuzzSeeds(20_261_202);
 const started = Date.now();

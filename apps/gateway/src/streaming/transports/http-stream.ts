@@ -4,8 +4,11 @@ import { StreamEvents, parseSubscription, subscriptionFromQuery } from "@probest
 import { HttpError } from "@probestream/service-kit";
 import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
-import { StreamSession } from "../session.js";
+import { StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
+
+/** One subscription per request: the response ends with it. */
+const transport: StreamTransport = { name: "http", endsWithSubscription: true };
 
 class HttpStreamSession extends StreamSession {
   constructor(
@@ -13,7 +16,7 @@ class HttpStreamSession extends StreamSession {
     address: string,
     caller: Caller,
   ) {
-    super("http", address, caller);
+    super(transport, address, caller);
   }
 
   send(frame: Frame, withMeta = false): void {

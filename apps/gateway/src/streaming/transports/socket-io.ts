@@ -3,7 +3,7 @@ import { Server, type Socket } from "socket.io";
 import { StreamEvents } from "@probestream/types";
 import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
-import { StreamSession } from "../session.js";
+import { StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
 import { binaryPollingForEngineIo3 } from "./eio3-binary-polling.js";
 
@@ -12,17 +12,40 @@ export const STREAM_SOCKET_PATH = "/stream/socket.io";
 /** Largest message a client may send, in bytes. */
 export const MAX_CLIENT_MESSAGE = 64 * 1024;
 
+/** What engine.io holds for one client; `data` is a socket.io packet already encoded. */
+interface EnginePacket {
+  data?: string | Buffer;
+}
+
 interface EngineSocket {
-  writeBuffer?: unknown[];
+  on(event: "packetCreate", listener: (packet: EnginePacket) => void): void;
+  on(event: "flush", listener: () => void): void;
   transport?: { socket?: { bufferedAmount?: number } };
 }
 
 class SocketIoSession extends StreamSession {
+  /** Bytes of the packets engine.io holds for this client until its transport can take them. */
+  private queued = 0;
+
   constructor(
     readonly socket: Socket,
+    transport: StreamTransport,
     caller: Caller,
   ) {
-    super("socket.io", socket.handshake.address, caller);
+    super(transport, socket.handshake.address, caller);
+    const conn = this.engineSocket;
+    // A packet joins engine.io's write buffer when created; a flush hands the whole buffer to the transport.
+    conn.on("packetCreate", (packet) => {
+      // String length counts bytes for the ASCII of JSON results (measuring UTF-8 would cost a scan).
+      this.queued += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
+    });
+    conn.on("flush", () => {
+      this.queued = 0;
+    });
+  }
+
+  private get engineSocket(): EngineSocket {
+    return this.socket.conn as unknown as EngineSocket;
   }
 
   send(frame: Frame, withMeta = false): void {
@@ -31,9 +54,8 @@ class SocketIoSession extends StreamSession {
   }
 
   bufferedBytes(): number {
-    const conn = this.socket.conn as unknown as EngineSocket;
-    // Packets engine.io holds while its transport is busy (~0.5 kB each), plus what the WebSocket has queued.
-    return (conn.writeBuffer?.length ?? 0) * 512 + (conn.transport?.socket?.bufferedAmount ?? 0);
+    // What engine.io still holds, plus what its WebSocket has taken and not yet written (polling has none).
+    return this.queued + (this.engineSocket.transport?.socket?.bufferedAmount ?? 0);
   }
 
   close(discard = false): void {
@@ -81,16 +103,18 @@ export function attachSocketIo(server: HttpServer, hub: StreamHub, keys: ApiKeys
       (err: Error) => next(err),
     );
   });
-  const sessions = new WeakMap<Socket, SocketIoSession>();
-  hub.broadcastSocketIo = (targets, frame, withMeta) => {
-    const ids = targets.map((s) => (s as SocketIoSession).socket.id);
-    const to = io.to(ids);
-    if (withMeta && frame.meta) to.emit(frame.event, frame.payload, frame.meta);
-    else to.emit(frame.event, frame.payload);
+  const transport: StreamTransport = {
+    name: "socket.io",
+    endsWithSubscription: false,
+    // One encoding and one broadcast for all the sessions a result reaches.
+    broadcast(targets, frame, withMeta) {
+      const to = io.to(targets.map((s) => (s as SocketIoSession).socket.id));
+      if (withMeta && frame.meta) to.emit(frame.event, frame.payload, frame.meta);
+      else to.emit(frame.event, frame.payload);
+    },
   };
   io.on("connection", (socket) => {
-    const session = new SocketIoSession(socket, socket.data.caller as Caller);
-    sessions.set(socket, session);
+    const session = new SocketIoSession(socket, transport, socket.data.caller as Caller);
     hub.attach(session);
     for (const event of [StreamEvents.subscribe, StreamEvents.unsubscribe]) {
       socket.on(event, (payload: unknown) => void hub.handle(session, event, payload));

@@ -1,14 +1,18 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { StreamEvents } from "@probestream/types";
 import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
-import { Frame } from "../frame.js";
-import { StreamSession } from "../session.js";
+import type { Frame } from "../frame.js";
+import { StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
 import { MAX_CLIENT_MESSAGE } from "./socket-io.js";
 
 export const PLAIN_STREAM_PATH = "/stream/";
+
+const transport: StreamTransport = { name: "websocket", endsWithSubscription: false };
+
+/** What ws accepts of one message: more than a client may send, so that an oversized one is refused, not cut off. */
+const MAX_FRAME = 4 * MAX_CLIENT_MESSAGE;
 
 class WebSocketSession extends StreamSession {
   constructor(
@@ -16,7 +20,7 @@ class WebSocketSession extends StreamSession {
     address: string,
     caller: Caller,
   ) {
-    super("websocket", address, caller);
+    super(transport, address, caller);
   }
 
   send(frame: Frame, withMeta = false): void {
@@ -33,6 +37,8 @@ class WebSocketSession extends StreamSession {
   }
 }
 
+const NOT_AN_EVENT = 'messages are JSON arrays: ["atlas_subscribe", {...}]';
+
 function reject(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
 }
@@ -47,7 +53,7 @@ function reject(socket: Duplex, status: number, message: string): void {
  * TCP keepalive instead; while results flow, the slow-client limit drops one that stopped reading.
  */
 export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKeys): WebSocketServer {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== PLAIN_STREAM_PATH && url.pathname !== "/stream") return;
@@ -67,16 +73,22 @@ export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKey
   const serve = (ws: WebSocket, address: string, caller: Caller) => {
     const session = new WebSocketSession(ws, address, caller);
     hub.attach(session);
-    ws.on("message", (data, isBinary) => {
+    // Messages arrive as one Buffer each (ws's default binaryType), text and binary alike.
+    ws.on("message", (data) => {
+      const bytes = data as Buffer;
+      if (bytes.length > MAX_CLIENT_MESSAGE) {
+        session.error(`message too large: ${bytes.length} bytes, at most ${MAX_CLIENT_MESSAGE}`, undefined, "too_large");
+        return;
+      }
       let message: unknown;
       try {
-        message = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString("utf8") : String(data));
+        message = JSON.parse(bytes.toString("utf8"));
       } catch {
-        session.send(Frame.of(StreamEvents.error, { message: 'messages are JSON arrays: ["atlas_subscribe", {...}]' }));
+        session.error(NOT_AN_EVENT);
         return;
       }
       if (!Array.isArray(message) || typeof message[0] !== "string") {
-        session.send(Frame.of(StreamEvents.error, { message: 'messages are JSON arrays: ["atlas_subscribe", {...}]' }));
+        session.error(NOT_AN_EVENT);
         return;
       }
       void hub.handle(session, message[0], message[1]);

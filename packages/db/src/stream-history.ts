@@ -1,7 +1,7 @@
+import type { Pool } from "pg";
 import {
-  FINAL_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql, newestFinalPosition, positionParts, type Pool,
-} from "@probestream/db";
-import { readableMeasurementsSql } from "../access/measurement-visibility.js";
+  FINAL_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql, newestFinalPosition, positionParts,
+} from "./result-log.js";
 
 /** A stored result as the stream sends it: its position and its served JSON. */
 export interface HistoryRow {
@@ -12,14 +12,14 @@ export interface HistoryRow {
   privateTo: number | null;
 }
 
-/** The indexed part of a subscription, applied in SQL; the rest is filtered in the gateway. */
+/** The indexed part of a subscription, applied in SQL; the rest is filtered by the gateway. */
 export interface HistoryFilter {
   msm?: number;
   prb?: number;
   type?: string;
   /** Caller's user id when it may read its private measurements, else null. */
   readerId: number | null;
-  /** Every measurement, private ones included (the hub routes them by access itself). */
+  /** Every measurement, private ones included (the gateway routes them by access itself). */
   everything?: boolean;
 }
 
@@ -28,6 +28,9 @@ const PAGE = 1000;
 // Output names differ from the columns: ORDER BY must sort by the columns, not by these texts.
 const SERVED = `${POSITION_SQL} AS pos, extract(epoch FROM ts)::bigint AS seconds, ${SERVED_JSON_SQL} AS json,
   ${PRIVATE_TO_SQL} AS private_to`;
+
+/** SQL: the reader (`param`: its user id, or null) may read the row's measurement, by PRIVATE_TO_SQL's rule. */
+const readableBySql = (param: string) => `COALESCE(${PRIVATE_TO_SQL} = ${param}, ${PRIVATE_TO_SQL} IS NULL)`;
 
 interface Row {
   pos: string;
@@ -47,18 +50,18 @@ function where(f: HistoryFilter, params: unknown[]): string {
   if (f.msm !== undefined) add((p) => `msm_id = ${p}`, f.msm);
   if (f.prb !== undefined) add((p) => `prb_id = ${p}`, f.prb);
   if (f.type !== undefined) add((p) => `type = ${p}`, f.type);
-  if (!f.everything) add((p) => readableMeasurementsSql(p), f.readerId);
+  if (!f.everything) add((p) => readableBySql(`${p}::int`), f.readerId);
   return parts.length > 0 ? parts.join(" AND ") : "true";
 }
 
 /**
- * Stored results for replay, resume and backlog, read in short keyset pages (no connection is held
- * between pages, however slowly a client reads). Only the final part of the committed log is read
- * (result-log.ts), which makes two kinds of read exact: "everything up to the newest final position
- * now" (`newestPosition`) is a fixed set, and "everything after position P" misses nothing
- * committed later, in the order the relay publishes it.
+ * Stored results for the stream's replay, resume, backlog and gap filling, read in short keyset
+ * pages (no connection is held between pages, however slowly a client reads). Only the final part
+ * of the committed log is read (result-log.ts), which makes two kinds of read exact: "everything up
+ * to the newest final position now" (`newestPosition`) is a fixed set, and "everything after
+ * position P" misses nothing committed later, in the order the relay publishes it.
  */
-export class ResultHistory {
+export class StreamHistory {
   constructor(private readonly pool: Pool) {}
 
   newestPosition(): Promise<string> {
