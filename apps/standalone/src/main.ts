@@ -41,7 +41,8 @@ try {
   const platform = await startPlatform({
     databaseUrl,
     redisUrl: envString("REDIS_URL"),
-    host: envString("HOST") ?? "0.0.0.0",
+    // Loopback unless told otherwise (HOST=0.0.0.0 serves other machines); browsers on this one reach it as localhost.
+    host: envString("HOST") ?? "127.0.0.1",
     gatewayPort: envPort("GATEWAY_PORT", 8080),
     ingestPort: envPort("INGEST_PORT", 8081),
     ingestAdminToken: adminToken,
