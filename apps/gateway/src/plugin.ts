@@ -86,7 +86,10 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     await hub.stop();
     for (const ws of wss.clients) ws.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
-    await new Promise<void>((resolve) => io.close(() => resolve()));
+    // Not io.close(): it closes the HTTP server and waits for every connection, an open download
+    // included; fastify closes the server, and cuts what is still open, after this hook.
+    io.disconnectSockets(true);
+    io.engine.close();
     metrics.stop();
   });
 

@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import closeWithGrace from "close-with-grace";
 import pino from "pino";
 import { migrate, startEmbeddedPostgres } from "@probestream/db";
 import { envFlag, envPort, envString, loggerOptions } from "@probestream/service-kit";
@@ -16,14 +18,29 @@ import { startPlatform } from "./platform.js";
  */
 const log = pino(loggerOptions());
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const FLEET_STOP_MS = 2000;
+const CHILD_STOP_MS = 3000;
 
-const stops: Array<() => Promise<unknown>> = [];
-async function shutdown(code: number): Promise<never> {
-  for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error({ err }, "shutdown step failed"));
-  process.exit(code);
+/** Shutdown steps, run last-started first; each is bounded so that the whole stop is. */
+const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+let stopping = false;
+async function stopAll(): Promise<void> {
+  stopping = true;
+  for (const { name, stop } of stops.reverse()) {
+    const started = Date.now();
+    await stop().catch((err: unknown) => log.error({ err, step: name }, "shutdown step failed"));
+    const ms = Date.now() - started;
+    if (ms > 1000) log.warn({ step: name, ms }, "a shutdown step was slow");
+  }
 }
-process.once("SIGINT", () => void shutdown(0));
-process.once("SIGTERM", () => void shutdown(0));
+
+// SIGTERM and SIGINT stop everything in order; past GRACE_MS the process exits anyway.
+const GRACE_MS = 9000;
+closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
+  if (err) log.error({ err }, "stopping after an error");
+  else log.info({ signal }, "stopping");
+  await stopAll();
+});
 
 try {
   let databaseUrl = envString("DATABASE_URL");
@@ -31,7 +48,7 @@ try {
     const dataDir = envString("PROBESTREAM_DATA_DIR") ?? join(root, ".data", "postgres");
     log.info({ dataDir }, "DATABASE_URL is not set: starting embedded PostgreSQL");
     const pg = await startEmbeddedPostgres({ dataDir, port: envPort("EMBEDDED_PG_PORT", 54329) });
-    stops.push(() => pg.stop());
+    stops.push({ name: "embedded postgres", stop: () => pg.stop() });
     databaseUrl = pg.databaseUrl;
   }
   await migrate(databaseUrl, (msg) => log.info(msg));
@@ -52,11 +69,11 @@ try {
     gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
     gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),
   });
-  stops.push(() => platform.close());
+  stops.push({ name: "ingest and gateway", stop: () => platform.close() });
 
   const portalPort = envPort("PORTAL_PORT", 3000);
   const portal = startPortal(portalPort, databaseUrl);
-  stops.push(() => stopChild(portal));
+  stops.push({ name: "portal", stop: () => stopChild(portal) });
 
   if (demo) {
     const fleet = await startDemo({
@@ -67,7 +84,8 @@ try {
       rate: Number(envString("SIM_RATE") ?? 20),
       log: (msg) => log.info({ app: "simulator" }, msg),
     });
-    stops.push(() => fleet.stop());
+    // The demo fleet's unacknowledged uploads are not worth holding the stop for long.
+    stops.push({ name: "demo fleet", stop: () => Promise.race([fleet.stop(), sleep(FLEET_STOP_MS)]) });
   }
 
   log.info(
@@ -81,7 +99,8 @@ try {
   );
 } catch (err) {
   log.error({ err }, "start-up failed");
-  await shutdown(1);
+  await stopAll();
+  process.exit(1);
 }
 
 function startPortal(port: number, databaseUrl: string): ChildProcess {
@@ -93,15 +112,20 @@ function startPortal(port: number, databaseUrl: string): ChildProcess {
     stdio: ["ignore", "inherit", "inherit"],
   });
   child.on("exit", (code, signal) => {
-    if (code !== 0 && signal === null) log.error({ code }, "portal exited");
+    if (!stopping && code !== 0 && signal === null) log.error({ code }, "portal exited");
   });
   return child;
 }
 
+/** SIGTERM, then SIGKILL if the child has not exited after `CHILD_STOP_MS`. */
 function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once("exit", () => done());
+    const kill = setTimeout(() => child.kill("SIGKILL"), CHILD_STOP_MS);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      done();
+    });
     child.kill("SIGTERM");
   });
 }

@@ -67,8 +67,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     },
     logger,
   );
-  await gateway.listen({ host, port: opts.gatewayPort });
+  // Ingest first: once the gateway answers, the whole platform does.
   await ingest.listen({ host, port: opts.ingestPort });
+  await gateway.listen({ host, port: opts.gatewayPort });
   return {
     gatewayUrl: urlOf(gateway.server.address(), host),
     ingestUrl: urlOf(ingest.server.address(), host),

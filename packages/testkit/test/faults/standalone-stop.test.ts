@@ -6,8 +6,8 @@ import { registerProbe } from "../../src/index.js";
 import pg from "pg";
 
 // The whole platform (`npm start`'s process) stopped with SIGTERM or SIGINT under load, with a
-// download open, exits 0 in bounded time, loses nothing acknowledged and leaves no process of its
-// tree behind. (Issue 10, defect 9 asks for more: within 10 s, and no error-level log line.)
+// download open, exits 0 within 10 s, with no error-level log line, nothing acknowledged lost, and
+// no process of its tree left behind.
 const MSM = 9081;
 const started = Date.now();
 let db: TestDatabase;
@@ -109,10 +109,11 @@ async function stopUnderLoad(signal: "SIGTERM" | "SIGINT") {
 
 describe("fault: the whole platform stopped under load", () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    it(`${signal}: exits 0 within 15 s, loses nothing acknowledged, leaves no process behind`, async () => {
+    it(`${signal}: exits 0 within 10 s, logs no error, loses nothing acknowledged, leaves no process behind`, async () => {
       const r = await stopUnderLoad(signal);
       expect(r.exit).toEqual({ code: 0, signal: null });
-      expect(r.ms).toBeLessThan(15_000);
+      expect(r.ms).toBeLessThan(10_000);
+      expect(r.errors).toEqual([]);
       expect(r.lost).toEqual([]);
       expect(r.leftBehind).toEqual([]);
     }, 120_000);
