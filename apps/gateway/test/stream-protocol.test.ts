@@ -147,6 +147,19 @@ describe("plain HTTP streaming on GET /stream/", () => {
     const events = text.trim().split("\n").map((l) => (JSON.parse(l) as unknown[])[0]);
     expect(events).toEqual(["atlas_subscribed", "atlas_result", "atlas_result", "atlas_replay_finished"]);
   });
+
+  it("follows the API's CORS policy: open to every origin without a key, never * with one", async () => {
+    const { key } = await createApiKey(db.url, "cors", []);
+    const origin = { origin: "https://elsewhere.example" };
+    const open = await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9204`, { headers: origin });
+    expect(open.status).toBe(200);
+    expect(open.headers.get("access-control-allow-origin")).toBe("*");
+    await open.body?.cancel();
+    const keyed = await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9204&key=${key}`, { headers: origin });
+    expect(keyed.status).toBe(200);
+    expect(keyed.headers.get("access-control-allow-origin")).toBeNull();
+    await keyed.body?.cancel();
+  });
 });
 
 /** A result's targets: its dst_addr (addr in old firmware), or for HTTP those of its requests. */

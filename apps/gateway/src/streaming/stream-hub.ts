@@ -134,7 +134,7 @@ export class StreamHub {
     }
     if (session.closed) return;
     const matcher = params.streamType === "result" ? compileResultFilter(params) : null;
-    const sub = new Subscription(session, key, raw, params, matcher, historyQueueLimit);
+    const sub = new Subscription(session, key, params, matcher, historyQueueLimit);
     session.subscriptions.set(key, sub);
     this.sessions.busy(session);
     this.opts.metrics.subscriptions.inc();

@@ -34,7 +34,6 @@ export class Subscription {
   constructor(
     readonly session: StreamSession,
     readonly key: string,
-    readonly raw: unknown,
     readonly params: NormalizedSubscription,
     readonly matcher: ResultPredicate | null,
     /** Live results held while reading history; past this, they are dropped and read from storage instead. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { ServerResponse } from "node:http";
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { StreamEvents, parseSubscription, subscriptionFromQuery } from "@probestream/types";
 import { HttpError } from "@probestream/service-kit";
 import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
@@ -71,11 +71,12 @@ export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: Str
 
       reply.hijack();
       const res = reply.raw;
+      // The headers hooks gave the reply (CORS by whether a key was sent, security headers) go out too.
       res.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         "content-type": "application/x-ndjson; charset=utf-8",
         "cache-control": "no-cache",
         "x-accel-buffering": "no",
-        "access-control-allow-origin": "*",
       });
       request.raw.socket.setKeepAlive(true, opts.hub.limits.keepAliveMs);
       const session = new HttpStreamSession(res, address, caller);
