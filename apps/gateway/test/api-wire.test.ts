@@ -71,7 +71,7 @@ async function create(body: Json, key = alice): Promise<number> {
   return (res.body.measurements as number[])[0]!;
 }
 
-async function gateway(opts: { publicUrl?: string; trustProxy?: boolean }): Promise<string> {
+async function gateway(opts: Omit<Parameters<typeof createGatewayApp>[0], "pool" | "reader" | "bus">): Promise<string> {
   const app = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, ...opts }, false);
   gateways.push(app);
   await app.listen({ host: "127.0.0.1", port: 0 });
@@ -367,5 +367,64 @@ describe("lists as RIPE Atlas documents them", () => {
     expect(await search("tags=lab-a,lab-b")).toEqual([8001]);
     expect(await search("id__in=8003,8001")).toEqual([8001, 8003]);
     expect(await search("country_code=NL&is_anchor=false")).toEqual([8001]);
+  });
+});
+
+describe("edges of the HTTP surface", () => {
+  it("answers numbers beyond the columns with a 400 naming the parameter", async () => {
+    const cases: [string, string][] = [
+      ["/api/v2/measurements/2147483648/", "/params/id"],
+      ["/api/v2/measurements/1e99/results/", "/params/id"],
+      ["/api/v2/measurements/?page=1e99", "/querystring/page"],
+      ["/api/v2/measurements/?id__gt=Infinity", "/querystring/id__gt"],
+      ["/api/v2/measurements/?status=2147483647", "/querystring/status"],
+      ["/api/v2/measurements/?id__in=1,99999999999", "/querystring/id__in"],
+      [`/api/v2/measurements/${m.early}/latest/?lookback_days=2147483647`, "/querystring/lookback_days"],
+      [`/api/v2/measurements/${m.early}/results/?start=1e99`, "/querystring/start"],
+      [`/api/v2/measurements/${m.early}/results/?probe_ids=${"9".repeat(50)}`, "/querystring/probe_ids"],
+      ["/api/v2/probes/?asn=4294967296", "/querystring/asn"],
+    ];
+    for (const [path, pointer] of cases) {
+      const res = await get(path, undefined, { "accept-encoding": "gzip" });
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.errors[0].source.pointer, path).toBe(pointer);
+    }
+  });
+
+  it("refuses very long request targets with 414 and oversized headers with 431, in the error shape", async () => {
+    const long = await get(`/api/v2/measurements/?search=${"x".repeat(20_000)}`);
+    expect(long.status).toBe(414);
+    expect(long.body.error.status).toBe(414);
+    const longId = await get(`/api/v2/measurements/${"1".repeat(200)}/`);
+    expect(longId.status).toBe(414);
+    expect(longId.body.error.status).toBe(414);
+    const huge = await get("/api/v2/measurements/", undefined, { "x-filler": "y".repeat(70_000) });
+    expect(huge.status).toBe(431);
+    expect(huge.body.error.status).toBe(431);
+  });
+
+  it("opens public reads to every origin and keyed requests only to the allowed ones", async () => {
+    const url = await gateway({ corsOrigins: ["https://portal.example.net"] });
+    const from = (origin: string, headers: Record<string, string> = {}) => send(url, "GET", "/api/v2/measurements/", { origin, ...headers });
+    expect((await from("https://elsewhere.example")).headers["access-control-allow-origin"]).toBe("*");
+    const keyed = { authorization: `Key ${alice}` };
+    expect((await from("https://elsewhere.example", keyed)).headers["access-control-allow-origin"]).toBeUndefined();
+    expect((await from("https://portal.example.net", keyed)).headers["access-control-allow-origin"]).toBe("https://portal.example.net");
+    const preflight = (origin: string) => send(url, "OPTIONS", "/api/v2/measurements/", {
+      origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type",
+    });
+    expect((await preflight("https://portal.example.net")).status).toBe(204);
+    expect((await preflight("https://portal.example.net")).headers["access-control-allow-origin"]).toBe("https://portal.example.net");
+    expect((await preflight("https://elsewhere.example")).headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
+  it("serves /metrics only as configured: behind a token, or not at all", async () => {
+    const withToken = await gateway({ metrics: { token: "s3cret" } });
+    expect((await send(withToken, "GET", "/metrics")).status).toBe(401);
+    expect((await send(withToken, "GET", "/metrics", { authorization: "Bearer wrong!" })).status).toBe(401);
+    const scraped = await send(withToken, "GET", "/metrics", { authorization: "Bearer s3cret" });
+    expect(scraped.status).toBe(200);
+    expect(scraped.raw.toString()).toContain("gateway_stream_sessions");
+    expect((await send(await gateway({ metrics: "off" }), "GET", "/metrics")).status).toBe(404);
   });
 });
