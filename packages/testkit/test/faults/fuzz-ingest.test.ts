@@ -8,7 +8,7 @@ import { Deployment, fuzzSeeds, mutatedResult, probeBody, runCases, summarize } 
 // crash, no hang, memory bounded.
 const CASES_PER_SEED = 5_000;
 // Ids and timestamps beyond their SQL columns fail whole batches today (issue 10, defect 2):
-// defect-2-fuzz-ingest.test.ts covers them.
+// fuzz-ingest-bounds.test.ts covers them.
 const COLUMN_EDGES = false;
 const RESULTS_PER_POST = 250;
 let d: Deployment;
