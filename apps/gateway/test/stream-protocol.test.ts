@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { io as ioV4 } from "socket.io-client";
+import Fastify from "fastify";
+import { Registry } from "prom-client";
+import { InProcessBus } from "@probestream/bus";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
   PlainStreamClient, StreamClient, createApiKey, createTestDatabase, loadFixtures, pingResult, postResults, registerProbe,
   type Json, type TestDatabase, type TestProbe,
 } from "@probestream/testkit";
+import { ANONYMOUS } from "../src/access/api-keys.js";
+import { GatewayMetrics } from "../src/metrics.js";
+import type { Frame } from "../src/streaming/frame.js";
+import { StreamSession } from "../src/streaming/session.js";
+import { DEFAULT_LIMITS, StreamHub } from "../src/streaming/stream-hub.js";
 
 const ADMIN = "test-admin-token";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -438,5 +446,30 @@ describe("metrics", () => {
       "gateway_stream_sessions", "gateway_stream_subscriptions", "gateway_results_delivered_total",
       "gateway_results_delivered_per_second", "gateway_clients_dropped_total", "gateway_commit_to_send_seconds_bucket",
     ]) expect(text).toContain(name);
+  });
+});
+
+describe("a subscription whose database read fails", () => {
+  it("gets atlas_error, and handling it does not reject (an unhandled rejection ends the process)", async () => {
+    const broken = new pg.Pool({ connectionString: db.url });
+    await broken.end();
+    const metrics = new GatewayMetrics(new Registry());
+    const hub = new StreamHub({ bus: new InProcessBus(), pool: broken, metrics, log: Fastify().log, limits: DEFAULT_LIMITS });
+    const sent: Frame[] = [];
+    class RecordingSession extends StreamSession {
+      send(frame: Frame): void {
+        sent.push(frame);
+      }
+      bufferedBytes(): number {
+        return 0;
+      }
+      close(): void {}
+    }
+    const session = new RecordingSession({ name: "test", endsWithSubscription: false }, "127.0.0.1", ANONYMOUS);
+    hub.attach(session);
+    await expect(hub.handle(session, "atlas_subscribe", { stream_type: "result", msm: 1001 })).resolves.toBeUndefined();
+    expect(sent.map((f) => f.event)).toEqual(["atlas_error"]);
+    hub.detach(session);
+    metrics.stop();
   });
 });
