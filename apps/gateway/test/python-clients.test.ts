@@ -106,8 +106,9 @@ describe("python3-websocket on the plain WebSocket", () => {
     await post(sent);
     await expect.poll(() => client.of("quiet").length, { timeout: 15_000 }).toBe(1);
     const port = Number(new URL(platform.gatewayUrl).port);
-    // The gateway watches the quiet connection with TCP keepalive, which the client never sees.
-    expect(timerOf(port, Number(client.of("quiet")[0]!.local_port))).toBe(2);
+    // The gateway watches the quiet connection with TCP keepalive, which the client never sees (once
+    // the client has acknowledged atlas_subscribed: until then the retransmission timer runs).
+    await expect.poll(() => timerOf(port, Number(client.of("quiet")[0]!.local_port)), { timeout: 1000 }).toBe(2);
     await client.finished();
     expect(client.lines.slice(0, 5)).toEqual([
       { event: "atlas_subscribed", payload: { streamType: "result", msm: MSM } },
