@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import type { ListOrder } from "./catalog.js";
-import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
+import type { Prisma, PrismaClient } from "./generated/prisma/client.js";
+import { createPrismaClient } from "./prisma.js";
 
 export interface ProbePrefix {
   family: 4 | 6;
@@ -90,7 +90,7 @@ export class ProbeDirectory {
   private readonly prisma: PrismaClient;
 
   constructor(private readonly pool: Pool) {
-    this.prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    this.prisma = createPrismaClient(pool);
   }
 
   async list(f: ProbeFilter): Promise<{ count: number; probes: ProbeRecord[] }> {
