@@ -3,4 +3,4 @@ export { createGatewayApp } from "./app.js";
 export { STREAM_SOCKET_PATH } from "./streaming/transports/socket-io.js";
 export { PLAIN_STREAM_PATH } from "./streaming/transports/websocket.js";
 export { DEFAULT_LIMITS, type StreamLimits } from "./streaming/stream-hub.js";
-export { hashApiKey, Rights } from "./access/api-keys.js";
+export { Rights } from "./access/api-keys.js";

@@ -1,4 +1,4 @@
-import { ApiKeyStore, hashKey, type Pool } from "@probestream/db";
+import { ApiKeyStore, type Pool } from "@probestream/db";
 import type { ApiRight } from "@probestream/types";
 
 /** Who is asking: anonymous, or the user behind an API key and what the key may do. */
@@ -15,9 +15,6 @@ export const Rights = {
   readPrivateResults: "results:read_private",
   manageProbes: "probes:manage",
 } as const satisfies Record<string, ApiRight>;
-
-/** SHA-256 of a key, as stored. */
-export const hashApiKey = hashKey;
 
 /** The key of a request: `?key=KEY` (as RIPE Atlas) or `Authorization: Key KEY`. */
 export function apiKeyOf(query: unknown, authorization: string | undefined): string | undefined {

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import { Redis } from "ioredis";
 import { HttpError } from "@probestream/service-kit";
-import { apiKeyOf, hashApiKey } from "../access/api-keys.js";
+import { hashKey } from "@probestream/db";
+import { apiKeyOf } from "../access/api-keys.js";
 
 /** At most `limit` requests per `windowMs` (a fixed window). */
 export interface RateLimit {
@@ -31,7 +32,7 @@ export interface RateLimitOptions {
 /** The counter a request counts against: its valid key's (by hash), else its address's. */
 function counterOf(request: FastifyRequest): string {
   const key = apiKeyOf(request.query, request.headers.authorization);
-  return key !== undefined && request.caller.userId !== null ? `key:${hashApiKey(key)}` : `ip:${request.ip}`;
+  return key !== undefined && request.caller.userId !== null ? `key:${hashKey(key)}` : `ip:${request.ip}`;
 }
 
 /**
