@@ -144,19 +144,28 @@ describe("cousteau 1.4.2 over https", () => {
   });
 
   it("reads results with AtlasResultsRequest and AtlasLatestRequest", async () => {
+    // A user's measurement takes results only from the probes assigned to it: the two the area gave.
+    const participants = `${platform.gatewayUrl}/api/v2/measurements/${created.ping}/?optional_fields=probes`;
+    let assigned: number[] = [];
+    await expect.poll(async () => {
+      assigned = ((await (await fetch(participants)).json()) as { probes: { id: number }[] }).probes.map((p) => p.id).sort((x, y) => x - y);
+      return assigned.length;
+    }, { timeout: 30_000 }).toBe(2);
+    const [a, b] = assigned as [number, number];
     const t = Math.floor(Date.now() / 1000) - 60;
-    for (const [i, probe] of probes.slice(0, 2).entries()) {
+    for (const [i, id] of assigned.entries()) {
+      const probe = probes.find((p) => p.prbId === id)!;
       const batch = [pingResult(probe.prbId, created.ping!, t + i), pingResult(probe.prbId, created.ping!, t + 10 + i)];
       expect((await postResults(platform.ingestUrl, probe, batch)).status).toBe(200);
     }
     const all = await cousteau("results", { msm_id: created.ping, start: t - 5, stop: t + 100 });
     expect(all.ok).toBe(true);
-    expect((all.response as unknown as Json[]).map((r) => [r.prb_id, r.timestamp])).toEqual([[9001, t], [9002, t + 1], [9001, t + 10], [9002, t + 11]]);
-    const one = await cousteau("results", { msm_id: created.ping, probe_ids: [9002] });
+    expect((all.response as unknown as Json[]).map((r) => [r.prb_id, r.timestamp])).toEqual([[a, t], [b, t + 1], [a, t + 10], [b, t + 11]]);
+    const one = await cousteau("results", { msm_id: created.ping, probe_ids: [b] });
     expect((one.response as unknown as Json[]).map((r) => r.timestamp)).toEqual([t + 1, t + 11]);
-    const latest = await cousteau("latest", { msm_id: created.ping, probe_ids: [9001, 9002] });
+    const latest = await cousteau("latest", { msm_id: created.ping, probe_ids: [a, b] });
     expect(latest.ok).toBe(true);
-    expect((latest.response as unknown as Json[]).map((r) => [r.prb_id, r.timestamp])).toEqual([[9001, t + 10], [9002, t + 11]]);
+    expect((latest.response as unknown as Json[]).map((r) => [r.prb_id, r.timestamp])).toEqual([[a, t + 10], [b, t + 11]]);
   });
 
   it("finds probes with ProbeRequest (following the next links) and reads one with Probe", async () => {
