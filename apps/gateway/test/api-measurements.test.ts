@@ -409,6 +409,8 @@ describe("keys and docs", () => {
     const html = await page.text();
     expect(html).toContain("/api/v2/openapi.json");
     expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self' 'unsafe-inline'/);
+    expect(page.headers.get("content-security-policy")).not.toMatch(/https?:/);
     const script = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
     expect(script).toBeDefined();
     expect((await fetch(new URL(script!, `${platform.gatewayUrl}/api/v2/docs/`))).status).toBe(200);
