@@ -98,7 +98,7 @@ async function drive(url: string, scenario: Scenario, senders: number, send: (fi
     const seconds = secondsSince(t);
     stop = true;
     await sending;
-    if (failure) throw failure;
+    if (failure) throw failure instanceof Error ? failure : new Error("a client failed", { cause: failure });
     const complete = await fleets.waitFor(sent * scenario.fanout, 30_000);
     return { delivered, perSecond: delivered / seconds, complete, disconnected: fleets.disconnected };
   } finally {

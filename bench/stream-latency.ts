@@ -116,7 +116,7 @@ async function drive(url: string, send: (tick: number, results: Json[]) => Promi
     }
     const sentPerSecond = (PER_TICK * (ticks - Math.round((WARMUP_SECONDS * 1000) / TICK_MS)) * 1000) / (now() - measuredFrom);
     await Promise.all(inFlight);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error("a client failed", { cause: failure });
     await fleets.waitFor(expected, 10_000);
     const report = await fleets.report();
     return { latency: report.latency, sentPerSecond, missing: expected - report.received, disconnected: report.disconnected };

@@ -27,7 +27,7 @@ const shutdown = async () => {
   await bus.close();
   await pool.end();
 };
-process.once("SIGINT", shutdown);
-process.once("SIGTERM", shutdown);
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());
 // Loopback unless told otherwise: exposing the gateway is the operator's choice (GATEWAY_HOST=0.0.0.0).
 await app.listen({ host: envString("GATEWAY_HOST") ?? "127.0.0.1", port: envPort("GATEWAY_PORT", 8080) });

@@ -54,7 +54,7 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
   fastify.removeContentTypeParser("application/json");
   fastify.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     if (body.length === 0) done(null, undefined);
-    else json(request, body.toString(), done);
+    else void json(request, body.toString(), done);
   });
   const keys = new ApiKeys(opts.pool);
   // What applies to every route: the caller, CORS, limits, security headers, compression.

@@ -328,14 +328,14 @@ describe("lists as RIPE Atlas documents them", () => {
     expect(await search("search=2001:db8::1")).toEqual([m.v6]);
     expect(await search("status=4")).toEqual([m.stopped]);
     expect(await search("status__in=4,5,6,7")).toEqual(
-      sorted(m.stopped, ...(await search("status__in=6"))),
+      sorted(m.stopped!, ...(await search("status__in=6"))),
     );
     expect(await search("type=traceroute")).toEqual([m.traceroute]);
     expect(await search("af=6")).toEqual([m.v6]);
     expect(await search("target=www.ripe.net")).toEqual([m.traceroute]);
     expect(await search("description__contains=haystack")).toEqual([m.early]);
     expect(await search("tags=alpha")).toEqual([m.traceroute]);
-    expect(await search(`id__in=${m.early},${m.bobs}`)).toEqual(sorted(m.early, m.bobs));
+    expect(await search(`id__in=${m.early},${m.bobs}`)).toEqual(sorted(m.early!, m.bobs!));
     expect(await search(`start_time__gt=${NOW + 3 * HOUR}`)).toEqual([m.late]);
     expect(await search(`start_time__gt=${NOW + HOUR}&start_time__lt=${NOW + 3 * HOUR}`)).toEqual([m.early]);
     expect(await search(`stop_time__lt=${NOW + 36 * HOUR}&stop_time__gt=${NOW + 12 * HOUR}`)).toEqual([m.early]);

@@ -122,7 +122,7 @@ describe("cousteau 1.4.2 over https", () => {
       source: { type: "area", value: "WW", requested: 2 },
     });
     expect(ping).toMatchObject({ ok: true, response: { measurements: [expect.any(Number)] } });
-    created.ping = ping.response.measurements[0] as number;
+    created.ping = (ping.response.measurements as number[])[0]!;
     const others: [string, Json, Json][] = [
       ["traceroute", { af: 4, target: "www.ripe.net", description: "cousteau traceroute", protocol: "ICMP" }, { type: "country", value: "NL", requested: 1 }],
       ["dns", { af: 4, target: "k.root-servers.net", description: "cousteau dns", query_class: "IN", query_type: "SOA", query_argument: "." }, { type: "asn", value: 3333, requested: 1 }],
@@ -133,7 +133,7 @@ describe("cousteau 1.4.2 over https", () => {
     for (const [type, definition, source] of others) {
       const answer = await cousteau("create", { key, type, definition, source });
       expect(answer, type).toMatchObject({ ok: true, response: { measurements: [expect.any(Number)] } });
-      created[type] = answer.response.measurements[0] as number;
+      created[type] = (answer.response.measurements as number[])[0]!;
     }
     for (const type of ["ping", "traceroute", "dns", "sslcert", "ntp", "http"]) {
       const { ok, response } = await cousteau("measurement", { id: created[type] });

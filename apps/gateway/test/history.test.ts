@@ -42,7 +42,7 @@ async function post(probe: TestProbe, results: unknown[]): Promise<void> {
   if (status !== 200) throw new Error(`${status} ${JSON.stringify(body)}`);
 }
 
-const keyOf = (r: Record<string, unknown>) => `${r.prb_id}:${r.timestamp}:${r.seq ?? ""}`;
+const keyOf = (r: Record<string, unknown>) => `${r.prb_id as number}:${r.timestamp as number}:${(r.seq as number | undefined) ?? ""}`;
 
 function expectExactlyOnceInOrderPerProbe(received: Received[], expected: string[]): void {
   const keys = received.map((r) => keyOf(r.result));

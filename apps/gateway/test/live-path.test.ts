@@ -285,7 +285,7 @@ describe("live subscriptions", () => {
       transports: ["websocket"],
       auth: { prb_id: probe2.prbId, secret: probe2.secret, firmware: 5020 },
     });
-    await new Promise((resolve) => session.once("connect", resolve));
+    await new Promise<void>((resolve) => session.once("connect", () => resolve()));
     await expect.poll(() => events.length, { timeout: 5000 }).toBe(1);
     session.close();
     await expect.poll(() => events.length, { timeout: 5000 }).toBe(2);

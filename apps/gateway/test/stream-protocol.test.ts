@@ -173,9 +173,9 @@ describe("plain HTTP streaming on GET /stream/", () => {
 /** A result's targets: its dst_addr (addr in old firmware), or for HTTP those of its requests. */
 function destinations(r: Json): string[] {
   const top = r.dst_addr ?? r.addr;
-  if (top !== undefined) return [String(top)];
+  if (typeof top === "string") return [top];
   if (r.type !== "http" || !Array.isArray(r.result)) return [];
-  return (r.result as Json[]).map((q) => String(q.dst_addr ?? q.addr ?? ""));
+  return (r.result as Json[]).map((q) => (q.dst_addr ?? q.addr ?? "") as string);
 }
 
 describe("filters", () => {

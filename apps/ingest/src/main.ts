@@ -23,7 +23,7 @@ const shutdown = async () => {
   await bus.close();
   await pool.end();
 };
-process.once("SIGINT", shutdown);
-process.once("SIGTERM", shutdown);
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());
 // Loopback unless told otherwise: exposing ingest to probes is the operator's choice (INGEST_HOST=0.0.0.0).
 await app.listen({ host: envString("INGEST_HOST") ?? "127.0.0.1", port: envPort("INGEST_PORT", 8081) });

@@ -53,7 +53,7 @@ export class ProbeSessions {
 
   /** Stops taking sessions and records the disconnection of every probe still connected. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await this.io.close();
     while (this.flushing) await this.flushing;
   }
 

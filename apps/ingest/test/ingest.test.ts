@@ -177,7 +177,7 @@ describe("ingest: probe-facing write path", () => {
       transports: ["websocket"],
       auth: { prb_id: probe.prbId, secret: probe.secret, firmware: 5020, address_v4: "192.0.2.44", address_v6: "2001:db8::44" },
     });
-    await new Promise((resolve) => session.once("connect", resolve));
+    await new Promise<void>((resolve) => session.once("connect", () => resolve()));
     await expect
       .poll(async () => (await pool.query("SELECT firmware, address_v4, address_v6 FROM probes WHERE id = $1", [probe.prbId])).rows[0])
       .toEqual({ firmware: 5020, address_v4: "192.0.2.44", address_v6: "2001:db8::44" });

@@ -18,7 +18,7 @@ export function runCommand(file: string, args: string[], timeoutMs: number): Pro
       args,
       { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LANG: "C", LC_ALL: "C" } },
       (err, stdout, stderr) => {
-        if (err && typeof (err as { code?: unknown }).code === "string") {
+        if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") {
           reject(err);
           return;
         }

@@ -87,9 +87,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const opening = sessions?.open(probes) ?? Promise.resolve();
 
   let stopping: Promise<void> | null = null;
+  const onAbort = () => void stop();
   const stop = () => {
     stopping ??= (async () => {
-      opts.signal?.removeEventListener("abort", stop);
+      opts.signal?.removeEventListener("abort", onAbort);
       const drained = Promise.all(probes.map((probe) => probe.drain()));
       const timer = setTimeout(() => probes.forEach((probe) => probe.abandon()), DRAIN_TIMEOUT_MS);
       await drained;
@@ -101,7 +102,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     })();
     return stopping;
   };
-  opts.signal?.addEventListener("abort", stop, { once: true });
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
 
   return {
     probes: profiles,

@@ -3,6 +3,13 @@ import WebSocket from "ws";
 
 export type Json = Record<string, unknown>;
 
+/** A WebSocket message as text, whichever of ws's shapes (one buffer, fragments, ArrayBuffer) it came in. */
+export function messageText(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data).toString("utf8");
+}
+
 /** A result as received, with the stream position the server sent beside it (only to subscriptions with `sendPositions`). */
 export interface Received {
   result: Json;
@@ -79,7 +86,7 @@ export class PlainStreamClient {
       this.ws.once("open", () => resolve());
       this.ws.once("error", reject);
     });
-    this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data)) as unknown[]));
+    this.ws.on("message", (data) => this.messages.push(JSON.parse(messageText(data)) as unknown[]));
   }
 
   send(event: string, payload: unknown): void {

@@ -243,7 +243,7 @@ function parseValueFilter<V>(
   // Fields in sorted order, so that equal filters serialise alike (subscription keys).
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // fromEntries defines own properties, so a field named __proto__ stays a plain key.
-  return Object.fromEntries(entries) as Record<string, V>;
+  return Object.fromEntries(entries);
 }
 
 function isFiniteNumber(value: unknown): value is number {

@@ -28,7 +28,7 @@ export function presentMeasurement(m: MeasurementRow, baseUrl: string): Measurem
     participant_count: m.participant_count,
     probes_requested: m.probes_requested,
     probes_scheduled: m.probes_scheduled,
-    probe_sources: m.probe_sources as unknown as Record<string, unknown>[],
+    probe_sources: m.probe_sources,
     result: `${baseUrl}/api/v2/measurements/${m.id}/results/`,
     tags: m.tags,
   };

@@ -299,7 +299,7 @@ export async function runCases<T>(cases: T[], concurrency: number, check: (c: T)
         try {
           reason = await check(input);
         } catch (err) {
-          reason = `threw ${err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ""}` : String(err)}`;
+          reason = `threw ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : String(err)}`;
         }
         if (reason !== undefined) failures.push({ input, reason });
       }

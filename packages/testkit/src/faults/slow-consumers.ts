@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from "node:http";
 import WebSocket from "ws";
+import { messageText } from "../stream-clients.js";
 import type { Transport } from "./subscribers.js";
 
 /**
@@ -19,7 +20,7 @@ function slowSocketIo(gatewayUrl: string, msmId: number): Promise<SlowConsumer> 
   return new Promise((resolve, reject) => {
     ws.once("error", reject);
     ws.on("message", (data) => {
-      const text = String(data);
+      const text = messageText(data);
       if (text.startsWith("0")) ws.send("40");
       else if (text.startsWith("40")) ws.send(`42${JSON.stringify(["atlas_subscribe", subscription(msmId)])}`);
       else if (text.startsWith('42["atlas_subscribed"')) {
@@ -36,7 +37,7 @@ function slowWebSocket(gatewayUrl: string, msmId: number): Promise<SlowConsumer>
     ws.once("error", reject);
     ws.once("open", () => ws.send(JSON.stringify(["atlas_subscribe", subscription(msmId)])));
     ws.on("message", (data) => {
-      if (String(data).startsWith('["atlas_subscribed"')) {
+      if (messageText(data).startsWith('["atlas_subscribed"')) {
         ws.pause();
         resolve({ transport: "websocket", close: () => ws.terminate() });
       }

@@ -1,5 +1,6 @@
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
+import { messageText } from "../stream-clients.js";
 import { resultKey } from "./sender.js";
 
 export type Transport = "socket.io" | "websocket" | "http";
@@ -101,7 +102,7 @@ export class CollectingSubscriber {
         if (!closing) this.disconnects++;
       });
       ws.on("message", (data) => {
-        const [event, payload, meta] = JSON.parse(String(data)) as [string, Json | Json[], { position?: string } | undefined];
+        const [event, payload, meta] = JSON.parse(messageText(data)) as [string, Json | Json[], { position?: string } | undefined];
         if (event === "atlas_subscribed") {
           clearTimeout(timer);
           resolve();
@@ -115,7 +116,7 @@ export class CollectingSubscriber {
 
   private async connectHttp(url: string, params: Json): Promise<void> {
     const query = new URLSearchParams({ streamType: "result", msm: String(params.msm), sendPositions: "true" });
-    if (params.resumeFrom !== undefined) query.set("resumeFrom", String(params.resumeFrom));
+    if (params.resumeFrom !== undefined) query.set("resumeFrom", params.resumeFrom as string);
     const controller = new AbortController();
     let closing = false;
     this.closeCurrent = () => {

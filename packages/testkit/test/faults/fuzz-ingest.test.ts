@@ -37,7 +37,8 @@ async function post(body: string | Uint8Array, contentType: string): Promise<Ans
   const res = await fetch(`${d.ingests[0]!.url}/probe/results`, {
     method: "POST",
     headers: { authorization: probe.authorization, "content-type": contentType },
-    body,
+    // A copy owns its ArrayBuffer, which is what fetch's types ask of binary bodies.
+    body: typeof body === "string" ? body : new Uint8Array(body),
     signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
+import { messageText } from "../../src/index.js";
 import { Deployment, SUBSCRIPTION_KEYS, fuzzSeeds, runCases, subscriptionPayload, subscriptionQuery, summarize, type AppProcess } from "../../src/faults/index.js";
 
 // Property-based fuzzing of atlas_subscribe on every transport: whatever the parameters, each
@@ -87,7 +88,7 @@ describe("fuzz: stream subscriptions", () => {
       batchOver(async (onReply, onClose) => {
         const ws = new WebSocket(`${gateway.url.replace(/^http/, "ws")}/stream/`, { headers: { "x-forwarded-for": `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` } });
         ws.on("message", (data) => {
-          const [event, payload] = JSON.parse(String(data)) as [string, unknown];
+          const [event, payload] = JSON.parse(messageText(data)) as [string, unknown];
           if (event === "atlas_subscribed" || event === "atlas_error") {
             onReply({ event, payload });
             tally({ event, payload });

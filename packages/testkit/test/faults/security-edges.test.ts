@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import WebSocket from "ws";
-import { createApiKey, pingResult, postResults, type TestProbe } from "../../src/index.js";
+import { createApiKey, messageText, pingResult, postResults, type TestProbe } from "../../src/index.js";
 import { AppProcess, Deployment, sleep } from "../../src/faults/index.js";
 
 // What strangers, logs, browsers and brute force can and cannot do: probes writing into others' private
@@ -91,7 +91,7 @@ describe("security: edges of the HTTP surface (item 10)", () => {
     const ws = new WebSocket(`${d.gateways[0]!.url.replace(/^http/, "ws")}/stream/`);
     const frames: unknown[][] = [];
     let closed: number | undefined;
-    ws.on("message", (data) => frames.push(JSON.parse(String(data)) as unknown[]));
+    ws.on("message", (data) => frames.push(JSON.parse(messageText(data)) as unknown[]));
     ws.on("close", (code) => (closed = code));
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey, pingResult, postResults } from "../../src/index.js";
+import { createApiKey, messageText, pingResult, postResults } from "../../src/index.js";
 import WebSocket from "ws";
 import { Deployment } from "../../src/faults/index.js";
 
@@ -16,6 +16,8 @@ beforeAll(async () => {
   stranger = await createApiKey(d.cluster.url, "mallory", ["results:read_private"]);
   await d.cluster.query("INSERT INTO measurements (id, type, is_public, owner_id) VALUES ($1, 'ping', false, $2)", [PRIVATE_MSM, owner.userId]);
   const probe = await d.probe();
+  // The measurement runs on this probe: only its assigned probes may write into a user's measurement.
+  await d.cluster.query("INSERT INTO measurement_probes (msm_id, prb_id) VALUES ($1, $2)", [PRIVATE_MSM, probe.prbId]);
   const { status } = await postResults(d.ingests[0]!.url, probe, [pingResult(probe.prbId, PRIVATE_MSM, Math.floor(Date.now() / 1000) - 60)]);
   expect(status).toBe(200);
 }, 120_000);
@@ -40,7 +42,7 @@ describe("security: private measurements and bad keys", () => {
   it("a private measurement does not stream without its owner's key", async () => {
     const ws = new WebSocket(`${d.gateways[0]!.url.replace(/^http/, "ws")}/stream/`);
     const first = new Promise<unknown[]>((resolve, reject) => {
-      ws.once("message", (data) => resolve(JSON.parse(String(data)) as unknown[]));
+      ws.once("message", (data) => resolve(JSON.parse(messageText(data)) as unknown[]));
       ws.once("error", reject);
     });
     ws.once("open", () => ws.send(JSON.stringify(["atlas_subscribe", { stream_type: "result", msm: PRIVATE_MSM }])));
