@@ -1,6 +1,6 @@
 import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envPort, envString } from "@probestream/service-kit";
+import { envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
 
 // The ingest service alone: with REDIS_URL, any number of these feed any number of gateways.
@@ -15,6 +15,7 @@ const app = await createIngestApp({
   controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
   openMeasurements: envString("INGEST_OPEN_MEASUREMENTS") !== "0",
   maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
+  metrics: metricsAccessFromEnv(),
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: results are stored but reach no gateway in another process");
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ResultWriter, maintainPartitions, type Pool } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
-import { createMetricsRegistry, serveMetrics } from "@probestream/service-kit";
+import { createMetricsRegistry, serveMetrics, type MetricsAccess } from "@probestream/service-kit";
 import { ProbeAuthenticator } from "./probe-auth.js";
 import { IngestMetrics } from "./metrics.js";
 import { ProbeEvidenceRecorder } from "./probe-evidence.js";
@@ -37,6 +37,8 @@ export interface IngestOptions {
   openMeasurements?: boolean;
   /** Results older than this many days are refused (default: any age). */
   maxResultAgeDays?: number;
+  /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
+  metrics?: MetricsAccess;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     await relay.stop();
   });
 
-  serveMetrics(fastify, registry);
+  serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(registerRoute, { pool: opts.pool, auth, adminToken: opts.adminToken });
   await fastify.register(resultsRoute, {
     writer,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Pool } from "pg";
-import { POSITION_SQL } from "./result-log.js";
+import { MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL } from "./result-log.js";
 
 /** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
 export interface ResultToStore {
@@ -61,7 +61,7 @@ WITH input AS (
   SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
   ON CONFLICT (id) DO UPDATE
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
-  RETURNING id, CASE WHEN is_public THEN NULL ELSE COALESCE(owner_id, 0) END AS private_to, xmax = 0 AS created
+  RETURNING id, ${MEASUREMENT_PRIVATE_TO_SQL} AS private_to, xmax = 0 AS created
 )
 SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to, c.created
 FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.position`;
