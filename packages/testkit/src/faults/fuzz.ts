@@ -71,21 +71,13 @@ function setAt(root: Json, path: (string | number)[], value: unknown, remove: bo
   } else (node as Record<string | number, unknown>)[last] = value;
 }
 
-/** The result fields that become SQL columns (int4, timestamptz). */
-const COLUMN_FIELDS = new Set(["msm_id", "prb_id", "timestamp"]);
-
-/** Whether a value fits the SQL column behind a result field (an int4 id, a timestamp of the years 1970..2100). */
-const fitsColumn = (value: unknown) => typeof value !== "number" || (Math.abs(value) < 2 ** 31 && Math.abs(value) < 4_102_444_800);
-
 /**
  * A real RIPE Atlas result of any type (the fixtures) with a few mutations: a field anywhere set
  * to a hostile value or removed, or a new field. Its probe is `prbId` (mostly), so that it gets
- * past the ownership check to the schema. `columnEdges: false` keeps `msm_id`, `prb_id` and
- * `timestamp` within what their SQL columns hold (issue 10, defect 2: such results are accepted
- * by the schema and then fail their whole batch).
+ * past the ownership check to the schema. Numbers beyond what the SQL columns hold are among the
+ * hostile values: they must be refused at their field, not fail a batch.
  */
-export function mutatedResult(fixtures: Fixture[], prbId: number, opts: { columnEdges?: boolean } = {}): fc.Arbitrary<unknown> {
-  const columnEdges = opts.columnEdges ?? true;
+export function mutatedResult(fixtures: Fixture[], prbId: number): fc.Arbitrary<unknown> {
   const mutation = fc.record({ pick: fc.nat(), remove: fc.boolean(), value: hostileValue, extra: fc.option(fc.string({ maxLength: 12 }), { nil: undefined }) });
   return fc
     .record({
@@ -105,7 +97,6 @@ export function mutatedResult(fixtures: Fixture[], prbId: number, opts: { column
         if (m.extra !== undefined) result[m.extra] = m.value;
         else if (all.length > 0) {
           const path = all[m.pick % all.length]!;
-          if (!columnEdges && path.length === 1 && COLUMN_FIELDS.has(String(path[0])) && !fitsColumn(m.value)) continue;
           setAt(result, path, m.value, m.remove);
         }
       }
@@ -114,8 +105,8 @@ export function mutatedResult(fixtures: Fixture[], prbId: number, opts: { column
 }
 
 /** A request body for POST /probe/results: JSON, NDJSON, truncated, binary, empty, with any content type. */
-export function probeBody(fixtures: Fixture[], prbId: number, opts: { columnEdges?: boolean } = {}): fc.Arbitrary<{ body: string | Uint8Array; contentType: string }> {
-  const result = mutatedResult(fixtures, prbId, opts);
+export function probeBody(fixtures: Fixture[], prbId: number): fc.Arbitrary<{ body: string | Uint8Array; contentType: string }> {
+  const result = mutatedResult(fixtures, prbId);
   const text = fc.oneof(
     fc.array(result, { maxLength: 4 }).map((rs) => JSON.stringify(rs)),
     fc.array(result, { maxLength: 4 }).map((rs) => rs.map((r) => JSON.stringify(r)).join("\n")),
@@ -170,16 +161,11 @@ const goodSubscriptionValue: Record<string, fc.Arbitrary<unknown>> = {
   sendPositions: fc.boolean(),
 };
 
-/** Subscription parameters that name SQL integer columns (measurement and probe ids). */
-const ID_PARAMETERS = new Set(["msm", "prb"]);
-
 /**
  * `atlas_subscribe` payloads: mostly objects of known parameters, good or hostile, sometimes
- * anything at all. `columnEdges: false` keeps `msm` and `prb` numbers within int4 (numbers beyond
- * it crash the gateway today: see defect-6-fuzz-subscriptions.test.ts).
+ * anything at all, ids beyond int4 included.
  */
-export function subscriptionPayload(opts: { columnEdges?: boolean } = {}): fc.Arbitrary<unknown> {
-  const columnEdges = opts.columnEdges ?? true;
+export function subscriptionPayload(): fc.Arbitrary<unknown> {
   return fc.oneof(
     {
       weight: 9,
@@ -201,7 +187,7 @@ export function subscriptionPayload(opts: { columnEdges?: boolean } = {}): fc.Ar
         )
         .map((entries) => {
           const params: Record<string, unknown> = { stream_type: "result" };
-          for (const [k, v] of entries) if (columnEdges || !ID_PARAMETERS.has(k) || fitsColumn(v)) params[k] = v;
+          for (const [k, v] of entries) params[k] = v;
           return params;
         }),
     },
@@ -245,20 +231,12 @@ export const REST_ENDPOINTS: RestEndpoint[] = [
   { path: () => "/api/v2/keys/", params: ["page", "page_size", "key"] },
 ];
 
-/** Whether a query value or path id is a number beyond smallint (Infinity included), or a text too long for a request line. */
-const beyondColumns = (value: string) => {
-  const n = Number(value.split(",").find((part) => Math.abs(Number(part)) >= 2 ** 15) ?? value);
-  return value.length > 2_000 || (!Number.isNaN(n) && Math.abs(n) >= 2 ** 15) || /^-?\d*\.?\d+e\d+$/i.test(value);
-};
-
 /**
  * A GET on a REST endpoint: a hostile or plausible path id, and a few of its parameters (or
- * strangers) with hostile values. `columnEdges: false` leaves out numbers beyond smallint (the
- * narrowest column a parameter reaches) and ids too long for a request line (issue 10, defect 6:
- * those get 500 and 414 today).
+ * strangers) with hostile values, numbers beyond any SQL column and ids too long for a request
+ * line included.
  */
-export function restRequest(opts: { columnEdges?: boolean } = {}): fc.Arbitrary<string> {
-  const columnEdges = opts.columnEdges ?? true;
+export function restRequest(): fc.Arbitrary<string> {
   return fc
     .record({
       endpoint: fc.constantFrom(...REST_ENDPOINTS),
@@ -269,13 +247,12 @@ export function restRequest(opts: { columnEdges?: boolean } = {}): fc.Arbitrary<
     .map(({ endpoint, id, params, stranger }) => {
       const q = new URLSearchParams();
       for (const [i, value] of params) {
-        if (columnEdges || !beyondColumns(value)) q.append(endpoint.params[i % endpoint.params.length]!, value);
+        q.append(endpoint.params[i % endpoint.params.length]!, value);
       }
       if (stranger) q.append(...stranger);
       const query = q.toString();
-      const pathId = columnEdges || !beyondColumns(id) ? id : "1";
       // A lone surrogate cannot be percent-encoded as UTF-8: sent as U+FFFD, as a browser would.
-      const wellFormed = pathId.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+      const wellFormed = id.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
       return `${endpoint.path(encodeURIComponent(wellFormed))}${query ? `?${query}` : ""}`;
     });
 }
