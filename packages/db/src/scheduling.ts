@@ -1,7 +1,11 @@
 import type { Pool } from "pg";
-import type { ProbeAssignment } from "@probestream/types";
+import { MeasurementStatusId as Status, type ProbeAssignment } from "@probestream/types";
 import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
 import { assignProbes, selectProbes, unassignProbes, type StoredProbeSource } from "./probe-selection.js";
+import { inTransaction } from "./transaction.js";
+
+/** Measurements whose probes run them: scheduled and ongoing. */
+const RUNNING = `${Status.Scheduled}, ${Status.Ongoing}`;
 
 /** What a probe is told to run: one entry per measurement it takes part in. */
 export type Assignment = ProbeAssignment;
@@ -23,14 +27,11 @@ async function rowsOf(pool: Pool, ids: number[]): Promise<MeasurementRow[]> {
 export class SchedulingStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Specified (0) -> Scheduled (1) with its probes chosen, or No suitable probes (6). */
+  /** Specified -> Scheduled with its probes chosen, or No suitable probes. */
   async scheduleSpecified(batch = 20): Promise<MeasurementRow[]> {
-    const client = await this.pool.connect();
-    const changed: number[] = [];
-    try {
-      await client.query("BEGIN");
+    const changed = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: number; af: number | null; probe_sources: StoredProbeSource[] }>(
-        "SELECT id, af, probe_sources FROM measurements WHERE status = 0 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        `SELECT id, af, probe_sources FROM measurements WHERE status = ${Status.Specified} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batch],
       );
       for (const m of rows) {
@@ -40,38 +41,32 @@ export class SchedulingStore {
         }
         await client.query(
           "UPDATE measurements SET status = $2, status_since = now(), probes_scheduled = $3 WHERE id = $1",
-          [m.id, scheduled > 0 ? 1 : 6, scheduled],
+          [m.id, scheduled > 0 ? Status.Scheduled : Status.NoSuitableProbes, scheduled],
         );
-        changed.push(m.id);
       }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+      return rows.map((m) => m.id);
+    });
     return rowsOf(this.pool, changed);
   }
 
-  /** Scheduled (1) -> Ongoing (2) once its start time has come; "as soon as possible" becomes now. */
+  /** Scheduled -> Ongoing once its start time has come; "as soon as possible" becomes now. */
   async startDue(): Promise<MeasurementRow[]> {
     const { rows } = await this.pool.query<{ id: number }>(
-      `UPDATE measurements SET status = 2, status_since = now(), start_time = COALESCE(start_time, now())
-       WHERE status = 1 AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
+      `UPDATE measurements SET status = ${Status.Ongoing}, status_since = now(), start_time = COALESCE(start_time, now())
+       WHERE status = ${Status.Scheduled} AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
     );
     return rowsOf(this.pool, rows.map((r) => r.id));
   }
 
   /**
-   * -> Stopped (4): measurements past their stop time, and one-offs every probe of which has
+   * -> Stopped: measurements past their stop time, and one-offs every probe of which has
    * reported. Their probes are taken off them.
    */
   async stopDue(): Promise<MeasurementRow[]> {
     const { rows } = await this.pool.query<{ id: number }>(
-      `UPDATE measurements m SET status = 4, status_since = now(), stop_time = LEAST(COALESCE(m.stop_time, now()), now())
-       WHERE (m.status IN (1, 2) AND m.stop_time <= now())
-          OR (m.status = 2 AND m.is_oneoff AND NOT EXISTS (
+      `UPDATE measurements m SET status = ${Status.Stopped}, status_since = now(), stop_time = LEAST(COALESCE(m.stop_time, now()), now())
+       WHERE (m.status IN (${RUNNING}) AND m.stop_time <= now())
+          OR (m.status = ${Status.Ongoing} AND m.is_oneoff AND NOT EXISTS (
                 SELECT 1 FROM measurement_probes mp
                 WHERE mp.msm_id = m.id AND mp.removed_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM results r WHERE r.msm_id = m.id AND r.prb_id = mp.prb_id)))
@@ -99,7 +94,7 @@ export class SchedulingStore {
               extract(epoch FROM m.start_time)::bigint::int AS start_time,
               extract(epoch FROM m.stop_time)::bigint::int AS stop_time, m.spread, m.definition
        FROM measurement_probes mp JOIN measurements m ON m.id = mp.msm_id
-       WHERE mp.prb_id = ANY($1::int[]) AND mp.removed_at IS NULL AND m.status IN (1, 2)
+       WHERE mp.prb_id = ANY($1::int[]) AND mp.removed_at IS NULL AND m.status IN (${RUNNING})
        ORDER BY mp.prb_id, m.id`,
       [prbIds],
     );

@@ -4,7 +4,7 @@ import { Channels, encodeMeasurementEvent } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
 import {
   getParticipationRequest, listMeasurements, listParticipationRequests, measurementParticipants,
-  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf,
+  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf, UNFINISHED,
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
 import {
@@ -28,7 +28,6 @@ export interface MeasurementRoutesOptions {
   bus: MessageBus;
 }
 
-const UNFINISHED = new Set([0, 1, 2]);
 
 const errors = {
   400: { description: "Invalid request: `errors` names each field", schema: ApiError },
@@ -267,7 +266,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       requireRight(caller, Rights.createMeasurements);
       const { id } = request.params;
       const m = ownedBy(await store.get(id), caller, id);
-      if (!UNFINISHED.has(m.status)) throw new HttpError(400, `Measurement ${id} is no longer running`);
+      if (!UNFINISHED.includes(m.status as (typeof UNFINISHED)[number])) throw new HttpError(400, `Measurement ${id} is no longer running`);
       const sources = request.body.map(({ action, ...source }) => (action === "add" ? (source as ProbeSource) : null));
       await checkSources(store, sources, "");
       const ids = await store.participate(
