@@ -22,6 +22,9 @@ export interface ResultsRouteOptions {
   maxResultAgeSeconds?: number;
 }
 
+/** Seconds a probe waits before sending again what PostgreSQL could not take. */
+const RETRY_AFTER_S = 2;
+
 /** How far ahead of the platform's clock a probe's clock may be. */
 const FUTURE_SLACK_S = 86_400;
 
@@ -115,7 +118,15 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
         candidates.push({ index, result });
       });
 
-      const mayReport = await opts.admission.check(credentials.prbId, candidates.map((c) => Number(c.result.msm_id)));
+      // PostgreSQL unavailable: nothing of this batch is stored, and the probe is told when to try again.
+      const unavailable = (what: string) => (err: unknown): never => {
+        request.log.error({ err }, what);
+        void reply.header("retry-after", String(RETRY_AFTER_S));
+        throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
+      };
+      const mayReport = await opts.admission
+        .check(credentials.prbId, candidates.map((c) => Number(c.result.msm_id)))
+        .catch(unavailable("checking which measurements the probe may report failed"));
       const accepted: ResultToStore[] = [];
       const acceptedResults: Record<string, unknown>[] = [];
       for (const { index, result } of candidates) {
@@ -137,10 +148,7 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       rejected.sort((a, b) => a.index - b.index);
 
       const started = process.hrtime.bigint();
-      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch((err: unknown) => {
-        request.log.error({ err }, "storing results failed");
-        throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
-      });
+      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch(unavailable("storing results failed"));
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
       for (const result of acceptedResults) opts.evidence.note(credentials.prbId, result);
       for (const m of createdMeasurements) publishCreated(opts.bus, m).catch((err: unknown) => {

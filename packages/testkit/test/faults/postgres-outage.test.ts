@@ -45,6 +45,7 @@ describe("fault: Postgres restart and a 10 s outage under steady ingest", () => 
     );
     expect(during.length).toBeGreaterThan(5);
     expect(during.filter((p) => p.status !== 503)).toEqual([]);
+    expect(during.filter((p) => !p.retryAfter)).toEqual([]);
     expect(Math.max(...during.map((p) => p.ms))).toBeLessThan(3_000);
 
     await waitUntil(
