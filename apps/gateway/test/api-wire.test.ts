@@ -371,7 +371,7 @@ describe("lists as RIPE Atlas documents them", () => {
 });
 
 describe("edges of the HTTP surface", () => {
-  it("answers numbers beyond the columns with a 400 naming the parameter", async () => {
+  it("answers numbers beyond the columns, and NUL characters, with a 400 naming the parameter", async () => {
     const cases: [string, string][] = [
       ["/api/v2/measurements/2147483648/", "/params/id"],
       ["/api/v2/measurements/1e99/results/", "/params/id"],
@@ -383,6 +383,8 @@ describe("edges of the HTTP surface", () => {
       [`/api/v2/measurements/${m.early}/results/?start=1e99`, "/querystring/start"],
       [`/api/v2/measurements/${m.early}/results/?probe_ids=${"9".repeat(50)}`, "/querystring/probe_ids"],
       ["/api/v2/probes/?asn=4294967296", "/querystring/asn"],
+      // Found by the REST fuzz test: PostgreSQL text cannot hold NUL.
+      ["/api/v2/measurements/?id__lt=1&target__contains=%00", "/querystring/target__contains"],
     ];
     for (const [path, pointer] of cases) {
       const res = await get(path, undefined, { "accept-encoding": "gzip" });

@@ -1,3 +1,4 @@
+import { HttpError } from "@probestream/service-kit";
 import type { FastifyInstance } from "fastify";
 import type { Pool, ResultReader } from "@probestream/db";
 import { ApiKeyStore, MeasurementStore, ProbeDirectory } from "@probestream/db";
@@ -37,12 +38,30 @@ function ignoreUnknownParameters(fastify: FastifyInstance): void {
 }
 
 /**
+ * PostgreSQL text cannot hold a NUL character: a parameter carrying one is refused at its name
+ * before any route reads it into SQL.
+ */
+function refuseNulCharacters(fastify: FastifyInstance): void {
+  fastify.addHook("preValidation", async (request) => {
+    const query = request.query as Record<string, unknown>;
+    for (const [name, value] of Object.entries(query)) {
+      const values = Array.isArray(value) ? value : [value];
+      if (values.some((v) => typeof v === "string" && v.includes("\u0000"))) {
+        const detail = "must not contain a NUL character";
+        throw new HttpError(400, `${name}: ${detail}`, [{ source: { pointer: `/querystring/${name}` }, detail }]);
+      }
+    }
+  });
+}
+
+/**
  * The REST API v2: measurements, probes, keys, result downloads, the OpenAPI document and its HTML
  * page. Callers are resolved and limited on the whole instance (see `resolveCallers`,
  * `installRateLimits`); here, a key that does not exist is refused.
  */
 export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Promise<void> {
   ignoreUnknownParameters(fastify);
+  refuseNulCharacters(fastify);
   refuseUnknownKeys(fastify);
   await installOpenApi(fastify);
   const directory = new ProbeDirectory(opts.pool);
