@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode } from "dns-packet";
-import pg from "pg";
-import { refreshSystemTags } from "@probestream/db";
+import { createPool, refreshSystemTags, type Pool } from "@probestream/db";
 import { startDemo, startPlatform, DEMO_MEASUREMENTS, type Platform } from "@probestream/standalone";
 import { createApiKey, createTestDatabase, pingResult, postResults, type TestDatabase, type TestProbe } from "@probestream/testkit";
 import { evidenceOf } from "../src/probe-evidence.js";
@@ -14,7 +13,7 @@ type Json = Record<string, any>;
 
 let db: TestDatabase;
 let platform: Platform;
-let pool: pg.Pool;
+let pool: Pool;
 let key: string;
 
 async function register(body: Json): Promise<TestProbe> {
@@ -73,7 +72,8 @@ function dnsResult(prbId: number, msmId: number, type: "A" | "AAAA", rcode: "NOE
 
 beforeAll(async () => {
   db = await createTestDatabase("probe_tags");
-  pool = new pg.Pool({ connectionString: db.url });
+  // Its connections may still be closing when the database is dropped: createPool keeps that from throwing.
+  pool = createPool(db.url);
   platform = await startPlatform({
     databaseUrl: db.url, redisUrl: REDIS_URL, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN, evidenceFlushMs: 100,
   });

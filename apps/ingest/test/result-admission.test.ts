@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import pg from "pg";
+import { createPool, type Pool } from "@probestream/db";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { createApiKey, createTestDatabase, pingResult, postResults, registerProbe, type TestDatabase, type TestProbe } from "@probestream/testkit";
 
@@ -9,7 +9,7 @@ const NOW = () => Math.floor(Date.now() / 1000);
 
 let db: TestDatabase;
 let platform: Platform;
-let pool: pg.Pool;
+let pool: Pool;
 let assigned: TestProbe;
 let stranger: TestProbe;
 let privateMsm: number;
@@ -33,7 +33,8 @@ const storedOf = async (msmId: number) =>
 
 beforeAll(async () => {
   db = await createTestDatabase("result_admission");
-  pool = new pg.Pool({ connectionString: db.url });
+  // Its connections may still be closing when the database is dropped: createPool keeps that from throwing.
+  pool = createPool(db.url);
   platform = await startPlatform({
     databaseUrl: db.url, redisUrl: REDIS_URL, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN, maxResultAgeDays: 30,
   });
