@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { createCatalog } from "@probestream/db";
@@ -14,6 +13,7 @@ import {
   registerProbe,
   type TestDatabase,
   type TestProbe,
+  freePort,
 } from "@probestream/testkit";
 
 const PORTAL_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -39,18 +39,6 @@ let browser: Browser;
 let page: Page;
 let probe: TestProbe;
 let portalOutput = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `next start` serves the production build, which the root `npm test` makes first. */
 function startPortal(port: number, env: Record<string, string>): ChildProcess {

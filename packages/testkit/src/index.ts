@@ -4,3 +4,4 @@ export * from "./fixtures.js";
 export * from "./api-keys.js";
 export * from "./results.js";
 export * from "./stream-clients.js";
+export { freePort } from "./faults/net.js";
