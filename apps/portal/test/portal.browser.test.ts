@@ -1,87 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createCatalog } from "@probestream/db";
-import { startPlatform, type Platform } from "@probestream/standalone";
-import {
-  createTestDatabase,
-  loadFixtures,
-  postResults,
-  registerProbe,
-  type TestDatabase,
-  type TestProbe,
-  freePort,
-} from "@probestream/testkit";
+import { loadFixtures, postResults, registerProbe, type TestProbe } from "@probestream/testkit";
+import { ADMIN_TOKEN, launchChromium, startPortalStack, type PortalStack } from "./portal-harness.js";
 
-const PORTAL_DIR = fileURLToPath(new URL("..", import.meta.url));
-const ADMIN_TOKEN = "portal-test-admin";
 const MSM_ID = 9101;
 const PRB_ID = 6101;
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
-let db: TestDatabase;
-let platform: Platform;
-let portal: ChildProcess;
+let stack: PortalStack;
 let portalUrl: string;
 let browser: Browser;
 let page: Page;
 let probe: TestProbe;
-let portalOutput = "";
-
-/** `next start` serves the production build, which the root `npm test` makes first. */
-function startPortal(port: number, env: Record<string, string>): ChildProcess {
-  if (!existsSync(`${PORTAL_DIR}/.next/BUILD_ID`)) {
-    throw new Error("apps/portal has no production build: run `npx turbo run build` (or `next build` in apps/portal) first");
-  }
-  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
-  const child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: PORTAL_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const keep = (chunk: Buffer) => {
-    portalOutput += chunk.toString();
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return child;
-}
-
-async function waitUntilAnswering(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (portal.exitCode !== null) throw new Error(`next start exited (${portal.exitCode}):\n${portalOutput}`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`portal did not answer within ${timeoutMs} ms:\n${portalOutput}`);
-}
-
-function stopPortal(): Promise<void> {
-  if (!portal || portal.exitCode !== null || portal.pid === undefined) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => portal.once("exit", () => resolve()));
-  // The whole group: whatever next start forked goes with it.
-  process.kill(-portal.pid, "SIGTERM");
-  return exited;
-}
 
 function pingResult(timestamp: number): Record<string, unknown> {
   const fixture = loadFixtures().find((f) => f.file === "ping/ping-001.json");
@@ -90,38 +20,25 @@ function pingResult(timestamp: number): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase("portal");
-  const catalog = createCatalog(db.url);
-  try {
-    await catalog.ensureMeasurements([
-      { id: MSM_ID, type: "ping", description: "Portal browser test ping", target: "k.root-servers.net" },
-    ]);
-  } finally {
-    await catalog.close();
-  }
-  platform = await startPlatform({
-    databaseUrl: db.url,
-    host: "127.0.0.1",
-    gatewayPort: 0,
-    ingestPort: 0,
-    ingestAdminToken: ADMIN_TOKEN,
+  stack = await startPortalStack("portal", async (databaseUrl) => {
+    const catalog = createCatalog(databaseUrl);
+    try {
+      await catalog.ensureMeasurements([
+        { id: MSM_ID, type: "ping", description: "Portal browser test ping", target: "k.root-servers.net" },
+      ]);
+    } finally {
+      await catalog.close();
+    }
   });
-  probe = await registerProbe(platform.ingestUrl, ADMIN_TOKEN, PRB_ID);
-
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  portal = startPortal(port, { DATABASE_URL: db.url, GATEWAY_PUBLIC_URL: platform.gatewayUrl });
-  await waitUntilAnswering(`${portalUrl}/`, 60_000);
-
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  portalUrl = stack.portalUrl;
+  probe = await registerProbe(stack.platform.ingestUrl, ADMIN_TOKEN, PRB_ID);
+  browser = await launchChromium();
   page = await browser.newPage();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stopPortal();
-  await platform?.close();
-  await db?.drop();
+  await stack?.stop();
 });
 
 describe("portal in a browser", () => {
@@ -133,7 +50,7 @@ describe("portal in a browser", () => {
     await page.waitForSelector('[data-testid="results"][data-stored="loaded"]', { timeout: 5_000 });
 
     const timestamp = Math.floor(Date.now() / 1000);
-    const posted = await postResults(platform.ingestUrl, probe, [pingResult(timestamp)]);
+    const posted = await postResults(stack.platform.ingestUrl, probe, [pingResult(timestamp)]);
     expect(posted.status).toBe(200);
     expect(posted.body.stored).toBe(1);
 
