@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { createTestDatabase, freePort, type TestDatabase } from "@probestream/testkit";
+
+const require = createRequire(import.meta.url);
 
 export const PORTAL_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** The production build `next start` serves (next.config.ts reads the same variable). */
@@ -79,7 +81,7 @@ async function startPortal(port: number, env: Record<string, string>): Promise<C
   if (!existsSync(`${PORTAL_DIR}/${DIST_DIR}/BUILD_ID`)) {
     throw new Error("apps/portal has no production build: run `npx turbo run build` (or `next build` in apps/portal) first");
   }
-  const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const nextBin = require.resolve("next/dist/bin/next");
   const child = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: PORTAL_DIR,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env },
@@ -114,4 +116,28 @@ function stopPortal(portal: ChildProcess | undefined): Promise<void> {
   // The whole group: whatever next start forked goes with it.
   process.kill(-portal.pid, "SIGTERM");
   return exited;
+}
+
+/** An axe-core violation as the page reported it. */
+export interface A11yViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe-core in the page; returns the serious and critical violations (an empty list passes). */
+export async function seriousA11yViolations(page: Page): Promise<A11yViolation[]> {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const { violations } = await axe.run();
+    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/** How far the page scrolls sideways at its current viewport (0: it fits, as it must at 360 px). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
