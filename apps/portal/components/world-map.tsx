@@ -1,0 +1,90 @@
+"use client";
+
+import { useEffect, useState, type JSX } from "react";
+import type { LandShapes } from "./world-map-land";
+import { MAP_HEIGHT, MAP_WIDTH, projectPoint } from "./world-map-projection";
+import styles from "./world-map.module.css";
+
+export interface WorldMapPoint {
+  id: string | number;
+  lat: number;
+  lon: number;
+  /** Any CSS colour: the caller's meaning (status, latency). */
+  color: string;
+  label: string;
+  href?: string;
+}
+
+// One load of the land for every map on the page.
+let land: Promise<LandShapes> | undefined;
+function loadLand(): Promise<LandShapes> {
+  land ??= import("./world-map-land").then((m) => m.landShapes());
+  return land;
+}
+
+function useLand(): LandShapes | null {
+  const [shapes, setShapes] = useState<LandShapes | null>(null);
+  useEffect(() => {
+    let current = true;
+    loadLand().then(
+      (loaded) => current && setShapes(loaded),
+      () => undefined, // The points stay readable on a blank globe.
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  return shapes;
+}
+
+function Point({ point }: { point: WorldMapPoint }) {
+  const [x, y] = projectPoint(point.lon, point.lat);
+  const dot = (
+    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={6} fill={point.color} data-point-id={point.id}>
+      <title>{point.label}</title>
+    </circle>
+  );
+  if (!point.href) return dot;
+  return (
+    <a href={point.href} aria-label={point.label} className={styles.link}>
+      {dot}
+    </a>
+  );
+}
+
+/**
+ * A world map (Equal Earth) with a dot per point, drawn as SVG that scales to its container's
+ * width. `height` caps the drawn height in CSS pixels. Points with an `href` are links, reachable
+ * with the keyboard; the land (d3-geo and the 110m atlas) loads after the page.
+ */
+export function WorldMap(props: { points: WorldMapPoint[]; ariaLabel: string; height?: number }): JSX.Element {
+  const shapes = useLand();
+  const placed = props.points.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
+  const linked = placed.some((p) => p.href);
+  return (
+    <figure className={styles.map} aria-label={props.ariaLabel} data-land={shapes ? "drawn" : "loading"}>
+      <svg
+        viewBox={`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`}
+        // With links inside, a group: an img would hide them from screen readers.
+        role={linked ? "group" : "img"}
+        aria-label={props.ariaLabel}
+        style={props.height ? { maxHeight: `${props.height}px` } : undefined}
+      >
+        <g aria-hidden="true">
+          {shapes ? (
+            <>
+              <path className={styles.sea} d={shapes.sphere} />
+              <path className={styles.land} d={shapes.countries} />
+              <path className={styles.borders} d={shapes.borders} />
+            </>
+          ) : (
+            <rect className={styles.sea} width={MAP_WIDTH} height={MAP_HEIGHT} rx={MAP_HEIGHT / 2} />
+          )}
+        </g>
+        {placed.map((p) => (
+          <Point key={p.id} point={p} />
+        ))}
+      </svg>
+    </figure>
+  );
+}
