@@ -23,12 +23,22 @@ export class CollectingSubscriber {
   /** Connections that ended without `close()` (a gateway that died, a dropped stream). */
   disconnects = 0;
   private closeCurrent: (() => void) | undefined;
+  private gatewayUrl = "";
+  private resumesLeft: number;
 
+  /**
+   * `resumeOnDrop`: how many times a connection the gateway ends (a slow-client cut when the test
+   * machine is starved) is followed, as a real client would, by a new one resuming after the last
+   * position. 0: a drop ends the subscription.
+   */
   constructor(
     readonly transport: Transport,
     readonly msmId: number,
     readonly label: string = transport,
-  ) {}
+    resumeOnDrop = 0,
+  ) {
+    this.resumesLeft = resumeOnDrop;
+  }
 
   get lastPosition(): string | undefined {
     for (let i = this.deliveries.length - 1; i >= 0; i--) if (this.deliveries[i]!.position) return this.deliveries[i]!.position;
@@ -49,6 +59,7 @@ export class CollectingSubscriber {
   /** Connects to `gatewayUrl` and resolves once subscribed; `resume` continues after the last position received. */
   async connect(gatewayUrl: string, resume = false): Promise<void> {
     this.closeCurrent?.();
+    this.gatewayUrl = gatewayUrl;
     const params = this.params(resume);
     if (this.transport === "socket.io") await this.connectSocketIo(gatewayUrl, params);
     else if (this.transport === "websocket") await this.connectWebSocket(gatewayUrl, params);
@@ -68,7 +79,7 @@ export class CollectingSubscriber {
     });
     socket.on("atlas_error", (e: unknown) => this.errors.push(e));
     socket.on("disconnect", () => {
-      if (!closing) this.disconnects++;
+      if (!closing) this.dropped();
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.label}: no atlas_subscribed from ${url}`)), 10_000);
@@ -99,7 +110,7 @@ export class CollectingSubscriber {
         reject(err);
       });
       ws.on("close", () => {
-        if (!closing) this.disconnects++;
+        if (!closing) this.dropped();
       });
       ws.on("message", (data) => {
         const [event, payload, meta] = JSON.parse(messageText(data)) as [string, Json | Json[], { position?: string } | undefined];
@@ -151,7 +162,7 @@ export class CollectingSubscriber {
       } catch {
         // An aborted or reset stream: counted below.
       }
-      if (!closing) this.disconnects++;
+      if (!closing) this.dropped();
     })();
     await Promise.race([
       ready,
@@ -159,13 +170,31 @@ export class CollectingSubscriber {
     ]);
   }
 
+  /** The gateway ended the connection: counted, and followed by a resume while allowed. */
+  private dropped(): void {
+    this.disconnects++;
+    if (this.resumesLeft <= 0) return;
+    this.resumesLeft--;
+    setTimeout(() => {
+      this.connect(this.gatewayUrl, true).catch((err: unknown) => this.errors.push(err));
+    }, 200);
+  }
+
   close(): void {
+    this.resumesLeft = 0;
     this.closeCurrent?.();
     this.closeCurrent = undefined;
   }
 
   /** What this subscriber got, checked against what was acknowledged: lost, duplicated, out of commit order. */
-  audit(acknowledged: Set<string>): { received: number; lost: number; duplicated: number; unexpected: number; outOfOrder: number } {
+  audit(acknowledged: Set<string>): {
+    received: number;
+    lost: number;
+    duplicated: number;
+    unexpected: number;
+    outOfOrder: number;
+    disconnects: number;
+  } {
     const seen = new Map<string, number>();
     for (const d of this.deliveries) seen.set(d.key, (seen.get(d.key) ?? 0) + 1);
     let lost = 0;
@@ -184,6 +213,6 @@ export class CollectingSubscriber {
       if (position <= previous) outOfOrder++;
       previous = position;
     }
-    return { received: this.deliveries.length, lost, duplicated, unexpected, outOfOrder };
+    return { received: this.deliveries.length, lost, duplicated, unexpected, outOfOrder, disconnects: this.disconnects };
   }
 }
