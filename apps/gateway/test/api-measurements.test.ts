@@ -378,7 +378,9 @@ describe("keys and docs", () => {
     expect(list.body).toMatchObject({ count: expect.any(Number), next: null, previous: null });
     expect((list.body.results as Json[]).map((k) => k.label)).toContain("reader");
     expect((list.body.results as Json[]).every((k) => k.key === undefined)).toBe(true);
-    expect((await api("DELETE", `/api/v2/keys/${created.body.id}/`, bob)).status).toBe(204);
+    // Another key is revoked only with keys:manage; a key may always revoke itself.
+    expect((await api("DELETE", `/api/v2/keys/${created.body.id}/`, bob)).status).toBe(403);
+    expect((await api("DELETE", `/api/v2/keys/${created.body.id}/`, key)).status).toBe(204);
     expect((await api("GET", "/api/v2/measurements/", key)).body.error.code).toBe(104);
   });
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +19,8 @@ import { startPlatform } from "./platform.js";
  */
 const log = pino(loggerOptions());
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** Where `npm run keys:create` (packages/db/src/cli/create-key.ts) finds the embedded database. */
+const EMBEDDED_URL_FILE = join(root, ".data", "database-url");
 const FLEET_STOP_MS = 2000;
 const CHILD_STOP_MS = 3000;
 
@@ -50,6 +53,9 @@ try {
     const pg = await startEmbeddedPostgres({ dataDir, port: envPort("EMBEDDED_PG_PORT", 54329) });
     stops.push({ name: "embedded postgres", stop: () => pg.stop() });
     databaseUrl = pg.databaseUrl;
+    // Its password is a fixed local one (loopback only), so the file holds no secret.
+    mkdirSync(dirname(EMBEDDED_URL_FILE), { recursive: true });
+    writeFileSync(EMBEDDED_URL_FILE, `${databaseUrl}\n`, { mode: 0o600 });
   }
   await migrate(databaseUrl, (msg) => log.info(msg));
 
@@ -72,7 +78,7 @@ try {
   stops.push({ name: "ingest and gateway", stop: () => platform.close() });
 
   const portalPort = envPort("PORTAL_PORT", 3000);
-  const portal = startPortal(portalPort, databaseUrl);
+  const portal = startPortal(portalPort, databaseUrl, platform.gatewayUrl);
   stops.push({ name: "portal", stop: () => stopChild(portal) });
 
   if (demo) {
@@ -95,7 +101,10 @@ try {
   process.stdout.write(
     `\n  probestream is up\n  portal:  http://localhost:${portalPort}\n` +
       `  stream:  ${platform.gatewayUrl.replace("127.0.0.1", "localhost")} (socket.io path /stream/socket.io)\n` +
-      `  ingest:  ${platform.ingestUrl.replace("127.0.0.1", "localhost")}\n\n`,
+      `  ingest:  ${platform.ingestUrl.replace("127.0.0.1", "localhost")}\n` +
+      `  docs:    ${platform.gatewayUrl.replace("127.0.0.1", "localhost")}/api/v2/docs/ and http://localhost:${portalPort}/docs\n\n` +
+      `  your first API key (shown once; sign in with it at http://localhost:${portalPort}/session):\n` +
+      `    ${envString("DATABASE_URL") ? "DATABASE_URL=<the same URL> " : ""}npm run keys:create -- --user you --rights all\n\n`,
   );
 } catch (err) {
   log.error({ err }, "start-up failed");
@@ -103,12 +112,13 @@ try {
   process.exit(1);
 }
 
-function startPortal(port: number, databaseUrl: string): ChildProcess {
+/** `gatewayUrl`: where the portal's server calls the REST API (GATEWAY_INTERNAL_URL). */
+function startPortal(port: number, databaseUrl: string, gatewayUrl: string): ChildProcess {
   const require = createRequire(join(root, "apps/portal/package.json"));
   const nextBin = require.resolve("next/dist/bin/next");
   const child = spawn(process.execPath, [nextBin, "start", "-p", String(port)], {
     cwd: join(root, "apps/portal"),
-    env: { ...process.env, DATABASE_URL: databaseUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, DATABASE_URL: databaseUrl, GATEWAY_INTERNAL_URL: gatewayUrl, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   child.on("exit", (code, signal) => {

@@ -15,10 +15,14 @@ export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
-/** The user behind an active key and the key's rights. */
+/** The user behind an active key, and the key itself (without the key). */
 export interface KeyHolder {
   userId: number;
+  userName: string;
+  keyId: number;
+  label: string;
   rights: string[];
+  createdAt: number;
 }
 
 /** Users and their API keys. Only a key's hash is stored; the key itself is returned once. */
@@ -36,11 +40,15 @@ export class ApiKeyStore {
 
   /** The holder of an active key; null for a key unknown or revoked. Only the hash is compared. */
   async holderOf(key: string): Promise<KeyHolder | null> {
-    const { rows } = await this.pool.query<{ user_id: number; rights: string[] }>(
-      "SELECT user_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    const { rows } = await this.pool.query<{ user_id: number; name: string; id: number; label: string; rights: string[]; created_at: number }>(
+      `SELECT k.user_id, u.name, k.id, k.label, k.rights, extract(epoch FROM k.created_at)::bigint::int AS created_at
+       FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
       [hashKey(key)],
     );
-    return rows[0] ? { userId: rows[0].user_id, rights: rows[0].rights } : null;
+    const row = rows[0];
+    return row
+      ? { userId: row.user_id, userName: row.name, keyId: row.id, label: row.label, rights: row.rights, createdAt: row.created_at }
+      : null;
   }
 
   async issue(userId: number, rights: string[], label = ""): Promise<IssuedApiKey> {

@@ -118,6 +118,7 @@ export interface MeasurementListFilter {
 export const MEASUREMENT_SORT_COLUMNS: Record<string, string> = {
   id: "m.id", type: "m.type", af: "m.af", status: "m.status", interval: "m.interval", is_oneoff: "m.is_oneoff",
   start_time: "m.start_time", stop_time: "m.stop_time", creation_time: "m.created_at",
+  result_count: "m.result_count", last_result_time: "m.last_result_at",
 };
 
 const OPERATORS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;

@@ -27,6 +27,8 @@ export interface MeasurementRow {
   probes_requested: number;
   probes_scheduled: number;
   participant_count: number;
+  result_count: number;
+  last_result_time: number | null;
   tags: string[];
   owner_id: number | null;
 }
@@ -37,6 +39,7 @@ export const MEASUREMENT_COLUMNS = `
   m.id, m.type, m.description, m.target, m.target_ip, m.af, m.interval, m.spread, m.is_public, m.is_oneoff,
   m.status, ${epoch("status_since")}, ${epoch("start_time")}, ${epoch("stop_time")}, ${epoch("created_at", "creation_time")},
   m.definition, m.probe_sources, m.probes_requested, m.probes_scheduled, m.tags, m.owner_id,
+  m.result_count::float8 AS result_count, ${epoch("last_result_at", "last_result_time")},
   (SELECT count(*)::int FROM measurement_probes mp WHERE mp.msm_id = m.id AND mp.removed_at IS NULL) AS participant_count`;
 
 /** A measurement to create: one definition of a request, with the request's common settings applied. */

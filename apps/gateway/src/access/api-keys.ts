@@ -4,16 +4,19 @@ import type { ApiRight } from "@probestream/types";
 /** Who is asking: anonymous, or the user behind an API key and what the key may do. */
 export interface Caller {
   userId: number | null;
+  /** The key the request was made with: which key "itself" is, for revoking. */
+  keyId: number | null;
   rights: ReadonlySet<string>;
 }
 
-export const ANONYMOUS: Caller = { userId: null, rights: new Set() };
+export const ANONYMOUS: Caller = { userId: null, keyId: null, rights: new Set() };
 
 /** The rights an API key may carry (the list of them is `API_RIGHTS` in the types package). */
 export const Rights = {
   createMeasurements: "measurements:create",
   readPrivateResults: "results:read_private",
   manageProbes: "probes:manage",
+  manageKeys: "keys:manage",
 } as const satisfies Record<string, ApiRight>;
 
 /** The key of a request: `?key=KEY` (as RIPE Atlas) or `Authorization: Key KEY`. */
@@ -42,7 +45,7 @@ export class ApiKeys {
   async find(key: string | undefined): Promise<Caller | null> {
     if (key === undefined) return ANONYMOUS;
     const holder = await this.store.holderOf(key);
-    return holder && { userId: holder.userId, rights: new Set(holder.rights) };
+    return holder && { userId: holder.userId, keyId: holder.keyId, rights: new Set(holder.rights) };
   }
 
   /** As `find`, throwing `UnknownApiKeyError` for a key that does not exist. */

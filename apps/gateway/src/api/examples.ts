@@ -7,6 +7,7 @@ export const measurementExample: Measurement = {
   id: 1001, type: "ping", af: 4, target: "k.root-servers.net", target_ip: "193.0.14.129", description: "Ping k-root",
   interval: 240, spread: null, is_oneoff: false, is_public: true, start_time: 1_764_547_200, stop_time: null,
   creation_time: 1_764_547_190, status: { id: 2, name: "Ongoing", when: 1_764_547_200 }, participant_count: 10,
+  result_count: 1_440, last_result_time: 1_764_633_360,
   probes_requested: 10, probes_scheduled: 10, probe_sources: [{ type: "area", value: "WW", requested: 10 }],
   result: `${BASE}/api/v2/measurements/1001/results/`, tags: ["dns"],
 };

@@ -2,9 +2,10 @@ import type { FastifyInstance } from "fastify";
 import type { ApiKeyStore } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
-  ApiError, ApiKey, ApiKeyCreateRequest, IdParams, KeyQuery, Page, PagedQuery,
+  ApiError, ApiKey, ApiKeyCreateRequest, CurrentApiKey, IdParams, KeyQuery, Page, PagedQuery,
   type ApiKeyCreateRequest as CreateBody, type PagedQuery as ListQuery,
 } from "@probestream/types";
+import { apiKeyOf, Rights } from "../access/api-keys.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { pageOf, pageWindow } from "./pagination.js";
 import { keyExample, notFound, pageOf as examplePage } from "./examples.js";
@@ -22,7 +23,9 @@ export interface KeyRoutesOptions {
 
 /**
  * `/api/v2/keys/`: a key's user manages their keys. A new key gets at most the rights of the key
- * that creates it; the first key of a user comes from the `create-key` command (see README).
+ * that creates it; a key revokes itself, and other keys only with `keys:manage` (so a leaked
+ * read-only key cannot lock its owner out). The first key of a user comes from the `create-key`
+ * command (see README).
  */
 export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions): Promise<void> {
   const { store } = opts;
@@ -94,13 +97,34 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
     },
   );
 
+  fastify.get(
+    "/api/v2/keys/current/",
+    {
+      schema: { querystring: KeyQuery },
+      config: {
+        openapi: {
+          summary: "The key the request is made with, its rights and its user: checks a key without changing anything",
+          tag: "keys",
+          responses: { 200: { description: "The calling key", schema: CurrentApiKey, example: { ...keyExample, user: "alice" } }, ...refused },
+        },
+      },
+    },
+    async (request) => {
+      await userOf(request.caller);
+      const holder = await store.holderOf(apiKeyOf(request.query, request.headers.authorization)!);
+      // Revoked between the request's arrival and here.
+      if (!holder) throw new HttpError(401, "This needs an API key");
+      return { id: holder.keyId, label: holder.label, rights: holder.rights, created_at: holder.createdAt, user: holder.userName };
+    },
+  );
+
   fastify.delete<{ Params: IdParams }>(
     "/api/v2/keys/:id/",
     {
       schema: { params: IdParams, querystring: KeyQuery },
       config: {
         openapi: {
-          summary: "Revoke one of the caller's user's keys",
+          summary: "Revoke one of the caller's user's keys: the calling key itself, or another with the right keys:manage",
           tag: "keys",
           responses: { 204: { description: "Revoked" }, 404: { description: "No such key", schema: ApiError, example: notFound("Key 7 does not exist") }, ...refused },
         },
@@ -108,7 +132,11 @@ export async function keyRoutes(fastify: FastifyInstance, opts: KeyRoutesOptions
     },
     async (request, reply) => {
       const { caller } = request;
-      if (!(await store.revoke(await userOf(caller), request.params.id))) {
+      const userId = await userOf(caller);
+      if (request.params.id !== caller.keyId && !caller.rights.has(Rights.manageKeys)) {
+        throw new HttpError(403, `Revoking another key needs the right ${Rights.manageKeys}`);
+      }
+      if (!(await store.revoke(userId, request.params.id))) {
         throw new HttpError(404, `Key ${request.params.id} does not exist`);
       }
       return reply.status(204).send();

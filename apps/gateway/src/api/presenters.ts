@@ -26,6 +26,8 @@ export function presentMeasurement(m: MeasurementRow, baseUrl: string): Measurem
       when: m.status_since,
     },
     participant_count: m.participant_count,
+    result_count: m.result_count,
+    last_result_time: m.last_result_time,
     probes_requested: m.probes_requested,
     probes_scheduled: m.probes_scheduled,
     probe_sources: m.probe_sources,

@@ -45,6 +45,8 @@ export const Measurement = Type.Object(
     creation_time: Seconds,
     status: Type.Object({ id: Type.Integer(), name: Type.String(), when: Nullable(Seconds) }),
     participant_count: Type.Integer(),
+    result_count: Type.Integer({ description: "Results stored so far" }),
+    last_result_time: Nullable(Type.Integer({ description: "Unix seconds of the newest stored result" })),
     probes_requested: Type.Integer(),
     probes_scheduled: Type.Integer(),
     probe_sources: Type.Array(Type.Object({}, { additionalProperties: true })),
@@ -237,8 +239,16 @@ export const LatestQuery = Type.Object(
 export type LatestQuery = Static<typeof LatestQuery>;
 
 /** Rights an API key may carry. */
-export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage"] as const;
+export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage", "keys:manage"] as const;
 export type ApiRight = (typeof API_RIGHTS)[number];
+
+/** What each right allows, as the docs and the portal explain it. */
+export const API_RIGHT_DESCRIPTIONS: Record<ApiRight, string> = {
+  "measurements:create": "Create measurements, stop them and change their probes",
+  "results:read_private": "Read the results of the user's private measurements",
+  "probes:manage": "Register probes (probe hosts)",
+  "keys:manage": "Revoke the user's other keys (any key may list keys, create keys with its own rights and revoke itself)",
+};
 
 export const ApiKeyCreateRequest = Type.Object(
   {
@@ -257,4 +267,14 @@ export const ApiKey = Type.Object({
   key: Type.Optional(Type.String({ description: "Shown once, when created" })),
 });
 export type ApiKey = Static<typeof ApiKey>;
+
+/** The key a request is made with, and its user: what a client (the portal's sign-in) checks a key with. */
+export const CurrentApiKey = Type.Object({
+  id: Type.Integer(),
+  label: Type.String(),
+  rights: Type.Array(Type.String()),
+  created_at: Seconds,
+  user: Type.String({ description: "Name of the key's user" }),
+});
+export type CurrentApiKey = Static<typeof CurrentApiKey>;
 
