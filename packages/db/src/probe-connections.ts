@@ -79,3 +79,33 @@ export async function probeSecretHash(pool: Pool, prbId: number): Promise<string
   const { rows } = await pool.query<{ secret_hash: string }>("SELECT secret_hash FROM probes WHERE id = $1", [prbId]);
   return rows[0]?.secret_hash ?? null;
 }
+
+/** A recorded connection or disconnection of a probe, as `atlas_probestatus` tells it (`timestamp` in Unix seconds). */
+export interface ProbeStatusHistoryEntry {
+  prb_id: number;
+  type: "connection";
+  event: "connect" | "disconnect";
+  timestamp: number;
+  controller: string;
+  asn: number | null;
+  prefix: string | null;
+  country: string | null;
+}
+
+/** A probe's connections and disconnections, newest first, a page of them and how many there are in all. */
+export async function probeStatusHistory(
+  pool: Pool,
+  prbId: number,
+  page: { limit: number; offset: number },
+): Promise<{ count: number; events: ProbeStatusHistoryEntry[] }> {
+  const [count, events] = await Promise.all([
+    pool.query<{ n: number }>("SELECT count(*)::int AS n FROM probe_status_events WHERE prb_id = $1", [prbId]),
+    pool.query<ProbeStatusHistoryEntry>(
+      `SELECT prb_id, 'connection' AS type, event, extract(epoch FROM at)::bigint::int AS timestamp, controller, asn, prefix,
+              rtrim(country) AS country
+       FROM probe_status_events WHERE prb_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [prbId, page.limit, page.offset],
+    ),
+  ]);
+  return { count: count.rows[0]!.n, events: events.rows };
+}

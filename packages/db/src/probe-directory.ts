@@ -125,6 +125,20 @@ export class ProbeDirectory {
     return row ? ((await this.withUptime([row]))[0] ?? null) : null;
   }
 
+  /**
+   * The measurements a probe takes part in: assigned to it (now or before), or that it sent results
+   * to in the last `lookbackDays` (measurements fed without an assignment, like imported ones).
+   */
+  async measurementIds(prbId: number, lookbackDays = 30): Promise<number[]> {
+    const { rows } = await this.pool.query<{ msm_id: number }>(
+      `SELECT msm_id FROM measurement_probes WHERE prb_id = $1
+       UNION
+       SELECT DISTINCT msm_id FROM results WHERE prb_id = $1 AND ts > now() - make_interval(days => $2)`,
+      [prbId, lookbackDays],
+    );
+    return rows.map((r) => r.msm_id);
+  }
+
   async close(): Promise<void> {
     await this.prisma.$disconnect();
   }

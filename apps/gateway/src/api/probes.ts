@@ -2,18 +2,18 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { isIP } from "node:net";
 import type { Pool, ProbeDirectory, ProbePrefix } from "@probestream/db";
-import { PROBE_SORT_FIELDS, registerProbe } from "@probestream/db";
+import { listMeasurements, PROBE_SORT_FIELDS, probeStatusHistory, registerProbe } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
-  ApiError, IdParams, KeyQuery, ObjectQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration, ProbeRegistrationResponse,
-  type ObjectQuery as ObjectQueryT, type ProbeListQuery as ListQuery,
+  ApiError, IdParams, KeyQuery, MeasurementPage, ObjectQuery, Page, PagedQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration,
+  ProbeRegistrationResponse, ProbeStatusEvent, type ObjectQuery as ObjectQueryT, type ProbeListQuery as ListQuery,
 } from "@probestream/types";
 import { Rights } from "../access/api-keys.js";
 import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";
-import { presentProbe } from "./presenters.js";
-import { pageOf as examplePage, probeExample } from "./examples.js";
+import { presentMeasurement, presentProbe } from "./presenters.js";
+import { measurementExample, pageOf as examplePage, probeExample } from "./examples.js";
 
 export interface ProbeRoutesOptions {
   pool: Pool;
@@ -28,6 +28,16 @@ const SHAPE: ResourceShape = {
   optional: [],
   known: new Set(Object.keys(Probe.properties)),
   sortable: Object.keys(PROBE_SORT_FIELDS),
+};
+
+/** Lists under a probe take a page and its size only: their order is fixed (newest first). */
+const ProbePagesQuery = Type.Pick(PagedQuery, ["page", "page_size"], { additionalProperties: false });
+type ProbePagesQuery = { page?: number; page_size?: number };
+
+/** A connection or disconnection, as the probestatus stream sends it. */
+const ProbeStatusHistoryPage = Page(ProbeStatusEvent);
+const statusChangeExample = {
+  prb_id: 6001, type: "connection", event: "connect", timestamp: 1700000000, controller: "ctr-local", asn: 3333, prefix: "193.0.0.0/21", country: "NL",
 };
 
 /** A prefix filter (of the `family` when given), checked: a 400 names the parameter otherwise. */
@@ -113,6 +123,66 @@ export async function probeRoutes(fastify: FastifyInstance, opts: ProbeRoutesOpt
       const probe = await directory.get(request.params.id);
       if (!probe) throw new HttpError(404, `Probe ${request.params.id} does not exist`);
       return shaped(presentProbe(probe), shaping);
+    },
+  );
+
+  /** The probe, or a 404 naming it. */
+  const existing = async (id: number) => {
+    if (!(await directory.get(id))) throw new HttpError(404, `Probe ${id} does not exist`);
+  };
+
+  fastify.get<{ Params: IdParams; Querystring: ProbePagesQuery }>(
+    "/api/v2/probes/:id/status-history/",
+    {
+      schema: { params: IdParams, querystring: ProbePagesQuery },
+      config: {
+        openapi: {
+          summary: "A probe's connections and disconnections, newest first, as the probestatus stream sent them",
+          tag: "probes",
+          responses: {
+            200: { description: "A page", schema: ProbeStatusHistoryPage, example: examplePage(statusChangeExample) },
+            404: { description: "No such probe", schema: ApiError },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await existing(id);
+      const w = pageWindow(request.query);
+      const { count, events } = await probeStatusHistory(opts.pool, id, w);
+      return pageOf(request, w, count, events);
+    },
+  );
+
+  fastify.get<{ Params: IdParams; Querystring: ProbePagesQuery }>(
+    "/api/v2/probes/:id/measurements/",
+    {
+      schema: { params: IdParams, querystring: ProbePagesQuery },
+      config: {
+        openapi: {
+          summary: "The measurements a probe takes part in (public ones and the key owner's), newest first",
+          tag: "probes",
+          responses: {
+            200: { description: "A page", schema: MeasurementPage, example: examplePage(measurementExample) },
+            404: { description: "No such probe", schema: ApiError },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await existing(id);
+      const w = pageWindow(request.query);
+      const { count, rows } = await listMeasurements(opts.pool, {
+        viewerId: request.caller.userId,
+        idIn: await directory.measurementIds(id),
+        ranges: [],
+        order: [{ field: "id", descending: true }],
+        limit: w.limit,
+        offset: w.offset,
+      });
+      return pageOf(request, w, count, rows.map((m) => presentMeasurement(m, request.baseUrl)));
     },
   );
 
