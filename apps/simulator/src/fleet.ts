@@ -14,6 +14,7 @@ export interface FleetOptions {
   probes: number;
   /** Results per second over the whole fleet. */
   rate: number;
+  /** Measurements the fleet runs at `rate` whatever the controller says (the demo's, or ids no controller knows); may be empty. */
   measurements: Measurement[];
   /** Probe ids are `firstProbeId`, `firstProbeId + 1`, ...; default 1000001 (software-probe range). */
   firstProbeId?: number;
@@ -22,7 +23,7 @@ export interface FleetOptions {
   /** Aborting stops the fleet (or, during start, abandons it with the abort reason). */
   signal?: AbortSignal;
   log?: (message: string) => void;
-  /** Whether probes keep a socket.io session open; default true. */
+  /** Whether probes keep a socket.io session open (and so take assignments from the controller); default true. */
   sessions?: boolean;
 }
 
@@ -59,7 +60,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const assignments = assignMeasurements(profiles, opts.measurements);
   const measurementsOf = measurementsByProbe(opts.measurements, assignments);
   const pairs = [...assignments.values()].reduce((sum, probes) => sum + probes.length, 0);
-  const counters: FleetCounters = { sent: 0, stored: 0, duplicates: 0, rejected: 0, errors: 0, dropped: 0 };
+  const counters: FleetCounters = { sent: 0, stored: 0, duplicates: 0, rejected: 0, errors: 0, dropped: 0, assigned: 0 };
+  const fleetMeasurements = new Set(opts.measurements.map((measurement) => measurement.id));
 
   log(`registering ${profiles.length} probes at ${opts.ingestUrl}`);
   const secrets = await mapConcurrently(profiles, REGISTRATION_CONCURRENCY, (profile) =>
@@ -73,7 +75,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         profile,
         secret: secrets[index] as string,
         measurements: measurementsOf.get(profile.prbId) ?? [],
-        resultsPerSecond: opts.rate / pairs,
+        fleetMeasurements,
+        resultsPerSecond: pairs > 0 ? opts.rate / pairs : 0,
         client,
         counters,
         reregister: async () => (await client.register(registrationOf(profile))).secret,
@@ -81,7 +84,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       }),
   );
   for (const probe of probes) probe.start(opts.batchMs ?? 1000);
-  log(`${probes.length} probes running ${opts.measurements.length} measurements at ${opts.rate} results/s`);
+  log(`${probes.length} probes running ${opts.measurements.length} measurements at ${opts.rate} results/s, and what the controller assigns`);
 
   const sessions = opts.sessions === false ? null : new ProbeSessionClients(opts.ingestUrl, warn);
   const opening = sessions?.open(probes) ?? Promise.resolve();
@@ -115,7 +118,6 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 function validate(opts: FleetOptions): void {
   if (!Number.isInteger(opts.probes) || opts.probes < 1) throw new RangeError("probes must be a positive integer");
   if (!(opts.rate > 0)) throw new RangeError("rate must be positive");
-  if (opts.measurements.length === 0) throw new RangeError("at least one measurement is needed");
   if (new Set(opts.measurements.map((measurement) => measurement.id)).size !== opts.measurements.length) {
     throw new RangeError("measurement ids must be unique");
   }

@@ -1,5 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import { PROBE_SOCKET_PATH, backoffDelay } from "@probestream/types";
+import { ControllerEvents, PROBE_SOCKET_PATH, backoffDelay } from "@probestream/types";
 import { RETRY_BASE_MS } from "./retry.js";
 import { FIRMWARE } from "./generators/index.js";
 
@@ -7,15 +7,18 @@ import { FIRMWARE } from "./generators/index.js";
 const WAVE_SIZE = 200;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** What a session authenticates with; `secret` is read at every (re)connect, so it may change. */
+/** What a session authenticates with (`secret` is read at every (re)connect, so it may change), and who takes its assignments. */
 export interface SessionProbe {
   readonly prbId: number;
   readonly secret: string;
+  /** The controller's complete list of the probe's measurements, on connect and on every change. */
+  assign(list: unknown): void;
 }
 
 /**
  * The probes' controller sessions: one socket.io connection each, kept open (and reconnected)
- * while the fleet runs. Ingest marks a probe connected while its session is open.
+ * while the fleet runs. Ingest marks a probe connected while its session is open, and sends it
+ * its assignments there, as it does to a real probe.
  */
 export class ProbeSessionClients {
   private readonly sockets: Socket[] = [];
@@ -59,6 +62,7 @@ export class ProbeSessionClients {
       timeout: CONNECT_TIMEOUT_MS,
     });
     this.sockets.push(socket);
+    socket.on(ControllerEvents.assignments, (list: unknown) => probe.assign(list));
     let refusals = 0;
     socket.on("connect", () => {
       refusals = 0;

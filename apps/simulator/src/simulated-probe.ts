@@ -1,6 +1,7 @@
 import { backoffDelay, type AtlasResult } from "@probestream/types";
 import { RETRY_BASE_MS, RETRY_MAX_MS, sleep } from "./retry.js";
 import { generateResult, type Measurement } from "./generators/index.js";
+import { ControllerPlan } from "./controller-plan.js";
 import type { IngestClient } from "./ingest-client.js";
 import type { ProbeProfile } from "./probes.js";
 import { Random } from "./random.js";
@@ -16,12 +17,16 @@ export interface FleetCounters {
   errors: number;
   /** Results given up on: refused batches, the oldest of a backlog too long, unsent at stop. */
   dropped: number;
+  /** Results of measurements the controller assigned (the others come from the fleet's own list at its rate). */
+  assigned: number;
 }
 
 export interface SimulatedProbeOptions {
   profile: ProbeProfile;
   secret: string;
   measurements: readonly Measurement[];
+  /** Measurement ids the fleet runs at its own rate: the controller's assignments of these are not run again. */
+  fleetMeasurements: ReadonlySet<number>;
   /** Results per second for each of its measurements. */
   resultsPerSecond: number;
   client: IngestClient;
@@ -43,8 +48,9 @@ interface Assignment {
 }
 
 /**
- * One probe: runs its measurements at its share of the fleet's rate and uploads what they
- * produce in one batch every tick, re-sending with back-off when the upload fails.
+ * One probe: runs its measurements at its share of the fleet's rate, and what its controller
+ * assigns on that measurement's schedule, and uploads what they produce in one batch every tick,
+ * re-sending with back-off when the upload fails.
  */
 export class SimulatedProbe {
   secret: string;
@@ -57,12 +63,14 @@ export class SimulatedProbe {
   private lastTick = performance.now();
   private timers: NodeJS.Timeout[] = [];
   private readonly cancel = new AbortController();
+  private readonly plan: ControllerPlan;
 
   constructor(private readonly opts: SimulatedProbeOptions) {
     this.secret = opts.secret;
     this.random = new Random();
     // Random starting credit staggers the measurements instead of firing them all together.
     this.assignments = opts.measurements.map((measurement) => ({ measurement, credit: this.random.next() }));
+    this.plan = new ControllerPlan(opts.profile.prbId, opts.fleetMeasurements);
     this.maxBacklog = Math.max(1000, Math.ceil(opts.resultsPerSecond * opts.measurements.length * BACKLOG_SECONDS));
   }
 
@@ -72,6 +80,16 @@ export class SimulatedProbe {
 
   get profile(): ProbeProfile {
     return this.opts.profile;
+  }
+
+  /** Takes the controller's current list of this probe's measurements (the `assignments` event). */
+  assign(list: unknown): void {
+    this.plan.update(list);
+  }
+
+  /** How many controller-assigned measurements the probe has in its plan. */
+  get assignedMeasurements(): number {
+    return this.plan.size;
   }
 
   /** Starts ticking every `batchMs`, at a random phase so probes do not upload in lockstep. */
@@ -114,6 +132,10 @@ export class SimulatedProbe {
           generateResult({ probe: this.opts.profile, measurement: assignment.measurement, timestamp, random: this.random }),
         );
       }
+    }
+    for (const run of this.plan.due()) {
+      this.pending.push(generateResult({ probe: this.opts.profile, measurement: run.measurement, timestamp: run.timestamp, random: this.random }));
+      this.opts.counters.assigned++;
     }
     const excess = this.pending.length - this.maxBacklog;
     if (excess > 0) {

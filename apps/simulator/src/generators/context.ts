@@ -9,6 +9,8 @@ export interface Measurement {
   id: number;
   type: ResultType;
   target: string;
+  /** The measurement's RIPE Atlas options (packets, size, protocol, query_type, port, ...), when the controller gave them. */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 /** Everything a generator needs to make one result. */
@@ -71,4 +73,22 @@ export function destinationFields(context: GeneratorContext, target: TargetHost)
     dst_name: hostOf(context.measurement.target),
     src_addr: context.probe.srcAddrV4,
   };
+}
+
+/** An integer option of the measurement within [min, max], or the fallback when absent or out of range. */
+export function intOption(context: GeneratorContext, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const value = context.measurement.options?.[name];
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+}
+
+/** A text option of the measurement that is one of `allowed` (any non-empty text when `allowed` is omitted), or the fallback. */
+export function textOption<T extends string>(context: GeneratorContext, name: string, fallback: T, allowed?: readonly T[]): T {
+  const value = context.measurement.options?.[name];
+  if (typeof value !== "string" || value === "") return fallback;
+  if (allowed && !allowed.includes(value as T)) return fallback;
+  return value as T;
+}
+
+export function flagOption(context: GeneratorContext, name: string): boolean {
+  return context.measurement.options?.[name] === true;
 }

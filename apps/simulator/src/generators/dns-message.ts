@@ -1,8 +1,11 @@
 import { parseIpv4 } from "../ipv4.js";
 
-/** Resource record types the simulator answers with (RFC 1035, RFC 6891 for OPT). */
-const DNS_TYPE = { A: 1, NS: 2, SOA: 6, OPT: 41 } as const;
-const DNS_CLASS_IN = 1;
+/** Record types a question may ask for (the measurement API's list) and OPT (RFC 6891); answers are A, NS or SOA. */
+const DNS_TYPE = {
+  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, OPT: 41, DS: 43,
+  RRSIG: 46, NSEC: 47, DNSKEY: 48, TLSA: 52, ANY: 255,
+} as const;
+const DNS_CLASS = { IN: 1, CHAOS: 3 } as const;
 
 export interface SoaData {
   mname: string;
@@ -27,7 +30,9 @@ export interface ResourceRecord {
 
 export interface DnsQuestion {
   name: string;
-  type: keyof typeof DNS_TYPE;
+  type: Exclude<keyof typeof DNS_TYPE, "OPT">;
+  /** IN unless given. */
+  class?: keyof typeof DNS_CLASS;
 }
 
 export interface DnsMessage {
@@ -57,7 +62,7 @@ export function encodeDnsMessage(message: DnsMessage): Buffer {
   writer.u16(additionalCount);
   writer.name(message.question.name);
   writer.u16(DNS_TYPE[message.question.type]);
-  writer.u16(DNS_CLASS_IN);
+  writer.u16(DNS_CLASS[message.question.class ?? "IN"]);
   for (const record of [...message.answers, ...message.authority, ...message.additional]) writer.record(record);
   if (message.ednsUdpSize !== undefined) {
     writer.name(".");
@@ -109,7 +114,7 @@ class DnsWriter {
   record(record: ResourceRecord): void {
     this.name(record.name);
     this.u16(DNS_TYPE[record.data.type]);
-    this.u16(DNS_CLASS_IN);
+    this.u16(DNS_CLASS.IN);
     this.u32(record.ttl);
     const lengthAt = this.chunks.length;
     this.u16(0);

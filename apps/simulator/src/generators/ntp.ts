@@ -1,9 +1,8 @@
 import type { NtpResult } from "@probestream/types";
 import { sampleRtt } from "../paths.js";
 import { Random, roundTo, seedOf } from "../random.js";
-import { destinationFields, sceneOf, type GeneratorContext } from "./context.js";
+import { destinationFields, intOption, sceneOf, type GeneratorContext } from "./context.js";
 
-const PACKETS = 3;
 /** Seconds from the NTP era (1900) to the Unix epoch (1970). */
 const NTP_UNIX_OFFSET = 2208988800;
 
@@ -36,7 +35,7 @@ export function generateNtp(context: GeneratorContext): NtpResult {
   const clockError = new Random(seedOf("clock", context.probe.prbId)).normal(0, 0.004);
   const startNtp = context.timestamp + random.next() + NTP_UNIX_OFFSET;
 
-  const packets = Array.from({ length: PACKETS }, (_, index) => {
+  const packets = Array.from({ length: intOption(context, "packets", 3, 1, 16) }, (_, index) => {
     if (!path.reachable || random.chance(path.loss)) return { x: "*" as const };
     const rtt = sampleRtt(path.rttMs, path, random) / 1000;
     const upShare = random.between(0.4, 0.6);

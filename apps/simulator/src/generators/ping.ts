@@ -1,14 +1,14 @@
 import type { PingResult } from "@probestream/types";
 import { sampleRtt } from "../paths.js";
 import { roundTo } from "../random.js";
-import { destinationFields, sceneOf, type GeneratorContext } from "./context.js";
+import { destinationFields, intOption, sceneOf, type GeneratorContext } from "./context.js";
 
-const PACKETS = 3;
 
 export function generatePing(context: GeneratorContext): PingResult {
   const { target, path } = sceneOf(context);
   const { random } = context;
-  const samples = Array.from({ length: PACKETS }, () =>
+  const packets = intOption(context, "packets", 3, 1, 16);
+  const samples = Array.from({ length: packets }, () =>
     !path.reachable || random.chance(path.loss) ? null : sampleRtt(path.rttMs, path, random),
   );
   const rtts = samples.filter((rtt) => rtt !== null);
@@ -17,10 +17,10 @@ export function generatePing(context: GeneratorContext): PingResult {
     ...destinationFields(context, target),
     type: "ping",
     proto: "ICMP",
-    size: 48,
-    step: 240,
+    size: intOption(context, "size", 48, 0, 2048),
+    step: intOption(context, "interval", 240, 1),
     ...(received ? { ttl: path.replyTtl } : {}),
-    sent: PACKETS,
+    sent: packets,
     rcvd: rtts.length,
     dup: 0,
     min: received ? Math.min(...rtts) : -1,

@@ -1,7 +1,7 @@
 import type { SslcertResult } from "@probestream/types";
 import { sampleRtt } from "../paths.js";
 import { Random, roundTo, seedOf } from "../random.js";
-import { destinationFields, sceneOf, type GeneratorContext } from "./context.js";
+import { destinationFields, intOption, sceneOf, type GeneratorContext } from "./context.js";
 
 /**
  * A real self-signed certificate (EC P-256, CN www.example.net, made with openssl for the
@@ -26,7 +26,7 @@ export const SIMULATED_CERTIFICATE_PEM = [
 export function generateSslcert(context: GeneratorContext): SslcertResult {
   const { target, path } = sceneOf(context);
   const { random } = context;
-  const common = { ...destinationFields(context, target), type: "sslcert" as const, dst_port: "443" };
+  const common = { ...destinationFields(context, target), type: "sslcert" as const, dst_port: String(intOption(context, "port", 443, 1, 65535)) };
   if (!path.reachable) return { ...common, error: "connect: timeout" };
 
   // Servers speak one TLS version; TLS 1.3 finishes the handshake one round trip sooner.
