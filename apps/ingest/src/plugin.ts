@@ -49,9 +49,9 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const registry = createMetricsRegistry("ingest");
   const metrics = new IngestMetrics(registry);
   const auth = new ProbeAuthenticator(opts.pool);
-  const writer = new ResultWriter(opts.pool);
   // Committed results reach the bus through the relay, in log order, whatever process committed them.
   const relay = new ResultRelay({ pool: opts.pool, bus: opts.bus, log: fastify.log, metrics });
+  const writer = new ResultWriter(opts.pool, () => relay.committed());
   relay.start();
   const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
   fastify.addHook("onClose", async () => stopPartitionUpkeep());

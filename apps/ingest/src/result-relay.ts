@@ -23,6 +23,12 @@ const RELAY_LOCK = 0x72656c79; // "rely"
 const RELAY_NAME = "results";
 /** Every commit notifies; this is only the fallback when a notification was missed. */
 const IDLE_POLL_MS = 1000;
+/**
+ * How often the published position is saved. It is only where a successor resumes, and gateways
+ * recognise a re-published result by its position, so saving it off the publishing path, a few
+ * times a second, costs a successor a few re-sent messages and the live path nothing.
+ */
+const SAVE_EVERY_MS = 250;
 
 /**
  * Publishes the committed log to the bus, in log order, from where the last relay stopped. Every
@@ -39,6 +45,9 @@ export class ResultRelay {
   private wake: (() => void) | null = null;
   private notified = false;
   private running: Promise<void> | null = null;
+  private savedCursor = "";
+  private lastSaveMs = 0;
+  private saving: Promise<void> | null = null;
   private readonly readLimit: number;
   private readonly messageLimit: number;
   private readonly retryMs: number;
@@ -57,7 +66,17 @@ export class ResultRelay {
     this.stopping = true;
     this.notify();
     await this.running;
+    await this.saving;
+    if (this.leader && this.cursor !== this.savedCursor) await this.savePosition().catch((err: unknown) => this.opts.log.warn({ err }, "saving the relay position failed"));
     this.resign();
+  }
+
+  /**
+   * This process committed results: a round starts now rather than when the commit's notification
+   * comes back from Postgres (the notification still wakes the relay in whichever process leads).
+   */
+  committed(): void {
+    if (this.leader) this.notify();
   }
 
   /** Whether this process is the relay now. */
@@ -90,8 +109,24 @@ export class ResultRelay {
       await this.publish(part);
       this.cursor = part[part.length - 1]!.position;
     }
-    if (entries.length > 0) await saveRelayPosition(this.opts.pool, RELAY_NAME, this.cursor);
+    this.saveSoon(entries.length === 0);
     return entries.length;
+  }
+
+  /** Saves the position in the background, at most every SAVE_EVERY_MS (at once when `idle`), one save at a time. */
+  private saveSoon(idle: boolean): void {
+    if (this.saving || this.cursor === this.savedCursor) return;
+    if (!idle && Date.now() - this.lastSaveMs < SAVE_EVERY_MS) return;
+    this.saving = this.savePosition()
+      .catch((err: unknown) => this.opts.log.warn({ err }, "saving the relay position failed; saved again later"))
+      .finally(() => (this.saving = null));
+  }
+
+  private async savePosition(): Promise<void> {
+    const position = this.cursor;
+    this.lastSaveMs = Date.now();
+    await saveRelayPosition(this.opts.pool, RELAY_NAME, position);
+    this.savedCursor = position;
   }
 
   private async publish(part: LogEntry[]): Promise<void> {
@@ -119,6 +154,7 @@ export class ResultRelay {
       });
       await client.query("LISTEN results_committed");
       this.cursor = (await relayPosition(this.opts.pool, RELAY_NAME)) ?? (await newestFinalPosition(this.opts.pool));
+      this.savedCursor = this.cursor;
     } catch (err) {
       // Closing the connection releases the lock, if it was taken.
       client.release(err as Error);

@@ -101,7 +101,11 @@ export class ResultWriter {
   private readonly waiting: Waiting[] = [];
   private draining = false;
 
-  constructor(private readonly pool: Pool) {}
+  /** `onCommitted` runs after each turn that stored results (the relay of this process starts a round). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly onCommitted?: () => void,
+  ) {}
 
   write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
     if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdMeasurements: [] });
@@ -123,11 +127,19 @@ export class ResultWriter {
       }
       try {
         const outcomes = await this.commit(group.map((w) => w.batch));
+        if (outcomes.some((o) => o.stored.length > 0)) this.onCommitted?.();
         group.forEach((w, i) => w.resolve(outcomes[i]!));
       } catch (err) {
         if (group.length === 1) group[0]!.reject(err);
         // One batch must not fail the others committed with it: each goes again on its own.
-        else for (const w of group) await this.commit([w.batch]).then(([outcome]) => w.resolve(outcome!), w.reject);
+        else {
+          for (const w of group) {
+            await this.commit([w.batch]).then(([outcome]) => {
+              if (outcome!.stored.length > 0) this.onCommitted?.();
+              w.resolve(outcome!);
+            }, w.reject);
+          }
+        }
       }
     }
     this.draining = false;
