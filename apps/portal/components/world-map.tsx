@@ -9,7 +9,7 @@ export interface WorldMapPoint {
   id: string | number;
   lat: number;
   lon: number;
-  /** Any CSS colour: the caller's meaning (status, latency). */
+  /** Any CSS colour, custom properties too (`var(--ok)`): the caller's meaning (status, latency). */
   color: string;
   label: string;
   href?: string;
@@ -40,7 +40,7 @@ function useLand(): LandShapes | null {
 function Point({ point }: { point: WorldMapPoint }) {
   const [x, y] = projectPoint(point.lon, point.lat);
   const dot = (
-    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={6} fill={point.color} data-point-id={point.id}>
+    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={6} style={{ fill: point.color }} data-point-id={point.id}>
       <title>{point.label}</title>
     </circle>
   );
