@@ -110,6 +110,8 @@ describe("measurement list filters the portal uses", () => {
     expect(ids((await api("GET", "/api/v2/measurements/?search=PRIVATE", reader)).body)).toEqual([501]);
     expect(ids((await api("GET", "/api/v2/measurements/?search=root-servers")).body)).toEqual([503]);
     expect(ids((await api("GET", "/api/v2/measurements/?search=private")).body)).toEqual([]);
+    expect(ids((await api("GET", "/api/v2/measurements/?search=502")).body)).toEqual([502]);
+    expect(ids((await api("GET", "/api/v2/measurements/?search=501")).body)).toEqual([]);
     expect(ids((await api("GET", "/api/v2/measurements/?mine=true&sort=id", reader)).body)).toEqual([501, 502]);
     expect(ids((await api("GET", "/api/v2/measurements/?is_public=false", reader)).body)).toEqual([501]);
     expect(ids((await api("GET", "/api/v2/measurements/?type=ping&sort=id", reader)).body)).toEqual([501, 503]);

@@ -1,6 +1,9 @@
-import type { Metadata } from "next";
+import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
-import Link from "next/link";
+import { SiteFooter } from "../components/site/site-footer";
+import { SiteHeader } from "../components/site/site-header";
+import { SkipLink } from "../components/site/skip-link";
+import { gatewayUrlForRequest } from "../lib/gateway-url";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -8,17 +11,26 @@ export const metadata: Metadata = {
   description: "Live network-measurement results, streamed as the probes send them.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export const viewport: Viewport = {
+  width: "device-width",
+  initialScale: 1,
+  themeColor: [
+    { media: "(prefers-color-scheme: light)", color: "#151b26" },
+    { media: "(prefers-color-scheme: dark)", color: "#0a0e14" },
+  ],
+};
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const apiDocsUrl = `${await gatewayUrlForRequest()}/api/v2/docs/`;
   return (
     <html lang="en">
       <body>
-        <header className="site-header">
-          <Link href="/" className="brand">
-            probestream
-          </Link>
-          <span className="tagline">live network-measurement results</span>
-        </header>
-        <main className="content">{children}</main>
+        <SkipLink />
+        <SiteHeader />
+        <main id="main" className="content" tabIndex={-1}>
+          {children}
+        </main>
+        <SiteFooter apiDocsUrl={apiDocsUrl} />
       </body>
     </html>
   );

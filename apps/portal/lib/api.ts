@@ -1,3 +1,4 @@
+import { cache } from "react";
 import { sessionKey } from "./session";
 
 /**
@@ -31,4 +32,31 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** The signed-in key as the API describes it (`GET /api/v2/keys/current/`). */
+export interface SignedInKey {
+  id: number;
+  label: string;
+  rights: string[];
+  created_at: number;
+  user: string;
+}
+
+/**
+ * The visitor's key, checked with the API once per request (header, pages and forms share the
+ * answer); undefined when signed out or the key no longer works (revoked).
+ */
+export const signedInKey = cache(async (): Promise<SignedInKey | undefined> => {
+  if (!(await sessionKey())) return undefined;
+  const answer = await api<SignedInKey>("/api/v2/keys/current/");
+  return answer.status === 200 ? answer.body : undefined;
+});
+
+/** A query string from the set values, for API paths. */
+export function queryString(params: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== "") search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : "";
 }

@@ -95,7 +95,7 @@ export interface MeasurementListFilter {
   /** The caller: sees public measurements and its own. */
   viewerId: number | null;
   mine?: boolean;
-  /** Text in the description, target or target address (any case). */
+  /** Text in the description, target or target address (any case), or the whole id. */
   search?: string;
   types?: string[];
   statuses?: number[][];
@@ -136,7 +136,7 @@ export async function listMeasurements(pool: Pool, f: MeasurementListFilter): Pr
   if (f.search !== undefined) {
     const text = p(f.search.toLowerCase());
     where.push(`(strpos(lower(m.description), ${text}) > 0 OR strpos(lower(COALESCE(m.target, '')), ${text}) > 0
-                 OR strpos(lower(COALESCE(m.target_ip, '')), ${text}) > 0)`);
+                 OR strpos(lower(COALESCE(m.target_ip, '')), ${text}) > 0 OR m.id::text = ${text})`);
   }
   if (f.types) where.push(`m.type = ANY(${p(f.types)}::text[])`);
   for (const statuses of f.statuses ?? []) where.push(`m.status = ANY(${p(statuses)}::int[])`);

@@ -134,7 +134,7 @@ export const MeasurementListQuery = Type.Object(
   {
     ...paging,
     ...idRange,
-    search: Type.Optional(Type.String({ minLength: 1, description: "Text in the description, target or target address" })),
+    search: Type.Optional(Type.String({ minLength: 1, description: "Text in the description, target or target address (any case), or the measurement's id" })),
     type: Type.Optional(CommaWords),
     status: Type.Optional(CommaIntegers),
     status__in: Type.Optional(CommaIntegers),
