@@ -5,6 +5,8 @@ const nextConfig: NextConfig = {
   // the workspace package @probestream/db itself whatever this list says, vercel/next.js#84388.)
   serverExternalPackages: ["pg", "@prisma/client", "@prisma/adapter-pg"],
   poweredByHeader: false,
+  // forbidden() answers 403 with app/forbidden.tsx (a private measurement to a visitor who may not read it).
+  experimental: { authInterrupts: true },
   // Where the build goes: several builds of one checkout side by side (PORTAL_DIST_DIR), or `.next`.
   distDir: process.env.PORTAL_DIST_DIR ?? ".next",
 };

@@ -3,20 +3,7 @@ import { IdValue, MAX_ID, RESULT_TYPES, isResultType, type ResultType } from "./
 import { canonicalIpAddress, parseIpPrefix } from "./ip-address.js";
 
 /** socket.io / WebSocket event names, as RIPE Atlas clients use them. */
-export const StreamEvents = {
-  subscribe: "atlas_subscribe",
-  unsubscribe: "atlas_unsubscribe",
-  subscribed: "atlas_subscribed",
-  unsubscribed: "atlas_unsubscribed",
-  result: "atlas_result",
-  probeStatus: "atlas_probestatus",
-  metadata: "atlas_metadata",
-  error: "atlas_error",
-  backlogSent: "atlas_backlog_sent",
-  replayFinished: "atlas_replay_finished",
-} as const;
-
-export type StreamEventName = (typeof StreamEvents)[keyof typeof StreamEvents];
+export { StreamEvents, type StreamEventName } from "./stream-events.js";
 
 export const STREAM_TYPES = ["result", "probestatus", "metadata"] as const;
 

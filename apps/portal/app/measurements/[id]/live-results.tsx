@@ -1,173 +1,110 @@
 "use client";
 
-import { useEffect, useReducer, useState } from "react";
-import { io } from "socket.io-client";
-import { formatTime } from "../../../lib/format";
-import { summarizeResult, type ResultSummary, type UntypedResult } from "@probestream/types/summary";
-import { RttChart, type ChartPoint } from "./rtt-chart";
+import { useCallback, useRef, useState } from "react";
+import type { UntypedResult } from "@probestream/types/summary";
+import { LatencyMap } from "../../../components/result-views/latency-map";
+import { ResultStore, type StoreView } from "../../../components/result-views/result-store";
+import { DownloadForm } from "./download-form";
+import { ReplayForm } from "./replay-form";
+import { ResultsTable } from "./results-table";
+import { TypeView } from "./type-view";
+import { useResultStream, type StreamState } from "./use-result-stream";
+import styles from "./live.module.css";
 
-/** Enough to watch a measurement live without the page growing without bound. */
-const MAX_ROWS = 300;
-
-type ConnectionState = "connecting" | "connected" | "subscribed" | "disconnected";
-type StoredState = "loading" | "loaded" | "failed";
-
-interface Row {
-  /** The result's JSON minus what the platform adds: the same result from /latest/ and the stream match. */
-  fingerprint: string;
-  result: UntypedResult;
-  prbId: number | null;
-  timestamp: number | null;
-  summary: ResultSummary;
-}
-
-type RowsAction = { kind: "live"; results: UntypedResult[] } | { kind: "initial"; results: UntypedResult[] };
-
-function isRecord(value: unknown): value is UntypedResult {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function toRow(result: UntypedResult): Row {
-  const { stored_timestamp: _stored, ...body } = result;
-  return {
-    fingerprint: JSON.stringify(body),
-    result,
-    prbId: typeof result.prb_id === "number" ? result.prb_id : null,
-    timestamp: typeof result.timestamp === "number" ? result.timestamp : null,
-    summary: summarizeResult(result),
-  };
-}
-
-function rowsReducer(rows: Row[], action: RowsAction): Row[] {
-  const seen = new Set(rows.map((row) => row.fingerprint));
-  const fresh: Row[] = [];
-  for (const row of action.results.map(toRow)) {
-    if (seen.has(row.fingerprint)) continue;
-    seen.add(row.fingerprint);
-    fresh.push(row);
-  }
-  if (fresh.length === 0) return rows;
-  if (action.kind === "live") {
-    // Streamed results arrive oldest first; the table shows the newest on top.
-    return [...fresh.reverse(), ...rows].slice(0, MAX_ROWS);
-  }
-  // The stored snapshot is older than anything streamed since the page opened.
-  fresh.sort((a, b) => (b.timestamp ?? 0) - (a.timestamp ?? 0));
-  return [...rows, ...fresh].slice(0, MAX_ROWS);
-}
-
-function chartPoints(rows: Row[]): ChartPoint[] {
-  return rows
-    .flatMap((row) => (row.timestamp !== null && row.summary.rttMs !== null ? [{ t: row.timestamp, v: row.summary.rttMs }] : []))
-    .sort((a, b) => a.t - b.t);
-}
-
-const STATE_LABELS: Record<ConnectionState, string> = {
+const STATE_LABELS: Record<StreamState, string> = {
+  idle: "not live: no more results will come",
   connecting: "connecting…",
-  connected: "connected, subscribing…",
   subscribed: "live",
+  replaying: "replaying history…",
+  replayed: "replay finished",
   disconnected: "disconnected, retrying…",
 };
 
-export function LiveResults({ gatewayUrl, msmId }: { gatewayUrl: string; msmId: number }) {
-  const [rows, dispatch] = useReducer(rowsReducer, []);
-  const [connection, setConnection] = useState<ConnectionState>("connecting");
-  const [liveCount, setLiveCount] = useState(0);
-  const [stored, setStored] = useState<StoredState>("loading");
-  const [problem, setProblem] = useState<string | null>(null);
+/** Replays start an hour back by default (or at the measurement's start, if later). */
+const DEFAULT_REPLAY_SPAN = 3600;
 
-  useEffect(() => {
-    const socket = io(gatewayUrl, { path: "/stream/socket.io" });
-    const subscription = { stream_type: "result", msm: msmId };
-    // A new connection has no subscriptions: subscribe again after every (re)connect.
-    socket.on("connect", () => {
-      setConnection("connected");
-      socket.emit("atlas_subscribe", subscription);
-    });
-    socket.on("atlas_subscribed", () => setConnection("subscribed"));
-    socket.on("disconnect", () => setConnection("disconnected"));
-    socket.on("connect_error", () => setConnection("disconnected"));
-    socket.on("atlas_error", (error: unknown) => setProblem(`Stream error: ${JSON.stringify(error)}`));
-    socket.on("atlas_result", (payload: unknown) => {
-      // With buffering a server may send an array of results in one event.
-      const results = (Array.isArray(payload) ? payload : [payload]).filter(isRecord);
-      setLiveCount((n) => n + results.length);
-      dispatch({ kind: "live", results });
-    });
-    return () => {
-      socket.disconnect();
-    };
-  }, [gatewayUrl, msmId]);
+export interface LiveResultsProps {
+  gatewayUrl: string;
+  msmId: number;
+  type: string;
+  /** The visitor's key, given only for a private measurement they may read. */
+  streamKey: string | null;
+  /** The measurement has results still to come. */
+  live: boolean;
+  /** Each probe's latest stored result, read as the visitor. */
+  initial: UntypedResult[];
+  firstSecond: number;
+  lastSecond: number | null;
+}
 
-  useEffect(() => {
-    const controller = new AbortController();
-    fetch(`${gatewayUrl}/api/v2/measurements/${msmId}/latest/`, { signal: controller.signal })
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const body: unknown = await response.json();
-        if (!Array.isArray(body)) throw new Error("the answer is not a list of results");
-        dispatch({ kind: "initial", results: body.filter(isRecord) });
-        setStored("loaded");
-      })
-      .catch((error: unknown) => {
-        if (controller.signal.aborted) return;
-        setStored("failed");
-        setProblem(`Could not load the latest results: ${String(error)}`);
-      });
-    return () => controller.abort();
-  }, [gatewayUrl, msmId]);
+/**
+ * The measurement's results, per type, as they arrive. Results go into a bounded store at once;
+ * the page re-renders at most once per animation frame, however many results arrive.
+ */
+export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, firstSecond, lastSecond }: LiveResultsProps) {
+  const [store] = useState(() => {
+    const created = new ResultStore();
+    created.add(initial);
+    return created;
+  });
+  const [view, setView] = useState<StoreView>(() => store.view());
+  const frame = useRef<number | null>(null);
+
+  const render = useCallback(() => {
+    if (frame.current !== null) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = null;
+      setView(store.view());
+    });
+  }, [store]);
+
+  const onResults = useCallback(
+    (results: UntypedResult[]) => {
+      if (store.add(results) > 0) render();
+    },
+    [store, render],
+  );
+  const onReplayStart = useCallback(() => {
+    store.clear();
+    render();
+  }, [store, render]);
+
+  const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, onResults, onReplayStart });
+  const end = lastSecond ?? Math.floor(Date.now() / 1000);
+  const defaultStart = Math.max(firstSecond, end - DEFAULT_REPLAY_SPAN);
 
   return (
-    <section className="live">
-      <div className="live-bar">
-        <h2>Results</h2>
-        <span className={`connection connection-${connection}`} data-testid="connection" data-state={connection}>
-          <span className="dot" aria-hidden="true" />
-          {STATE_LABELS[connection]}
+    <section className={styles.live} aria-labelledby="results-heading" data-testid="live-results" data-received={view.total} data-type={type}>
+      <div className={styles.bar}>
+        <h2 id="results-heading">Results</h2>
+        <span className={`${styles.connection} ${styles[stream.state] ?? ""}`} data-testid="connection" data-state={stream.state} role="status">
+          <span className={styles.dot} aria-hidden="true" />
+          {STATE_LABELS[stream.state]}
+          {stream.state === "replaying" && ` (${view.total.toLocaleString("en-US")} so far)`}
+          {stream.replayed !== null && stream.state !== "replaying" && ` · replayed ${stream.replayed.toLocaleString("en-US")}`}
         </span>
-        <span className="muted">
-          {rows.length} shown (newest first, up to {MAX_ROWS}) · {liveCount} received live
+        <span className={styles.note} data-testid="received">
+          {view.total.toLocaleString("en-US")} results · {view.probes.length.toLocaleString("en-US")} probes
         </span>
       </div>
-      {problem && <p className="problem">{problem}</p>}
-      <RttChart points={chartPoints(rows)} />
-      <table className="data-table results" data-testid="results" data-stored={stored}>
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th className="num">Probe</th>
-            <th>Summary</th>
-            <th>Raw</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.length === 0 && (
-            <tr>
-              <td colSpan={4} className="muted">
-                {stored === "loading" ? "Loading the latest results…" : "Waiting for results…"}
-              </td>
-            </tr>
-          )}
-          {rows.map((row) => (
-            <tr
-              key={row.fingerprint}
-              data-testid="result-row"
-              data-prb-id={row.prbId ?? undefined}
-              data-timestamp={row.timestamp ?? undefined}
-            >
-              <td className="mono nowrap">{row.timestamp !== null ? formatTime(row.timestamp) : "—"}</td>
-              <td className="num mono">{row.prbId ?? "—"}</td>
-              <td>{row.summary.text}</td>
-              <td>
-                <details>
-                  <summary>JSON</summary>
-                  <pre>{JSON.stringify(row.result, null, 2)}</pre>
-                </details>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {stream.problem && (
+        <p className={styles.error} role="alert">
+          {stream.problem}
+        </p>
+      )}
+      <div className={styles.controls}>
+        <ReplayForm defaultStart={defaultStart} onReplay={stream.replay} disabled={stream.state === "replaying"} />
+        <DownloadForm msmId={msmId} knownProbes={view.probes.map((p) => p.prbId)} />
+      </div>
+      {view.total === 0 ? (
+        <p className={styles.note}>{live ? "Waiting for the first results…" : "This measurement has no stored results."}</p>
+      ) : (
+        <>
+          <TypeView type={type} view={view} />
+          <LatencyMap locationsUrl={`/measurements/${msmId}/probe-locations`} probes={view.probes} />
+        </>
+      )}
+      <ResultsTable rows={view.rows} total={view.total} />
     </section>
   );
 }

@@ -1,9 +1,16 @@
 import type { Metadata } from "next";
-import { notFound } from "next/navigation";
-import { catalog } from "../../../lib/catalog";
-import { formatCount, formatTime, statusName } from "../../../lib/format";
+import { forbidden, notFound } from "next/navigation";
+import type { Measurement } from "@probestream/types";
+import { MeasurementStatusId } from "@probestream/types/status";
+import type { UntypedResult } from "@probestream/types/summary";
+import { api } from "../../../lib/api";
+import { formatCount, formatTime } from "../../../lib/format";
 import { gatewayUrlForRequest } from "../../../lib/gateway-url";
+import { sessionKey } from "../../../lib/session";
 import { LiveResults } from "./live-results";
+import { parseMeasurementId } from "./measurement-id";
+import { StatusNotice, isLiveStatus } from "./status-notice";
+import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";
 
@@ -11,55 +18,89 @@ interface Props {
   params: Promise<{ id: string }>;
 }
 
-function parseId(raw: string): number | null {
-  return /^[1-9]\d{0,9}$/.test(raw) && Number(raw) <= 2_147_483_647 ? Number(raw) : null;
-}
-
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: `Measurement ${(await params).id}` };
 }
 
+/** The measurement as the API gives it to this visitor: 404 and 403 become those pages. */
+async function measurementFor(id: number | null): Promise<Measurement> {
+  if (id === null) notFound();
+  const answer = await api<Measurement>(`/api/v2/measurements/${id}/`);
+  if (answer.status === 404) notFound();
+  if (answer.status === 403 || answer.status === 401) forbidden();
+  if (answer.status !== 200) throw new Error(`The measurements API answered ${answer.status}`);
+  return answer.body;
+}
+
 export default async function MeasurementPage({ params }: Props) {
-  const id = parseId((await params).id);
-  const measurement = id === null ? null : await catalog().getMeasurement(id);
-  if (!measurement) notFound();
-  const gatewayUrl = await gatewayUrlForRequest();
+  const measurement = await measurementFor(parseMeasurementId((await params).id));
+  const id = measurement.id;
+  const [latest, gatewayUrl, key] = await Promise.all([
+    api<UntypedResult[]>(`/api/v2/measurements/${id}/latest/?lookback_days=0`),
+    gatewayUrlForRequest(),
+    sessionKey(),
+  ]);
+  // The stream needs the key only for a private measurement; the API answered, so the key may read it.
+  const streamKey = !measurement.is_public && key ? key : null;
+  const status = measurement.status.id;
+  const firstSecond = measurement.start_time ?? measurement.creation_time;
 
   return (
     <>
-      <section className="msm-header">
+      <section className={styles.header}>
         <h1>
-          Measurement {measurement.id}{" "}
-          <span className={`type-badge type-${measurement.type}`}>{measurement.type}</span>
+          Measurement {id} <span className={`type-badge type-${measurement.type}`}>{measurement.type}</span>
         </h1>
-        {measurement.description && <p className="lead">{measurement.description}</p>}
-        <dl className="facts">
+        {measurement.description && <p className={styles.lead}>{measurement.description}</p>}
+        <dl className={styles.facts}>
           <div>
             <dt>Target</dt>
             <dd className="mono">{measurement.target ?? "—"}</dd>
           </div>
           <div>
             <dt>Status</dt>
-            <dd>{statusName(measurement.status)}</dd>
+            <dd data-testid="msm-status" data-status={status}>
+              {measurement.status.name}
+            </dd>
           </div>
           <div>
             <dt>Visibility</dt>
-            <dd>{measurement.isPublic ? "public" : "private"}</dd>
+            <dd>{measurement.is_public ? "public" : "private"}</dd>
           </div>
           <div>
-            <dt>Stored results</dt>
-            <dd>{formatCount(measurement.resultCount)}</dd>
+            <dt>Schedule</dt>
+            <dd>{measurement.is_oneoff ? "one-off" : measurement.interval ? `every ${formatCount(measurement.interval)} s` : "—"}</dd>
           </div>
           <div>
-            <dt>Last result</dt>
-            <dd className="mono">{formatTime(measurement.lastResultAt)}</dd>
+            <dt>Probes</dt>
+            <dd>
+              {formatCount(measurement.participant_count)}
+              {measurement.probes_requested > 0 && ` of ${formatCount(measurement.probes_requested)} requested`}
+            </dd>
           </div>
+          <div>
+            <dt>Started</dt>
+            <dd className="mono">{formatTime(measurement.start_time)}</dd>
+          </div>
+          {measurement.stop_time !== null && (
+            <div>
+              <dt>{status === MeasurementStatusId.Ongoing ? "Stops" : "Stopped"}</dt>
+              <dd className="mono">{formatTime(measurement.stop_time)}</dd>
+            </div>
+          )}
         </dl>
-        <a className="button" href={`${gatewayUrl}/api/v2/measurements/${measurement.id}/results/?format=json`} download>
-          Download all results (JSON)
-        </a>
+        <StatusNotice status={status} name={measurement.status.name} when={measurement.status.when} startTime={measurement.start_time} />
       </section>
-      <LiveResults gatewayUrl={gatewayUrl} msmId={measurement.id} />
+      <LiveResults
+        gatewayUrl={gatewayUrl}
+        msmId={id}
+        type={measurement.type}
+        streamKey={streamKey}
+        live={isLiveStatus(status)}
+        initial={latest.status === 200 && Array.isArray(latest.body) ? latest.body : []}
+        firstSecond={firstSecond}
+        lastSecond={measurement.stop_time ?? null}
+      />
     </>
   );
 }

@@ -1,0 +1,124 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { io, type Socket } from "socket.io-client";
+import { StreamEvents } from "@probestream/types/stream-events";
+import type { UntypedResult } from "@probestream/types/summary";
+import type { ReplayRequest } from "./replay-form";
+
+export type StreamState = "idle" | "connecting" | "subscribed" | "replaying" | "replayed" | "disconnected";
+
+type Params = Record<string, string | number | boolean>;
+
+function isRecord(value: unknown): value is UntypedResult {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The measurement's results from the stream: live (for a measurement with results to come), or a
+ * replay of a time range that then goes on live. `onResults` gets each batch as it arrives.
+ */
+export function useResultStream(options: {
+  gatewayUrl: string;
+  msmId: number;
+  streamKey: string | null;
+  live: boolean;
+  onResults: (results: UntypedResult[]) => void;
+  onReplayStart: () => void;
+}) {
+  const { gatewayUrl, msmId, streamKey, live, onResults, onReplayStart } = options;
+  const [state, setState] = useState<StreamState>(live ? "connecting" : "idle");
+  const [problem, setProblem] = useState<string | null>(null);
+  const [replayed, setReplayed] = useState<number | null>(null);
+  const socketRef = useRef<Socket | null>(null);
+  /** The subscription in force, to unsubscribe it. */
+  const active = useRef<Params | null>(null);
+  /** What a (re)connection subscribes to. */
+  const wanted = useRef<Params | null>(null);
+  const mode = useRef<"live" | "replay" | "none">("none");
+  const handlers = useRef({ onResults, onReplayStart });
+  handlers.current = { onResults, onReplayStart };
+
+  const subscribe = (socket: Socket, params: Params) => {
+    active.current = params;
+    socket.emit(StreamEvents.subscribe, params);
+  };
+
+  const connect = useCallback((): Socket => {
+    if (socketRef.current) return socketRef.current;
+    const socket = io(gatewayUrl, { path: "/stream/socket.io", auth: streamKey ? { key: streamKey } : undefined });
+    socketRef.current = socket;
+    // A new connection has no subscriptions: subscribe again after every (re)connect.
+    socket.on("connect", () => {
+      setState(mode.current === "replay" ? "replaying" : "connecting");
+      if (wanted.current) subscribe(socket, wanted.current);
+    });
+    socket.on(StreamEvents.subscribed, () => setState(mode.current === "replay" ? "replaying" : "subscribed"));
+    socket.on("disconnect", () => setState("disconnected"));
+    socket.on("connect_error", (error: Error) => {
+      setState("disconnected");
+      setProblem(`Cannot reach the stream (${error.message}); retrying.`);
+    });
+    socket.on(StreamEvents.error, (error: unknown) => {
+      const message = isRecord(error) && typeof error.message === "string" ? error.message : JSON.stringify(error);
+      setProblem(`The stream reported: ${message}`);
+    });
+    socket.on(StreamEvents.result, (payload: unknown) => {
+      // With buffering a server may send an array of results in one event.
+      handlers.current.onResults((Array.isArray(payload) ? payload : [payload]).filter(isRecord));
+    });
+    socket.on(StreamEvents.replayFinished, (payload: unknown) => {
+      const count = isRecord(payload) && typeof payload.count === "number" ? payload.count : 0;
+      setReplayed(count);
+      const handedOver = isRecord(payload) && payload.live === true;
+      if (handedOver) {
+        // The replay's subscription goes on live; a reconnection subscribes live.
+        mode.current = "live";
+        wanted.current = { stream_type: "result", msm: msmId };
+        setState("subscribed");
+      } else if (live) {
+        mode.current = "live";
+        wanted.current = { stream_type: "result", msm: msmId };
+        subscribe(socket, wanted.current);
+      } else {
+        mode.current = "none";
+        wanted.current = null;
+        active.current = null;
+        setState("replayed");
+      }
+    });
+    return socket;
+  }, [gatewayUrl, streamKey, msmId, live]);
+
+  useEffect(() => {
+    if (live) {
+      mode.current = "live";
+      wanted.current = { stream_type: "result", msm: msmId };
+      connect();
+    }
+    return () => {
+      socketRef.current?.disconnect();
+      socketRef.current = null;
+    };
+  }, [connect, live, msmId]);
+
+  const replay = useCallback(
+    (request: ReplayRequest) => {
+      const socket = connect();
+      if (active.current && socket.connected) socket.emit(StreamEvents.unsubscribe, active.current);
+      active.current = null;
+      handlers.current.onReplayStart();
+      const params: Params = { stream_type: "result", msm: msmId, startTime: request.startTime, speed: request.speed };
+      if (request.endTime !== null) params.endTime = request.endTime;
+      mode.current = "replay";
+      wanted.current = params;
+      setReplayed(null);
+      setProblem(null);
+      setState("replaying");
+      if (socket.connected) subscribe(socket, params);
+    },
+    [connect, msmId],
+  );
+
+  return { state, problem, replayed, replay };
+}

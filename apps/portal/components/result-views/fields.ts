@@ -1,0 +1,44 @@
+// Reading RIPE Atlas result JSON as it arrives: shapes vary by type and firmware, and old firmware
+// sends numbers as strings.
+import type { UntypedResult } from "@probestream/types/summary";
+
+export type { UntypedResult };
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function num(value: unknown): number | null {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.trim() !== "") {
+    const parsed = Number(value);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  return null;
+}
+
+export function text(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return null;
+}
+
+export function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+/** The error a result or one of its parts reports, in words, if any. */
+export function errorOf(entry: Record<string, unknown>): string | null {
+  for (const key of ["error", "err", "dnserr"]) {
+    const value = entry[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value === "string") return value;
+    if (isRecord(value)) return Object.entries(value).map(([k, v]) => `${k}: ${String(v)}`).join(", ");
+    return JSON.stringify(value);
+  }
+  return null;
+}
+
+export function mean(values: number[]): number | null {
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+}
