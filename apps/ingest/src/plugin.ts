@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import underPressure from "@fastify/under-pressure";
 import { ResultWriter, maintainPartitions, type Pool } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { createMetricsRegistry, serveMetrics, type MetricsAccess } from "@probestream/service-kit";
@@ -39,6 +40,10 @@ export interface IngestOptions {
   maxResultAgeDays?: number;
   /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
   metrics?: MetricsAccess;
+  /** Results waiting to be committed at most; past it batches get 503 with Retry-After (default 50,000). */
+  maxWaitingResults?: number;
+  /** An event loop lagging this long (ms) answers 503 with Retry-After until it recovers (default 2,000). */
+  maxEventLoopDelayMs?: number;
 }
 
 /**
@@ -51,7 +56,14 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const auth = new ProbeAuthenticator(opts.pool);
   // Committed results reach the bus through the relay, in log order, whatever process committed them.
   const relay = new ResultRelay({ pool: opts.pool, bus: opts.bus, log: fastify.log, metrics });
-  const writer = new ResultWriter(opts.pool, () => relay.committed());
+  const writer = new ResultWriter(opts.pool, () => relay.committed(), opts.maxWaitingResults);
+  // Overload is refused with 503 + Retry-After (probes send again), never buffered without limit:
+  // the writer bounds its queue, and a process too busy to answer in time says so.
+  await fastify.register(underPressure, {
+    maxEventLoopDelay: opts.maxEventLoopDelayMs ?? 2000,
+    retryAfter: 2,
+    message: "Ingest is overloaded; send again after Retry-After",
+  });
   relay.start();
   const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
   fastify.addHook("onClose", async () => stopPartitionUpkeep());

@@ -89,6 +89,16 @@ interface Waiting {
  */
 const MAX_GROUP_RESULTS = 1000;
 
+/** Results waiting for a turn at most, by default: a few seconds of the commit rate measured here. */
+export const DEFAULT_MAX_WAITING_RESULTS = 50_000;
+
+/** The writer holds as many results as it may wait with; the batch is refused, nothing of it stored. */
+export class WriterOverloadedError extends Error {
+  constructor(readonly waiting: number) {
+    super(`${waiting} results are waiting to be stored; refusing more until they are`);
+  }
+}
+
 /**
  * The probe-facing hot path into Postgres, idempotent on (prb_id, msm_id, timestamp, body digest),
  * with daily partitions created on first sight of a day. Processes commit concurrently: nothing is
@@ -99,16 +109,26 @@ const MAX_GROUP_RESULTS = 1000;
 export class ResultWriter {
   private readonly knownDays = new Set<number>();
   private readonly waiting: Waiting[] = [];
+  private waitingResults = 0;
   private draining = false;
 
-  /** `onCommitted` runs after each turn that stored results (the relay of this process starts a round). */
+  /**
+   * `onCommitted` runs after each turn that stored results (the relay of this process starts a
+   * round). `maxWaitingResults` bounds the memory of the queue under overload: past it, `write`
+   * refuses with WriterOverloadedError rather than buffering without limit.
+   */
   constructor(
     private readonly pool: Pool,
     private readonly onCommitted?: () => void,
+    private readonly maxWaitingResults = DEFAULT_MAX_WAITING_RESULTS,
   ) {}
 
   write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
     if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdMeasurements: [] });
+    if (this.waitingResults > 0 && this.waitingResults + batch.length > this.maxWaitingResults) {
+      return Promise.reject(new WriterOverloadedError(this.waitingResults));
+    }
+    this.waitingResults += batch.length;
     return new Promise((resolve, reject) => {
       this.waiting.push({ batch, resolve, reject });
       if (!this.draining) void this.drain();
@@ -125,6 +145,7 @@ export class ResultWriter {
         size += next.batch.length;
         group.push(next);
       }
+      this.waitingResults -= size;
       try {
         const outcomes = await this.commit(group.map((w) => w.batch));
         if (outcomes.some((o) => o.stored.length > 0)) this.onCommitted?.();

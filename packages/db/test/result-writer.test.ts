@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createPool, positionAfter, positionParts, ResultReader, ResultWriter, withStoredTimestamp, type Pool, type ResultToStore,
+  createPool, positionAfter, positionParts, ResultReader, ResultWriter, withStoredTimestamp, WriterOverloadedError, type Pool,
+  type ResultToStore,
 } from "@probestream/db";
 import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
 
@@ -129,5 +130,17 @@ describe("withStoredTimestamp", () => {
   it("appends the field to an object, empty or not", () => {
     expect(JSON.parse(withStoredTimestamp('{"a":1}', 5))).toEqual({ a: 1, stored_timestamp: 5 });
     expect(JSON.parse(withStoredTimestamp("{}", 5))).toEqual({ stored_timestamp: 5 });
+  });
+
+  it("refuses a batch, storing none of it, when its queue already holds its limit; takes batches again once it drains", async () => {
+    const bounded = new ResultWriter(pool, undefined, 10);
+    const batch = (from: number) => Array.from({ length: 8 }, (_, i) => result(90, 1_700_300_000 + from + i));
+    const first = bounded.write(batch(0)); // taken into a turn at once
+    const second = bounded.write(batch(100)); // waits: 8 of 10
+    await expect(bounded.write(batch(200))).rejects.toBeInstanceOf(WriterOverloadedError);
+    expect((await first).stored).toHaveLength(8);
+    expect((await second).stored).toHaveLength(8);
+    expect((await bounded.write(batch(200))).stored).toHaveLength(8);
+    expect((await readAll(42)).filter((json) => json.includes('"prb_id":90'))).toHaveLength(24);
   });
 });

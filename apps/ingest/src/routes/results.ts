@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { MeasurementStatusId, validateResult, type IngestRejection } from "@probestream/types";
-import type { ResultToStore, ResultWriter } from "@probestream/db";
+import { WriterOverloadedError, type ResultToStore, type ResultWriter } from "@probestream/db";
 import { Channels, encodeMeasurementEvent, type MessageBus } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
@@ -120,8 +120,12 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
 
       // PostgreSQL unavailable: nothing of this batch is stored, and the probe is told when to try again.
       const unavailable = (what: string) => (err: unknown): never => {
-        request.log.error({ err }, what);
         void reply.header("retry-after", String(RETRY_AFTER_S));
+        if (err instanceof WriterOverloadedError) {
+          request.log.warn({ waiting: err.waiting }, "results refused: the writer's queue is full");
+          throw new HttpError(503, "Ingest is overloaded; nothing was acknowledged, send them again after Retry-After");
+        }
+        request.log.error({ err }, what);
         throw new HttpError(503, "Results could not be stored; nothing was acknowledged, send them again");
       };
       const mayReport = await opts.admission
