@@ -11,7 +11,7 @@ export function fieldId(name: string): string {
  * match the whole value: anything may come before and after it.
  */
 function htmlPattern(pattern: string | undefined): string | undefined {
-  return pattern === undefined ? undefined : `[\s\S]*(?:${pattern})[\s\S]*`;
+  return pattern === undefined ? undefined : String.raw`[\s\S]*(?:${pattern})[\s\S]*`;
 }
 
 function displayChoice(name: string, choice: string | number): string {
