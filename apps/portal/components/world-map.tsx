@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState, type JSX } from "react";
+import { useEffect, useRef, useState, type CSSProperties, type JSX, type RefObject } from "react";
 import type { LandShapes } from "./world-map-land";
 import { MAP_HEIGHT, MAP_WIDTH, projectPoint } from "./world-map-projection";
 import styles from "./world-map.module.css";
@@ -37,10 +37,35 @@ function useLand(): LandShapes | null {
   return shapes;
 }
 
-function Point({ point }: { point: WorldMapPoint }) {
+/** A point's radius on screen, in CSS pixels, whatever the map's drawn size. */
+const POINT_RADIUS_PX = 5;
+
+/**
+ * ViewBox units per CSS pixel of the drawn map (1.5 until measured: a map about 640 px wide), so
+ * that points keep their size on screen on a phone and on a wide screen alike.
+ */
+function useUnitsPerPixel(svg: RefObject<SVGSVGElement | null>): number {
+  const [units, setUnits] = useState(1.5);
+  useEffect(() => {
+    const element = svg.current;
+    if (!element) return;
+    const measure = () => {
+      const { width, height } = element.getBoundingClientRect();
+      // The drawing is letterboxed (meet) into the box: the tighter dimension sets the scale.
+      if (width > 0 && height > 0) setUnits(Math.max(MAP_WIDTH / width, MAP_HEIGHT / height));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [svg]);
+  return units;
+}
+
+function Point({ point, radius }: { point: WorldMapPoint; radius: number }) {
   const [x, y] = projectPoint(point.lon, point.lat);
   const dot = (
-    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={6} style={{ fill: point.color }} data-point-id={point.id}>
+    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={radius.toFixed(2)} style={{ fill: point.color }} data-point-id={point.id}>
       <title>{point.label}</title>
     </circle>
   );
@@ -59,16 +84,19 @@ function Point({ point }: { point: WorldMapPoint }) {
  */
 export function WorldMap(props: { points: WorldMapPoint[]; ariaLabel: string; height?: number }): JSX.Element {
   const shapes = useLand();
+  const svg = useRef<SVGSVGElement>(null);
+  const unitsPerPixel = useUnitsPerPixel(svg);
   const placed = props.points.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
   const linked = placed.some((p) => p.href);
   return (
     <figure className={styles.map} aria-label={props.ariaLabel} data-land={shapes ? "drawn" : "loading"}>
       <svg
+        ref={svg}
         viewBox={`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`}
         // With links inside, a group: an img would hide them from screen readers.
         role={linked ? "group" : "img"}
         aria-label={props.ariaLabel}
-        style={props.height ? { maxHeight: `${props.height}px` } : undefined}
+        style={{ "--units-per-px": unitsPerPixel, ...(props.height ? { maxHeight: `${props.height}px` } : {}) } as CSSProperties}
       >
         <g aria-hidden="true">
           {shapes ? (
@@ -82,7 +110,7 @@ export function WorldMap(props: { points: WorldMapPoint[]; ariaLabel: string; he
           )}
         </g>
         {placed.map((p) => (
-          <Point key={p.id} point={p} />
+          <Point key={p.id} point={p} radius={POINT_RADIUS_PX * unitsPerPixel} />
         ))}
       </svg>
     </figure>

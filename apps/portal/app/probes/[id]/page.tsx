@@ -165,7 +165,7 @@ export default async function ProbePage({ params }: Props) {
                     <td>
                       <span className={`type-badge type-${m.type}`}>{m.type}</span>
                     </td>
-                    <td>
+                    <td className={styles.prose}>
                       {m.description || "—"}
                       {!m.is_public && <span className={styles.private}> private</span>}
                     </td>
@@ -200,7 +200,7 @@ export default async function ProbePage({ params }: Props) {
                     <td className="num mono">
                       <Link href={`/measurements/${measurement.id}`}>{measurement.id}</Link>
                     </td>
-                    <td>
+                    <td className={styles.prose}>
                       <span className={`type-badge type-${measurement.type}`}>{measurement.type}</span> {summarizeResult(result).text}
                       <details className={styles.raw}>
                         <summary>JSON</summary>
