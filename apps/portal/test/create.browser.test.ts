@@ -81,6 +81,24 @@ describe("creating a measurement in the portal", () => {
     });
   }
 
+  it("creates a periodic measurement with its interval and spread, on listed probes", async () => {
+    await openForm();
+    await page.fill("#f-definitions-0-target", "www.ripe.net");
+    await page.fill("#f-definitions-0-description", "Browser-made periodic ping");
+    await page.check('input[name="timing"][value="periodic"]');
+    await page.fill("#f-definitions-0-interval", "60");
+    await page.fill("#f-definitions-0-spread", "0");
+    await page.selectOption("#f-probes-0-type", "probes");
+    await page.fill("#f-probes-0-value", `${FIRST_PROBE_ID}, ${FIRST_PROBE_ID + 1}`);
+    await page.fill("#f-probes-0-requested", "2");
+    await page.click('[data-testid="create-measurement"]');
+    await page.waitForURL(/\/measurements\/\d+$/, { timeout: 10_000 });
+    const msmId = Number(new URL(page.url()).pathname.split("/").pop());
+    await page.locator('[data-testid="result-row"]').first().waitFor({ state: "visible", timeout: 15_000 });
+    const stored = (await (await fetch(`${stack.platform.gatewayUrl}/api/v2/measurements/${msmId}/`)).json()) as Record<string, unknown>;
+    expect(stored).toMatchObject({ type: "ping", is_oneoff: false, interval: 60, spread: 0 });
+  });
+
   it("shows the API's refusal at the field it names, and keeps what was entered", async () => {
     await openForm();
     await page.fill("#f-definitions-0-target", "2001:db8::1");
