@@ -276,3 +276,87 @@ describe("replay and download", () => {
     await context.close();
   });
 });
+
+describe("budget", () => {
+  it("holds 10,000 results of a busy measurement in bounded memory while rendering 500 results/s", async () => {
+    const RATE = 500;
+    const TOTAL = 10_000;
+    const TICK_MS = 250;
+    const perProbe = RATE / (1000 / TICK_MS) / probes.length;
+    const { context, page } = await newPage();
+    await openMeasurement(page, BUSY_MSM);
+    await page.waitForSelector('[data-testid="connection"][data-state="subscribed"]', { timeout: 15_000 });
+    const cdp = await context.newCDPSession(page);
+    const heap = async (): Promise<number> => {
+      await cdp.send("HeapProfiler.collectGarbage");
+      return (await cdp.send("Runtime.getHeapUsage")).usedSize;
+    };
+    const received = async () => Number(await page.locator('[data-testid="live-results"]').getAttribute("data-received"));
+    await page.evaluate(() => {
+      const counter = window as unknown as { framesDrawn: number };
+      counter.framesDrawn = 0;
+      const tick = () => {
+        counter.framesDrawn += 1;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const frames = () => page.evaluate(() => (window as unknown as { framesDrawn: number }).framesDrawn);
+
+    // The probes post as real ones do: each its own batch, every tick, timestamps a second apart.
+    const first = now - 3 * 3600;
+    const posting = (async () => {
+      const started = Date.now();
+      const inFlight: Promise<unknown>[] = [];
+      for (let tick = 0; tick * perProbe * probes.length < TOTAL; tick++) {
+        const due = started + tick * TICK_MS;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        inFlight.push(
+          Promise.all(
+            probes.map((probe, p) =>
+              postResults(
+                stack.platform.ingestUrl,
+                probe,
+                Array.from({ length: perProbe }, (_, k) => pingResult(probe.prbId, BUSY_MSM, first + tick * perProbe + k, { avg: 10 + p * 20 + (k % 7) })),
+              ),
+            ),
+          ),
+        );
+        // Batches overlap, as several probes' posts do, but a stalled ingest is not flooded.
+        if (inFlight.length > 8) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+      return (Date.now() - started) / 1000;
+    })();
+
+    const framesAtStart = await frames();
+    const startedAt = Date.now();
+    let heapAt2k = 0;
+    while ((await received()) < 2_000) await page.waitForTimeout(50);
+    heapAt2k = await heap();
+    while ((await received()) < TOTAL) {
+      if (Date.now() - startedAt > 90_000) throw new Error(`only ${await received()} results arrived in 90 s`);
+      await page.waitForTimeout(100);
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    const fps = (await frames()) - framesAtStart;
+    const postSeconds = await posting;
+    const heapAt10k = await heap();
+    const figures = {
+      postedPerSecond: Math.round(TOTAL / postSeconds),
+      shownPerSecond: Math.round(TOTAL / seconds),
+      framesPerSecond: Math.round(fps / seconds),
+      heapAt2kMiB: +(heapAt2k / 2 ** 20).toFixed(1),
+      heapAt10kMiB: +(heapAt10k / 2 ** 20).toFixed(1),
+      rowsInPage: await page.locator('[data-testid="result-row"]').count(),
+    };
+    console.log("live page budget:", JSON.stringify(figures));
+    expect(figures.postedPerSecond).toBeGreaterThanOrEqual(RATE * 0.9);
+    expect(figures.shownPerSecond).toBeGreaterThanOrEqual(RATE * 0.9);
+    // Older rows leave the page: 8,000 more results cost no more than a few MiB.
+    expect(heapAt10k - heapAt2k).toBeLessThan(4 * 2 ** 20);
+    expect(figures.framesPerSecond).toBeGreaterThanOrEqual(20);
+    await expect(page.locator('[data-testid="ping-probe"]').count()).resolves.toBe(probes.length);
+    await context.close();
+  }, 150_000);
+});

@@ -1,12 +1,13 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { WorldMap } from "../world-map";
-import { formatMs } from "../../lib/format";
 import { LATENCY_LEGEND, latencyColor } from "./palette";
 import { meanRtt, type ProbeAggregate } from "./result-store";
 import styles from "./latency-map.module.css";
 import viewStyles from "./views.module.css";
+
+const StableWorldMap = memo(WorldMap);
 
 export interface ProbeLocation {
   id: number;
@@ -50,27 +51,28 @@ export function LatencyMap({ locationsUrl, probes }: { locationsUrl: string; pro
     return () => clearTimeout(timer);
   }, [missingKey, locationsUrl]);
 
-  const points = probes.flatMap((p) => {
-    const where = locations.get(p.prbId);
-    if (!where) return [];
-    const rtt = meanRtt(p);
-    return [
-      {
-        id: p.prbId,
-        lat: where.lat,
-        lon: where.lon,
-        color: latencyColor(rtt),
-        label: `Probe ${p.prbId}${where.country ? ` (${where.country})` : ""}: ${rtt === null ? "no answer" : `mean ${formatMs(rtt)}`}`,
-        href: `/probes/${p.prbId}`,
-      },
-    ];
-  });
+  // The map redraws when a probe appears or changes colour, not with every result.
+  const bands = probes.map((p) => `${p.prbId}:${latencyColor(meanRtt(p))}`).join(",");
+  const points = useMemo(
+    () =>
+      bands === ""
+        ? []
+        : bands.split(",").flatMap((entry) => {
+            const [id = "", color = ""] = entry.split(":");
+            const where = locations.get(Number(id));
+            if (!where) return [];
+            const band = LATENCY_LEGEND.find((l) => l.color === color)?.label ?? "";
+            const label = `Probe ${id}${where.country ? ` (${where.country})` : ""}: mean response ${band}`;
+            return [{ id: Number(id), lat: where.lat, lon: where.lon, color, label, href: `/probes/${id}` }];
+          }),
+    [bands, locations],
+  );
   const unplaced = probes.length - points.length;
 
   return (
     <section className={viewStyles.section} aria-labelledby="latency-map" data-testid="latency-map" data-points={points.length}>
       <h3 id="latency-map">Latency map</h3>
-      <WorldMap points={points} ariaLabel="Probes that answered, coloured by mean response time" height={360} />
+      <StableWorldMap points={points} ariaLabel="Probes that answered, coloured by mean response time" height={360} />
       <ul className={styles.legend} aria-label="Colours">
         {LATENCY_LEGEND.map((entry) => (
           <li key={entry.label}>

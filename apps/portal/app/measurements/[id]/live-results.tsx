@@ -20,6 +20,9 @@ const STATE_LABELS: Record<StreamState, string> = {
   disconnected: "disconnected, retrying…",
 };
 
+/** A busy measurement's views redraw this often at most; the browser keeps the rest of each second. */
+const RENDERS_PER_SECOND = 8;
+
 /** Replays start an hour back by default (or at the measurement's start, if later). */
 const DEFAULT_REPLAY_SPAN = 3600;
 
@@ -39,7 +42,7 @@ export interface LiveResultsProps {
 
 /**
  * The measurement's results, per type, as they arrive. Results go into a bounded store at once;
- * the page re-renders at most once per animation frame, however many results arrive.
+ * the page re-renders at most once per animation frame and a few times a second, however many arrive.
  */
 export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, firstSecond, lastSecond }: LiveResultsProps) {
   const [store] = useState(() => {
@@ -48,14 +51,22 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
     return created;
   });
   const [view, setView] = useState<StoreView>(() => store.view());
-  const frame = useRef<number | null>(null);
+  const scheduled = useRef(false);
+  const lastRender = useRef(0);
 
+  // At most one render per animation frame, and no more than RENDERS_PER_SECOND: results land in the
+  // store at once, the page catches up with all of them in the next render.
   const render = useCallback(() => {
-    if (frame.current !== null) return;
-    frame.current = requestAnimationFrame(() => {
-      frame.current = null;
-      setView(store.view());
-    });
+    if (scheduled.current) return;
+    scheduled.current = true;
+    const wait = Math.max(0, lastRender.current + 1000 / RENDERS_PER_SECOND - performance.now());
+    setTimeout(() => {
+      requestAnimationFrame(() => {
+        scheduled.current = false;
+        lastRender.current = performance.now();
+        setView(store.view());
+      });
+    }, wait);
   }, [store]);
 
   const onResults = useCallback(
