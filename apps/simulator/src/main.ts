@@ -3,7 +3,9 @@ import { parseArgs } from "node:util";
 import { DEFAULT_FIRST_PROBE_ID, startFleet, type Fleet, type FleetStats } from "./fleet.js";
 import { DEFAULT_MEASUREMENTS, parseMeasurements } from "./measurement-spec.js";
 
-const USAGE = `probestream-simulator: a fleet of simulated probes feeding the ingest API
+const USAGE = `probestream-simulator: a fleet of simulated probes feeding the ingest API. Each probe holds a
+session with its controller and also runs what it is assigned there (measurements created through the
+REST API), on their schedule.
 
   --ingest-url URL        INGEST_URL          default http://127.0.0.1:8081
   --admin-token TOKEN     INGEST_ADMIN_TOKEN  required
