@@ -131,7 +131,10 @@ function labelOf(name: string): string {
 
 /** The input for one schema property: integers, switches, choices, text. */
 export function fieldOf(name: string, property: string, schema: JsonSchema, required: boolean): FieldSpec {
-  const base = { name, label: labelOf(property), required, ...(schema.description ? { hint: schema.description } : {}) };
+  const label = labelOf(property);
+  // A description that only repeats the label says nothing more.
+  const hint = schema.description && !label.toLowerCase().includes(schema.description.toLowerCase()) ? schema.description : undefined;
+  const base = { name, label, required, ...(hint ? { hint } : {}) };
   if (schema.enum) return { ...base, kind: "choice", choices: schema.enum, ...(schema.default !== undefined ? { placeholder: schema.default as string | number } : {}) };
   if (schema.type === "integer") {
     return {
@@ -178,7 +181,7 @@ export function measurementFormSpec(): FormSpec {
       spread: fieldOf(at("spread"), "spread", property("spread"), false),
     },
     sources,
-    requested: fieldOf("probes/0/requested", "requested", firstSource.requested ?? {}, true),
+    requested: { ...fieldOf("probes/0/requested", "requested", firstSource.requested ?? {}, true), hint: "At most this many are chosen" },
   };
 }
 
