@@ -169,6 +169,7 @@ describe("the probe directory", () => {
     await page.reload();
     await page.locator('figure[data-land="drawn"]').waitFor({ timeout: 10_000 });
     await expect(horizontalOverflow(page)).resolves.toBe(0);
+    await expect(seriousA11yViolations(page)).resolves.toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 });
@@ -241,5 +242,6 @@ describe("a probe's page", () => {
     await page.reload();
     await page.locator('figure[data-land="drawn"]').waitFor({ timeout: 10_000 });
     await expect(horizontalOverflow(page)).resolves.toBe(0);
+    await expect(seriousA11yViolations(page)).resolves.toEqual([]);
   });
 });

@@ -4,8 +4,8 @@ import { ProbeStatusId } from "@probestream/types/status";
 import { api } from "../../lib/api";
 import { formatCount } from "../../lib/format";
 import { gatewayUrlForRequest } from "../../lib/gateway-url";
-import { parametersAtFault, type ApiErrorAnswer, type ProbePageAnswer } from "./probe-api";
-import { ProbeDirectory } from "./probe-directory";
+import { parametersAtFault, type ApiErrorAnswer, type ApiPage, type ProbePageAnswer } from "./probe-api";
+import { ProbeDirectory, type MappedProbe } from "./probe-directory";
 import { probeStatusName } from "./probe-status";
 import styles from "./probes.module.css";
 
@@ -13,6 +13,8 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Probes" };
 
 const PAGE_SIZE = 100;
+/** The map shows every matching probe up to the API's largest page, with the fields it draws. */
+const MAP_QUERY = "page_size=500&fields=geometry,status,country_code,asn_v4,asn_v6";
 /** The directory's filters: the API's own parameter names, so a filtered page's URL reads like an API call. */
 const FILTERS = ["country_code", "asn", "status", "tags"] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -54,9 +56,11 @@ function Field({ name, label, hint, fault, children }: { name: string; label: st
 export default async function ProbesPage({ searchParams }: Props) {
   const params = await searchParams;
   const filters: Filters = Object.fromEntries(FILTERS.map((name) => [name, first(params[name])]));
+  const filtered = FILTERS.some((name) => filters[name]);
   const page = Math.max(1, Math.min(Number(first(params.page) ?? 1) || 1, 1_000_000));
-  const [answer, gatewayUrl] = await Promise.all([
+  const [answer, mapAnswer, gatewayUrl] = await Promise.all([
     api<ProbePageAnswer & ApiErrorAnswer>(`/api/v2/probes/${search(filters, page, PAGE_SIZE)}`),
+    api<ApiPage<MappedProbe>>(`/api/v2/probes/${search(filters, 1)}${filtered ? "&" : "?"}${MAP_QUERY}`),
     gatewayUrlForRequest(),
   ]);
   const ok = answer.status === 200;
@@ -64,7 +68,6 @@ export default async function ProbesPage({ searchParams }: Props) {
   const faultOf = (name: string) => faults.get(name);
   const described = (name: string, hint: boolean) => (faultOf(name) ? `filter-${name}-error` : hint ? `filter-${name}-hint` : undefined);
   const pages = ok ? Math.max(1, Math.ceil(answer.body.count / PAGE_SIZE)) : 1;
-  const filtered = FILTERS.some((name) => filters[name]);
 
   return (
     <>
@@ -130,7 +133,12 @@ export default async function ProbesPage({ searchParams }: Props) {
             {filtered ? " match" : " in the directory"}
             {pages > 1 && ` · page ${page} of ${formatCount(pages)}`}
           </p>
-          <ProbeDirectory probes={answer.body.results} gatewayUrl={gatewayUrl} />
+          <ProbeDirectory
+            probes={answer.body.results}
+            mapped={mapAnswer.status === 200 ? mapAnswer.body.results : []}
+            matching={answer.body.count}
+            gatewayUrl={gatewayUrl}
+          />
           {pages > 1 && (
             <nav className={styles.pager} aria-label="Pages">
               {page > 1 ? <Link href={`/probes${search(filters, page - 1)}`}>← Previous</Link> : <span />}

@@ -10,20 +10,35 @@ import { StreamIndicator } from "./stream-indicator";
 import { useProbeStatusStream } from "./use-probe-status-stream";
 import styles from "./probes.module.css";
 
-function asn(probe: Probe): string {
+/** What the map needs of a probe (the directory asks the API for these fields only). */
+export type MappedProbe = Pick<Probe, "id" | "geometry" | "status" | "country_code" | "asn_v4" | "asn_v6">;
+
+function asn(probe: MappedProbe): string {
   const asns = [...new Set([probe.asn_v4, probe.asn_v6].filter((a): a is number => a !== null))];
   return asns.length === 0 ? "—" : asns.map((a) => `AS${a}`).join(", ");
 }
 
 /**
- * The probes of one page of the directory, on the map and in a table, their status following the
- * probestatus stream: a probe connecting or disconnecting changes its row and its dot at once.
+ * A page of the directory in a table, and the probes matching the filters (up to the API's page
+ * limit) on the map, their status following the probestatus stream: a probe connecting or
+ * disconnecting changes its row and its dot at once.
  */
-export function ProbeDirectory({ probes, gatewayUrl }: { probes: Probe[]; gatewayUrl: string }) {
+export function ProbeDirectory({
+  probes,
+  mapped,
+  matching,
+  gatewayUrl,
+}: {
+  probes: Probe[];
+  mapped: MappedProbe[];
+  /** How many probes match the filters in all. */
+  matching: number;
+  gatewayUrl: string;
+}) {
   const { events, state } = useProbeStatusStream(gatewayUrl);
 
   const statuses = useMemo(() => {
-    const shown = new Map<number, ShownStatus>(probes.map((p) => [p.id, { id: p.status.id, since: p.status.since }]));
+    const shown = new Map<number, ShownStatus>([...mapped, ...probes].map((p) => [p.id, { id: p.status.id, since: p.status.since }]));
     // Events are newest first: the first one of a probe is its status now.
     const seen = new Set<number>();
     for (const event of events) {
@@ -33,9 +48,9 @@ export function ProbeDirectory({ probes, gatewayUrl }: { probes: Probe[]; gatewa
       if (before?.since == null || event.timestamp >= before.since) shown.set(event.prb_id, statusAfter(event));
     }
     return shown;
-  }, [probes, events]);
+  }, [probes, mapped, events]);
 
-  const points = probes.flatMap((p) => {
+  const points = mapped.flatMap((p) => {
     if (!p.geometry) return [];
     const [lon, lat] = p.geometry.coordinates;
     const status = statuses.get(p.id)?.id ?? p.status.id;
@@ -48,12 +63,19 @@ export function ProbeDirectory({ probes, gatewayUrl }: { probes: Probe[]; gatewa
       href: `/probes/${p.id}`,
     }];
   });
+  const unmapped = matching - points.length;
 
   return (
     <>
       <div className={styles.liveBar}>
         <StreamIndicator state={state} />
-        <span className="muted">{points.length} of the {probes.length} probes below have a location.</span>
+        <span className="muted">
+          {points.length} {points.length === 1 ? "probe" : "probes"} on the map
+          {unmapped > 0 && ` (${mapped.length < matching ? `the first ${mapped.length}` : `${unmapped} without a location`})`}.
+        </span>
+        <a className={styles.skip} href="#probe-list">
+          Skip the map to the list
+        </a>
       </div>
       <div className={styles.mapBox} data-testid="probe-map">
         <WorldMap points={points} ariaLabel={`Map of ${points.length} probes, coloured by status`} />
@@ -66,7 +88,7 @@ export function ProbeDirectory({ probes, gatewayUrl }: { probes: Probe[]; gatewa
           ))}
         </ul>
       </div>
-      <div className={styles.tableScroll}>
+      <div className={styles.tableScroll} id="probe-list" role="region" aria-label="Probe list" tabIndex={0}>
         <table className={`data-table ${styles.table}`} data-testid="probe-table">
           <caption className={styles.caption}>Probes</caption>
           <thead>

@@ -145,7 +145,7 @@ export default async function ProbePage({ params }: Props) {
             : `${formatCount(measurements.count)} ${measurements.count === 1 ? "measurement" : "measurements"} you can see${measurements.count > measurements.results.length ? `, the newest ${measurements.results.length} shown` : ""}.`}
         </p>
         {measurements.results.length > 0 && (
-          <div className={styles.tableScroll}>
+          <div className={styles.tableScroll} role="region" aria-labelledby="measurements-heading" tabIndex={0}>
             <table className="data-table" data-testid="probe-measurements">
               <thead>
                 <tr>
@@ -184,7 +184,7 @@ export default async function ProbePage({ params }: Props) {
         {latest.length === 0 ? (
           <p className="muted">No results from this probe in the measurements above.</p>
         ) : (
-          <div className={styles.tableScroll}>
+          <div className={styles.tableScroll} role="region" aria-labelledby="latest-heading" tabIndex={0}>
             <table className="data-table" data-testid="probe-latest">
               <thead>
                 <tr>

@@ -44,11 +44,11 @@ export function ProbeStatusPanel({
       <p className={styles.statusNow} data-testid="probe-status" data-status={status.id}>
         <StatusBadge status={status} withSince />
       </p>
-      <h3 className={styles.subheading}>Connections and disconnections</h3>
+      <h3 className={styles.subheading} id="history-heading">Connections and disconnections</h3>
       <p className="muted">
         {formatCount(historyCount + live.length)} recorded{rows.length < historyCount + live.length ? `, the latest ${rows.length} shown` : ""}.
       </p>
-      <div className={styles.tableScroll}>
+      <div className={styles.tableScroll} role="region" aria-labelledby="history-heading" tabIndex={0}>
         <table className="data-table" data-testid="status-history">
           <thead>
             <tr>
