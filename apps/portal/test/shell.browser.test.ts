@@ -213,6 +213,18 @@ describe("the shell", () => {
     });
   });
 
+  it("links the gateway's API reference, which renders its Markdown", async () => {
+    await withPage(async (page) => {
+      await page.goto(`${stack.portalUrl}/docs`);
+      const href = await page.getByRole("link", { name: "REST API reference" }).first().getAttribute("href");
+      expect(href).toBe(`${stack.platform.gatewayUrl}/api/v2/docs/`);
+      await page.goto(href!);
+      // `**RIPE Atlas REST API v2**` in the document's description comes out bold, not as asterisks.
+      await page.locator("strong", { hasText: "RIPE Atlas REST API v2" }).first().waitFor({ timeout: 20_000 });
+      await expect(page.getByText("**RIPE Atlas").count()).resolves.toBe(0);
+    });
+  });
+
   it("fits a 360 px phone with the navigation folded behind a menu button", async () => {
     await withPage(
       async (page) => {
