@@ -12,8 +12,17 @@ export function ensurePartitionsAhead(db: Pool | Client): Promise<unknown> {
  * wait for DDL, however long ingest stays up. Returns the function that stops it.
  */
 export function maintainPartitions(pool: Pool, onError: (err: unknown) => void, everyMs = 3_600_000): () => void {
-  const timer = setInterval(() => void ensurePartitionsAhead(pool).catch(onError), everyMs);
+  let running = false;
+  // One round at a time: a round slower than the period is not joined by another.
+  const round = () => {
+    if (running) return;
+    running = true;
+    ensurePartitionsAhead(pool)
+      .catch(onError)
+      .finally(() => (running = false));
+  };
+  const timer = setInterval(round, everyMs);
   timer.unref();
-  void ensurePartitionsAhead(pool).catch(onError);
+  round();
   return () => clearInterval(timer);
 }

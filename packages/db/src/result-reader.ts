@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
-import QueryStream from "pg-query-stream";
-import { PassThrough, type Readable } from "node:stream";
+import Cursor from "pg-cursor";
+import { Readable } from "node:stream";
 import { MEASUREMENT_PRIVATE_TO_SQL, SERVED_JSON_SQL } from "./result-log.js";
 
 export interface ResultQuery {
@@ -73,38 +73,49 @@ export class ResultReader {
 
   /**
    * Streams a measurement's results in timestamp order through a server-side cursor, so memory
-   * stays flat whatever the size. Each chunk is a `{json}` row, one result's served JSON. The pool
-   * connection is held until the stream ends or is destroyed.
+   * stays flat whatever the size. Each chunk is one cursor read: an array of up to `batchRows`
+   * results' served JSON. Whole reads, not a row per chunk as pg-query-stream gives: measured here,
+   * a chunk per row held a REST download to 0.18 of the bare cursor read. The pool connection is
+   * held until the stream ends or is destroyed.
    */
-  async stream(q: ResultQuery): Promise<Readable> {
+  async stream(q: ResultQuery, batchRows = 1000): Promise<Readable> {
     const { where, params } = rangeFilter(q);
     const client = await this.pool.connect();
-    const rows = client.query(
-      new QueryStream(`SELECT ${SERVED_JSON} FROM results WHERE ${where} ORDER BY ts, id`, params, {
-        batchSize: 500,
-      }),
-    );
-    // The cursor's own stream cannot end once its connection is gone (destroying it waits for the
-    // cursor to close on the dead connection, for ever): readers get this stream instead, which ends
-    // with an error as soon as the connection does, so that a download in progress is cut, not hung.
-    const out = new PassThrough({ objectMode: true, highWaterMark: 16 });
+    const cursor = client.query(new Cursor<{ json: string }>(`SELECT ${SERVED_JSON} FROM results WHERE ${where} ORDER BY ts, id`, params));
     let released = false;
-    const finish = (err?: Error) => {
+    const release = (err?: Error) => {
       if (released) return;
       released = true;
       client.connection.off("end", lost);
       client.release(err);
-      if (err) out.destroy(err);
     };
-    const lost = () => finish(new Error("the connection to the database ended during the download"));
-    client.connection.once("end", lost);
-    rows.on("error", (err) => finish(err));
-    rows.on("close", () => finish());
-    // A reader that goes away early closes the cursor; the connection is released once it is closed.
-    out.on("close", () => {
-      if (!released) rows.destroy();
+    const closeThenRelease = (): Promise<void> => cursor.close().then(() => release(), (err: Error) => release(err));
+    const out = new Readable({
+      objectMode: true,
+      highWaterMark: 2,
+      read() {
+        cursor.read(batchRows).then(
+          (rows) => {
+            if (rows.length > 0) out.push(rows.map((r) => r.json));
+            else void closeThenRelease().then(() => out.push(null));
+          },
+          (err: Error) => out.destroy(err),
+        );
+      },
+      destroy(err, callback) {
+        // A reader that goes away early closes the cursor; the connection is released once it is.
+        if (released) callback(err);
+        else void closeThenRelease().then(() => callback(err));
+      },
     });
-    rows.pipe(out);
+    // Closing a cursor on a connection that is gone never completes: the download is cut at once
+    // (the connection released as broken), not hung.
+    const lost = () => {
+      const err = new Error("the connection to the database ended during the download");
+      release(err);
+      out.destroy(err);
+    };
+    client.connection.once("end", lost);
     return out;
   }
 

@@ -32,3 +32,15 @@ it("keeps a week of daily partitions ahead while the process runs", async () => 
   stop();
   expect(errors).toEqual([]);
 });
+
+it("creates a missing day once when several processes ask for it at the same moment", async () => {
+  const day = partitionName(30);
+  for (let round = 0; round < 10; round++) {
+    await pool.query(`DROP TABLE IF EXISTS ${day}`);
+    const date = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => pool.query("SELECT ensure_results_partition($1::date)", [date])),
+    );
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+  }
+});

@@ -29,7 +29,7 @@ function result(prbId: number, timestamp: number, extra: Record<string, unknown>
 
 async function readAll(msmId: number): Promise<string[]> {
   const out: string[] = [];
-  for await (const row of await reader.stream({ msmId })) out.push((row as { json: string }).json);
+  for await (const batch of await reader.stream({ msmId })) out.push(...(batch as string[]));
   return out;
 }
 

@@ -32,14 +32,14 @@ function scopedProbeIds(reader: ResultReader, q: ProbeScope): Promise<number[] |
   );
 }
 
-/** Frames a stream of `{json}` rows as one JSON array, or as one result per line. */
+/** Frames a stream of batches of served JSON results as one JSON array, or as one result per line. */
 function framing(format: "json" | "txt"): Transform {
   let first = true;
   return new Transform({
     writableObjectMode: true,
-    transform(row: { json: string }, _enc, done) {
-      if (format === "txt") return done(null, `${row.json}\n`);
-      const chunk = first ? `[${row.json}` : `,${row.json}`;
+    transform(batch: string[], _enc, done) {
+      if (format === "txt") return done(null, `${batch.join("\n")}\n`);
+      const chunk = `${first ? "[" : ","}${batch.join(",")}`;
       first = false;
       done(null, chunk);
     },
