@@ -49,8 +49,9 @@ export interface SignedInKey {
  */
 export const signedInKey = cache(async (): Promise<SignedInKey | undefined> => {
   if (!(await sessionKey())) return undefined;
-  const answer = await api<SignedInKey>("/api/v2/keys/current/");
-  return answer.status === 200 ? answer.body : undefined;
+  // Every page's header asks: an unreachable API shows the visitor as signed out, not a broken page.
+  const answer = await api<SignedInKey>("/api/v2/keys/current/").catch(() => null);
+  return answer?.status === 200 ? answer.body : undefined;
 });
 
 /** A query string from the set values, for API paths. */
