@@ -42,3 +42,17 @@ export function hostInPrefix(prefix: Ipv4Prefix, random: Random): string {
 export function gatewayOf(address: string): string {
   return formatIpv4(((parseIpv4(address) & 0xffffff00) >>> 0) + 1);
 }
+
+/**
+ * The simulated network is dual-stacked by a fixed rule: the IPv6 twin of an IPv4 address sits in
+ * the documentation range, its /48 named by the first two octets and the host by the last two.
+ */
+export function ipv6Twin(address: string): string {
+  const value = parseIpv4(address);
+  return `2001:db8:${(value >>> 16).toString(16)}:${(value & 0xffff).toString(16)}::1`;
+}
+
+/** The /48 the IPv6 twin of an address lies in. */
+export function ipv6TwinPrefix(address: string): string {
+  return `2001:db8:${(parseIpv4(address) >>> 16).toString(16)}::/48`;
+}

@@ -1,6 +1,6 @@
 import type { ProbeRegistration } from "@probestream/types";
 import { CITIES } from "./geography.js";
-import { hostInPrefix, parsePrefix } from "./ipv4.js";
+import { hostInPrefix, ipv6Twin, ipv6TwinPrefix, parsePrefix } from "./ipv4.js";
 import { Random, roundTo, seedOf } from "./random.js";
 
 /** A simulated probe: where it is, which network it sits in, and its addresses. */
@@ -15,12 +15,18 @@ export interface ProbeProfile {
   addressV4: string;
   /** Address its measurements leave from: on a home LAN behind NAT for most probes. */
   srcAddrV4: string;
+  /** IPv6 address and prefix, for the probes whose network has IPv6 (no NAT there). */
+  addressV6?: string;
+  prefixV6?: string;
   latitude: number;
   longitude: number;
   description: string;
   /** RTT to the ISP's first router: fibre, cable or DSL. */
   accessRttMs: number;
 }
+
+/** Share of probes with IPv6, about what RIPE Atlas probes report. */
+const IPV6_SHARE = 0.6;
 
 const HOME_LANS = ["192.168.1.0/24", "192.168.0.0/24", "192.168.178.0/24", "10.0.0.0/24", "192.168.2.0/24"];
 
@@ -54,6 +60,8 @@ export function createProbeProfile(prbId: number): ProbeProfile {
     longitude: roundTo(city.longitude + random.between(-0.15, 0.15), 4),
     description: `Simulated probe ${prbId} (${isp.name}, ${city.name})`,
     accessRttMs: roundTo(accessRttMs, 3),
+    // A draw of its own, so that the profiles of probes did not change when IPv6 came.
+    ...(new Random(seedOf("ipv6", prbId)).chance(IPV6_SHARE) ? { addressV6: ipv6Twin(addressV4), prefixV6: ipv6TwinPrefix(addressV4) } : {}),
   };
 }
 
@@ -69,6 +77,7 @@ export function registrationOf(probe: ProbeProfile): ProbeRegistration {
     prefix_v4: probe.prefixV4,
     country_code: probe.countryCode,
     address_v4: probe.addressV4,
+    ...(probe.addressV6 ? { address_v6: probe.addressV6, prefix_v6: probe.prefixV6 } : {}),
     latitude: probe.latitude,
     longitude: probe.longitude,
     description: probe.description,

@@ -206,6 +206,37 @@ describe("http", () => {
   });
 });
 
+describe("a measurement's options", () => {
+  /** Options of each type as the controller passes them on, IPv6 included. */
+  const OPTIONS: Record<ResultType, Record<string, unknown>> = {
+    ping: { af: 6, packets: 7, size: 1000 },
+    traceroute: { af: 6, protocol: "TCP", packets: 1, max_hops: 5, first_hop: 2, paris: 0 },
+    dns: { af: 6, query_class: "CHAOS", query_type: "TXT", query_argument: "hostname.bind", protocol: "TCP", use_probe_resolver: true },
+    sslcert: { af: 6, port: 993 },
+    ntp: { af: 6, packets: 1 },
+    http: { af: 6, method: "POST", path: "/x", query_string: "a=1", port: 8080, version: "1.0", header_bytes: 100 },
+  };
+  const dualStack = createProbeProfiles(40, 5000).filter((probe) => probe.addressV6);
+
+  it.each(RESULT_TYPES)("%s results follow them and validate", (type) => {
+    const random = new Random(7);
+    const measurement: Measurement = { id: 30_000_000, type, target: "www.ripe.net", options: OPTIONS[type] };
+    for (const probe of dualStack) {
+      const result = generateResult({ probe, measurement, timestamp: NOW, random });
+      expect(validateResult(result), JSON.stringify(result)).toMatchObject({ ok: true });
+      expect(result.from).toBe(probe.addressV6);
+    }
+  });
+
+  it("gives IPv6 to a share of the probes and keeps the rest IPv4-only", () => {
+    expect(dualStack.length).toBeGreaterThan(10);
+    expect(dualStack.length).toBeLessThan(40);
+    const v4only = createProbeProfiles(40, 5000).find((probe) => !probe.addressV6)!;
+    const result = generateResult({ probe: v4only, measurement: { id: 1, type: "ping", target: "www.ripe.net", options: { af: 6 } }, timestamp: NOW, random: new Random(1) });
+    expect(result).toMatchObject({ af: 4, from: v4only.addressV4 });
+  });
+});
+
 describe("probes", () => {
   it("are stable per id and register with valid metadata", () => {
     expect(createProbeProfile(1234)).toEqual(createProbeProfile(1234));

@@ -103,6 +103,20 @@ describe("the demo fleet runs what the controller assigns", () => {
     expect(stopped.status).toBe(204);
   });
 
+  it("runs IPv6 measurements on the probes that have IPv6", async () => {
+    const [id] = await create({
+      definitions: [{ type: "traceroute", af: 6, description: "IPv6 traceroute", target: "www.ripe.net", protocol: "ICMP" }],
+      probes: [{ type: "area", value: "WW", requested: 2 }],
+      is_oneoff: true,
+    });
+    await expect.poll(async () => (await resultsOf(id!)).length, { timeout: 15_000, interval: 250 }).toBe(2);
+    for (const result of await resultsOf(id!)) {
+      expect(result).toMatchObject({ af: 6, type: "traceroute" });
+      const withV6 = fleet.probes.find((probe) => probe.prbId === result.prb_id);
+      expect(result.from).toBe(withV6?.addressV6);
+    }
+  });
+
   it("keeps feeding the demo measurements", async () => {
     const demo = await resultsOf(1791207);
     expect(demo.length).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import type { ResultType } from "@probestream/types";
 import { pathBetween, type NetworkPath } from "../paths.js";
 import type { ProbeProfile } from "../probes.js";
 import type { Random } from "../random.js";
+import { ipv6Twin } from "../ipv4.js";
 import { hostOf, resolveTarget, type TargetHost } from "../targets.js";
 
 /** A measurement the fleet runs: results of `type` towards `target` under `msm_id` = `id`. */
@@ -49,13 +50,30 @@ function lastTimeSync(context: GeneratorContext): number {
   return context.random.int(1, 240);
 }
 
+/** The address family the result is of: 6 when the measurement asks for it and the probe has IPv6. */
+export function familyOf(context: GeneratorContext): 4 | 6 {
+  return context.measurement.options?.af === 6 && context.probe.addressV6 ? 6 : 4;
+}
+
+/** An address of the simulated network in the result's family. */
+export function inFamily(context: GeneratorContext, addressV4: string): string {
+  return familyOf(context) === 6 ? ipv6Twin(addressV4) : addressV4;
+}
+
+/** The probe's own address and the one its measurements leave from, in the result's family. */
+export function probeAddresses(context: GeneratorContext): { from: string; src: string } {
+  const { probe } = context;
+  if (familyOf(context) === 6 && probe.addressV6) return { from: probe.addressV6, src: probe.addressV6 };
+  return { from: probe.addressV4, src: probe.srcAddrV4 };
+}
+
 /** Fields every result of firmware 5020 carries, except the per-type ones. */
 export function probeFields(context: GeneratorContext) {
   return {
     fw: FIRMWARE,
     mver: MEASUREMENT_CODE_VERSION,
     lts: lastTimeSync(context),
-    from: context.probe.addressV4,
+    from: probeAddresses(context).from,
     msm_id: context.measurement.id,
     prb_id: context.probe.prbId,
     timestamp: context.timestamp,
@@ -68,10 +86,10 @@ export function probeFields(context: GeneratorContext) {
 export function destinationFields(context: GeneratorContext, target: TargetHost) {
   return {
     ...probeFields(context),
-    af: 4 as const,
-    dst_addr: target.addressV4,
+    af: familyOf(context),
+    dst_addr: inFamily(context, target.addressV4),
     dst_name: hostOf(context.measurement.target),
-    src_addr: context.probe.srcAddrV4,
+    src_addr: probeAddresses(context).src,
   };
 }
 

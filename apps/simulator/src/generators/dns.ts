@@ -2,7 +2,7 @@ import type { DnsResult } from "@probestream/types";
 import { sampleRtt } from "../paths.js";
 import { Random, seedOf } from "../random.js";
 import { ROOT_SERVER_NAMES, resolveTarget, type TargetHost } from "../targets.js";
-import { destinationFields, flagOption, intOption, sceneOf, textOption, type GeneratorContext } from "./context.js";
+import { destinationFields, flagOption, inFamily, intOption, sceneOf, textOption, type GeneratorContext } from "./context.js";
 import {
   AUTHORITATIVE_RESPONSE_FLAGS,
   encodeDnsMessage,
@@ -32,7 +32,7 @@ export function generateDns(context: GeneratorContext): DnsResult {
   const { random } = context;
   const proto = textOption(context, "protocol", "UDP", ["UDP", "TCP"] as const);
   const fields = destinationFields(asked, target);
-  const common = { ...fields, ...(resolver ? { dst_addr: homeResolverOf(context) } : {}), type: "dns" as const, proto };
+  const common = { ...fields, ...(resolver ? { dst_addr: inFamily(context, homeResolverOf(context)) } : {}), type: "dns" as const, proto };
   if (!path.reachable || random.chance(path.loss)) {
     return { ...common, error: { timeout: intOption(context, "timeout", QUERY_TIMEOUT_MS, 1) } };
   }

@@ -2,7 +2,7 @@ import type { HttpResult } from "@probestream/types";
 import { sampleRtt } from "../paths.js";
 import { Random, roundTo, seedOf } from "../random.js";
 import { hostOf } from "../targets.js";
-import { intOption, probeFields, sceneOf, textOption, type GeneratorContext } from "./context.js";
+import { familyOf, inFamily, intOption, probeAddresses, probeFields, sceneOf, textOption, type GeneratorContext } from "./context.js";
 
 /** Throughput of the probe's uplink for the response body, in bytes per millisecond. */
 const BODY_BYTES_PER_MS = 2000;
@@ -24,9 +24,9 @@ function requestedUri(context: GeneratorContext): string {
 /** One request to the uri; like Atlas, the destination is reported per request, not at the top. */
 export function generateHttp(context: GeneratorContext): HttpResult {
   const { target, path } = sceneOf(context);
-  const { random, probe } = context;
+  const { random } = context;
   const method = textOption(context, "method", "GET", ["GET", "POST", "HEAD"] as const);
-  const request = { af: 4 as const, dst_addr: target.addressV4, method, src_addr: probe.srcAddrV4 };
+  const request = { af: familyOf(context), dst_addr: inFamily(context, target.addressV4), method, src_addr: probeAddresses(context).src };
   const uri = requestedUri(context);
   const version = textOption(context, "version", "1.1", ["1.0", "1.1"] as const);
   const headerBytes = intOption(context, "header_bytes", 0, 0, 2048);

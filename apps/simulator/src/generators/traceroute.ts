@@ -1,7 +1,7 @@
 import type { TracerouteResult } from "@probestream/types";
 import { sampleRtt, type Hop, type NetworkPath } from "../paths.js";
 import type { Random } from "../random.js";
-import { destinationFields, intOption, sceneOf, textOption, type GeneratorContext } from "./context.js";
+import { destinationFields, inFamily, intOption, sceneOf, textOption, type GeneratorContext } from "./context.js";
 
 /** An ICMP time-exceeded reply quotes the 20-byte IP header and 8 bytes of the probe packet. */
 const TIME_EXCEEDED_SIZE = 28;
@@ -24,7 +24,10 @@ export function generateTraceroute(context: GeneratorContext): TracerouteResult 
   // The last hop of the path is the target: an unreachable one is never answered.
   const routers = (path.reachable ? path.hops : path.hops.slice(0, -1)).slice(0, maxHops);
   const hops: HopEntry[] = routers
-    .map((hop, index) => ({ hop: index + 1, result: repliesFrom(hop, index === path.hops.length - 1, size, packets, path, random) }))
+    .map((hop, index) => ({
+      hop: index + 1,
+      result: repliesFrom({ ...hop, address: hop.address && inFamily(context, hop.address) }, index === path.hops.length - 1, size, packets, path, random),
+    }))
     .filter((entry) => entry.hop >= firstHop);
   // An unreachable target: silent hops up to the gap limit (within max_hops), then the give-up marker.
   if (!path.reachable && routers.length < maxHops) {
