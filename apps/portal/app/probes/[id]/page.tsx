@@ -14,12 +14,39 @@ import styles from "./probe.module.css";
 
 export const dynamic = "force-dynamic";
 
-/** The latest results shown: one per measurement, of the newest measurements. */
+/** Measurements a page lists; the latest results are the probe's newest in each of them. */
 const MEASUREMENTS_SHOWN = 25;
 const HISTORY_SHOWN = 50;
 
 interface Props {
   params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}
+
+/** A page number from the query string: 1 unless a positive integer is given. */
+function pageNumber(value: string | string[] | undefined): number {
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isInteger(n) && n > 1 ? Math.min(n, 1_000_000) : 1;
+}
+
+/** Links to the neighbouring pages of one of the page's lists, keeping the other list's page. */
+function Pager({ label, param, page, pages, others }: { label: string; param: string; page: number; pages: number; others: Record<string, number> }) {
+  if (pages <= 1) return null;
+  const href = (n: number) => {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries({ ...others, [param]: n })) if (value > 1) query.set(name, String(value));
+    const text = query.toString();
+    return text ? `?${text}` : "?";
+  };
+  return (
+    <nav className={styles.pager} aria-label={label}>
+      {page > 1 ? <Link href={href(page - 1)}>← Newer</Link> : <span />}
+      <span className="muted">
+        page {page} of {formatCount(pages)}
+      </span>
+      {page < pages ? <Link href={href(page + 1)}>Older →</Link> : <span />}
+    </nav>
+  );
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
@@ -59,13 +86,16 @@ function Fact({ term, children }: { term: string; children: React.ReactNode }) {
 
 const orDash = (value: string | number | null) => (value === null || value === "" ? "—" : value);
 
-export default async function ProbePage({ params }: Props) {
+export default async function ProbePage({ params, searchParams }: Props) {
   const id = idOf((await params).id);
   if (id === null) notFound();
+  const query = await searchParams;
+  const historyPage = pageNumber(query.history_page);
+  const measurementsPage = pageNumber(query.measurements_page);
   const [probeAnswer, historyAnswer, measurementsAnswer, gatewayUrl] = await Promise.all([
     api<Probe>(`/api/v2/probes/${id}/`),
-    api<ApiPage<ProbeStatusEvent>>(`/api/v2/probes/${id}/status-history/?page_size=${HISTORY_SHOWN}`),
-    api<ApiPage<Measurement>>(`/api/v2/probes/${id}/measurements/?page_size=${MEASUREMENTS_SHOWN}`),
+    api<ApiPage<ProbeStatusEvent>>(`/api/v2/probes/${id}/status-history/?page_size=${HISTORY_SHOWN}&page=${historyPage}`),
+    api<ApiPage<Measurement>>(`/api/v2/probes/${id}/measurements/?page_size=${MEASUREMENTS_SHOWN}&page=${measurementsPage}`),
     gatewayUrlForRequest(),
   ]);
   if (probeAnswer.status === 404) notFound();
@@ -135,6 +165,16 @@ export default async function ProbePage({ params }: Props) {
         initialStatus={{ id: probe.status.id, since: probe.status.since }}
         history={history.results}
         historyCount={history.count}
+        newestPage={historyPage === 1}
+        pager={
+          <Pager
+            label="Status history pages"
+            param="history_page"
+            page={historyPage}
+            pages={Math.ceil(history.count / HISTORY_SHOWN)}
+            others={{ measurements_page: measurementsPage }}
+          />
+        }
       />
 
       <section className={styles.section} aria-labelledby="measurements-heading">
@@ -142,7 +182,7 @@ export default async function ProbePage({ params }: Props) {
         <p className="muted">
           {measurements.count === 0
             ? "This probe takes part in no measurement you can see."
-            : `${formatCount(measurements.count)} ${measurements.count === 1 ? "measurement" : "measurements"} you can see${measurements.count > measurements.results.length ? `, the newest ${measurements.results.length} shown` : ""}.`}
+            : `${formatCount(measurements.count)} ${measurements.count === 1 ? "measurement" : "measurements"} you can see, newest first.`}
         </p>
         {measurements.results.length > 0 && (
           <div className={styles.tableScroll} role="region" aria-labelledby="measurements-heading" tabIndex={0}>
@@ -177,6 +217,13 @@ export default async function ProbePage({ params }: Props) {
             </table>
           </div>
         )}
+        <Pager
+          label="Measurement pages"
+          param="measurements_page"
+          page={measurementsPage}
+          pages={Math.ceil(measurements.count / MEASUREMENTS_SHOWN)}
+          others={{ history_page: historyPage }}
+        />
       </section>
 
       <section className={styles.section} aria-labelledby="latest-heading">

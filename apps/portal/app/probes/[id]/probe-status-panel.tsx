@@ -1,5 +1,6 @@
 "use client";
 
+import type { ReactNode } from "react";
 import type { ProbeStatusEvent } from "@probestream/types";
 import { formatCount, formatTime } from "../../../lib/format";
 import { statusAfter, type ShownStatus } from "../probe-status";
@@ -21,19 +22,25 @@ export function ProbeStatusPanel({
   initialStatus,
   history,
   historyCount,
+  newestPage,
+  pager,
 }: {
   prbId: number;
   gatewayUrl: string;
   initialStatus: ShownStatus;
+  /** A page of the history, newest first. */
   history: ProbeStatusEvent[];
   historyCount: number;
+  /** Whether `history` is its newest page, above which live changes appear. */
+  newestPage: boolean;
+  pager?: ReactNode;
 }) {
   const { events, state } = useProbeStatusStream(gatewayUrl, prbId);
   const known = new Set(history.map(keyOf));
   const live = events.filter((e) => e.prb_id === prbId && !known.has(keyOf(e)));
   const newest = live[0];
   const status = newest && (initialStatus.since === null || newest.timestamp >= initialStatus.since) ? statusAfter(newest) : initialStatus;
-  const rows = [...live, ...history];
+  const rows = newestPage ? [...live, ...history] : history;
 
   return (
     <section className={styles.section} aria-labelledby="status-heading">
@@ -45,9 +52,7 @@ export function ProbeStatusPanel({
         <StatusBadge status={status} withSince />
       </p>
       <h3 className={styles.subheading} id="history-heading">Connections and disconnections</h3>
-      <p className="muted">
-        {formatCount(historyCount + live.length)} recorded{rows.length < historyCount + live.length ? `, the latest ${rows.length} shown` : ""}.
-      </p>
+      <p className="muted">{formatCount(historyCount + live.length)} recorded, newest first.</p>
       <div className={styles.tableScroll} role="region" aria-labelledby="history-heading" tabIndex={0}>
         <table className="data-table" data-testid="status-history">
           <thead>
@@ -62,7 +67,7 @@ export function ProbeStatusPanel({
           <tbody>
             {rows.length === 0 && (
               <tr>
-                <td colSpan={5} className="muted">This probe has never connected.</td>
+                <td colSpan={5} className="muted">{historyCount === 0 ? "This probe has never connected." : "No changes on this page."}</td>
               </tr>
             )}
             {rows.map((e) => (
@@ -77,6 +82,7 @@ export function ProbeStatusPanel({
           </tbody>
         </table>
       </div>
+      {pager}
     </section>
   );
 }
