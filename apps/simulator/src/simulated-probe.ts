@@ -87,11 +87,6 @@ export class SimulatedProbe {
     this.plan.update(list);
   }
 
-  /** How many controller-assigned measurements the probe has in its plan. */
-  get assignedMeasurements(): number {
-    return this.plan.size;
-  }
-
   /** Starts ticking every `batchMs`, at a random phase so probes do not upload in lockstep. */
   start(batchMs: number): void {
     this.lastTick = performance.now();
