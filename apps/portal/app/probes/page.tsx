@@ -14,7 +14,7 @@ export const metadata: Metadata = { title: "Probes" };
 
 const PAGE_SIZE = 100;
 /** The map shows every matching probe up to the API's largest page, with the fields it draws. */
-const MAP_QUERY = "page_size=500&fields=geometry,status,country_code,asn_v4,asn_v6";
+const MAP_QUERY = { page_size: "500", fields: "geometry,status,country_code,asn_v4,asn_v6" };
 /** The directory's filters: the API's own parameter names, so a filtered page's URL reads like an API call. */
 const FILTERS = ["country_code", "asn", "status", "tags"] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -28,12 +28,11 @@ function first(value: string | string[] | undefined): string | undefined {
   return text ? text : undefined;
 }
 
-/** The query string of a page of the directory (and of the API call behind it, with `pageSize`). */
-function search(filters: Filters, page: number, pageSize?: number): string {
-  const params = new URLSearchParams();
+/** The query string of a page of the directory (and, with `extra` parameters, of the API calls behind it). */
+function search(filters: Filters, page: number, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams(extra);
   for (const name of FILTERS) if (filters[name]) params.set(name, filters[name]);
   if (page > 1) params.set("page", String(page));
-  if (pageSize) params.set("page_size", String(pageSize));
   const text = params.toString();
   return text ? `?${text}` : "";
 }
@@ -57,10 +56,10 @@ export default async function ProbesPage({ searchParams }: Props) {
   const params = await searchParams;
   const filters: Filters = Object.fromEntries(FILTERS.map((name) => [name, first(params[name])]));
   const filtered = FILTERS.some((name) => filters[name]);
-  const page = Math.max(1, Math.min(Number(first(params.page) ?? 1) || 1, 1_000_000));
+  const page = Math.max(1, Math.min(Math.floor(Number(first(params.page) ?? 1)) || 1, 1_000_000));
   const [answer, mapAnswer, gatewayUrl] = await Promise.all([
-    api<ProbePageAnswer & ApiErrorAnswer>(`/api/v2/probes/${search(filters, page, PAGE_SIZE)}`),
-    api<ApiPage<MappedProbe>>(`/api/v2/probes/${search(filters, 1)}${filtered ? "&" : "?"}${MAP_QUERY}`),
+    api<ProbePageAnswer & ApiErrorAnswer>(`/api/v2/probes/${search(filters, page, { page_size: String(PAGE_SIZE) })}`),
+    api<ApiPage<MappedProbe>>(`/api/v2/probes/${search(filters, 1, MAP_QUERY)}`),
     gatewayUrlForRequest(),
   ]);
   const ok = answer.status === 200;
