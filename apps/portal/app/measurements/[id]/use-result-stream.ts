@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { io, type Socket } from "socket.io-client";
+import type { Socket } from "socket.io-client";
 import { StreamEvents } from "@probestream/types/stream-events";
 import type { UntypedResult } from "@probestream/types/summary";
 import type { ReplayRequest } from "./replay-form";
@@ -30,7 +30,7 @@ export function useResultStream(options: {
   const [state, setState] = useState<StreamState>(live ? "connecting" : "idle");
   const [problem, setProblem] = useState<string | null>(null);
   const [replayed, setReplayed] = useState<number | null>(null);
-  const socketRef = useRef<Socket | null>(null);
+  const socketRef = useRef<Promise<Socket> | null>(null);
   /** The subscription in force, to unsubscribe it. */
   const active = useRef<Params | null>(null);
   /** What a (re)connection subscribes to. */
@@ -44,10 +44,13 @@ export function useResultStream(options: {
     socket.emit(StreamEvents.subscribe, params);
   };
 
-  const connect = useCallback((): Socket => {
-    if (socketRef.current) return socketRef.current;
-    const socket = io(gatewayUrl, { path: "/stream/socket.io", auth: streamKey ? { key: streamKey } : undefined });
-    socketRef.current = socket;
+  // The client library loads after the page: it is not needed to show the stored results.
+  const connect = useCallback((): Promise<Socket> => {
+    socketRef.current ??= import("socket.io-client").then(({ io }) => open(io(gatewayUrl, { path: "/stream/socket.io", auth: streamKey ? { key: streamKey } : undefined })));
+    return socketRef.current;
+  }, [gatewayUrl, streamKey, msmId, live]);
+
+  const open = (socket: Socket): Socket => {
     // A new connection has no subscriptions: subscribe again after every (re)connect.
     socket.on("connect", () => {
       setState(mode.current === "replay" ? "replaying" : "connecting");
@@ -88,34 +91,37 @@ export function useResultStream(options: {
       }
     });
     return socket;
-  }, [gatewayUrl, streamKey, msmId, live]);
+  };
 
   useEffect(() => {
     if (live) {
       mode.current = "live";
       wanted.current = { stream_type: "result", msm: msmId };
-      connect();
+      void connect();
     }
     return () => {
-      socketRef.current?.disconnect();
+      void socketRef.current?.then((socket) => socket.disconnect());
       socketRef.current = null;
     };
   }, [connect, live, msmId]);
 
   const replay = useCallback(
     (request: ReplayRequest) => {
-      const socket = connect();
-      if (active.current && socket.connected) socket.emit(StreamEvents.unsubscribe, active.current);
-      active.current = null;
       handlers.current.onReplayStart();
       const params: Params = { stream_type: "result", msm: msmId, startTime: request.startTime, speed: request.speed };
       if (request.endTime !== null) params.endTime = request.endTime;
+      const previous = active.current;
+      active.current = null;
       mode.current = "replay";
       wanted.current = params;
       setReplayed(null);
       setProblem(null);
       setState("replaying");
-      if (socket.connected) subscribe(socket, params);
+      void connect().then((socket) => {
+        if (!socket.connected) return; // the connect handler subscribes
+        if (previous) socket.emit(StreamEvents.unsubscribe, previous);
+        subscribe(socket, params);
+      });
     },
     [connect, msmId],
   );
