@@ -69,10 +69,9 @@ export class StreamHistory {
   }
 
   /** Results with start <= ts <= end and position <= upTo, in (ts, position) order. */
-  async *byTime(f: HistoryFilter, start: number, end: number | undefined, upTo: string): AsyncGenerator<HistoryRow[]> {
+  byTime(f: HistoryFilter, start: number, end: number | undefined, upTo: string): AsyncGenerator<HistoryRow[]> {
     const [upToTx, upToId] = positionParts(upTo);
-    let after: { ts: number; position: string } | null = null;
-    for (;;) {
+    return this.pages((after) => {
       const params: unknown[] = [];
       let sql = `SELECT ${SERVED} FROM results WHERE ${where(f, params)}`;
       params.push(start);
@@ -84,39 +83,52 @@ export class StreamHistory {
       params.push(upToTx, upToId);
       sql += ` AND (tx, id) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`;
       if (after) {
-        const [tx, id] = positionParts(after.position);
+        const [tx, id] = positionParts(after.id);
         params.push(after.ts, tx, id);
         sql += ` AND (ts, tx, id) > (to_timestamp($${params.length - 2}), $${params.length - 1}::xid8, $${params.length}::bigint)`;
       }
       sql += ` ORDER BY results.ts, results.tx, results.id LIMIT ${PAGE}`;
-      const { rows } = await this.pool.query<Row>(sql, params);
-      if (rows.length === 0) return;
-      const page = rows.map(toRow);
-      yield page;
-      const last = page[page.length - 1]!;
-      after = { ts: last.ts, position: last.id };
-      if (rows.length < PAGE) return;
-    }
+      return { sql, params };
+    });
   }
 
   /** Final results after a position (and with ts >= minTs when given), in log order, until none is left. */
-  async *afterPosition(f: HistoryFilter, position: string, minTs?: number): AsyncGenerator<HistoryRow[]> {
-    let after = position;
-    for (;;) {
+  afterPosition(f: HistoryFilter, position: string, minTs?: number): AsyncGenerator<HistoryRow[]> {
+    return this.pages((after) => {
       const params: unknown[] = [];
       let sql = `SELECT ${SERVED} FROM results WHERE ${where(f, params)}`;
-      sql += ` AND ${afterPositionSql(after, params)} AND ${FINAL_SQL}`;
+      sql += ` AND ${afterPositionSql(after?.id ?? position, params)} AND ${FINAL_SQL}`;
       if (minTs !== undefined) {
         params.push(minTs);
         sql += ` AND ts >= to_timestamp($${params.length})`;
       }
       sql += ` ORDER BY results.tx, results.id LIMIT ${PAGE}`;
-      const { rows } = await this.pool.query<Row>(sql, params);
-      if (rows.length === 0) return;
-      const page = rows.map(toRow);
-      yield page;
-      after = page[page.length - 1]!.id;
-      if (rows.length < PAGE) return;
+      return { sql, params };
+    });
+  }
+
+  /**
+   * Keyset pages of `query` (given the last row of the page before, or null), each read while the
+   * one before is being delivered: the client is never kept waiting for a round trip between pages.
+   */
+  private async *pages(query: (after: HistoryRow | null) => { sql: string; params: unknown[] }): AsyncGenerator<HistoryRow[]> {
+    const read = async (after: HistoryRow | null): Promise<HistoryRow[]> => {
+      const { sql, params } = query(after);
+      return (await this.pool.query<Row>(sql, params)).rows.map(toRow);
+    };
+    let next: Promise<HistoryRow[]> | null = read(null);
+    try {
+      while (next) {
+        const page: HistoryRow[] = await next;
+        if (page.length === 0) return;
+        next = page.length === PAGE ? read(page[page.length - 1]!) : null;
+        // Read ahead but unawaited: its failure is raised when its turn comes, not as unhandled.
+        next?.catch(() => undefined);
+        yield page;
+      }
+    } finally {
+      // A consumer that stops early leaves the page read ahead to finish on its own.
+      await next?.catch(() => undefined);
     }
   }
 }

@@ -4,8 +4,10 @@ import { Rights } from "../access/api-keys.js";
 import { Frame } from "./frame.js";
 import type { Subscription } from "./subscription.js";
 
-/** History reads wait while a client holds more than this unsent. */
-const HISTORY_HIGH_WATER = 256 * 1024;
+/** History reads wait while a client holds more than this unsent (half the slow-client warning). */
+const HISTORY_HIGH_WATER = 512 * 1024;
+/** How often a waiting history read looks again: a fast client empties the high water in about this. */
+const HISTORY_RECHECK_MS = 1;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,7 +43,7 @@ export class Replay {
       if (wait <= 0 && sub.session.bufferedBytes() <= HISTORY_HIGH_WATER) return undefined;
       return (async () => {
         if (wait > 0) await sleep(wait);
-        while (!sub.ended && sub.session.bufferedBytes() > HISTORY_HIGH_WATER) await sleep(5);
+        while (!sub.ended && sub.session.bufferedBytes() > HISTORY_HIGH_WATER) await sleep(HISTORY_RECHECK_MS);
       })();
     };
     const deliver = async (pages: AsyncGenerator<HistoryRow[]>): Promise<string | null> => {
