@@ -241,6 +241,13 @@ describe("the shell", () => {
         await expect(nav.getByRole("link", { name: "Probes" }).isVisible()).resolves.toBe(true);
         expect(await horizontalOverflow(page)).toBe(0);
         expect(await seriousA11yViolations(page)).toEqual([]);
+
+        // The filters beside the search fold too, and open on demand.
+        await expect(page.getByLabel("Search").isVisible()).resolves.toBe(true);
+        await expect(page.getByLabel("Type").isVisible()).resolves.toBe(false);
+        await page.getByRole("button", { name: "Filters" }).click();
+        await expect(page.getByLabel("Type").isVisible()).resolves.toBe(true);
+        expect(await horizontalOverflow(page)).toBe(0);
       },
       { width: 360, height: 740 },
     );
