@@ -1,7 +1,8 @@
 import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
+import { DEFAULT_LIMITS } from "./streaming/limits.js";
 
 // The gateway alone: with REDIS_URL, any number of these serve the results of any number of ingests.
 const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
@@ -19,6 +20,8 @@ const app = await createGatewayApp({
   trustProxy: envFlag("GATEWAY_TRUST_PROXY"),
   corsOrigins: envString("GATEWAY_CORS_ORIGINS")?.split(",").map((o) => o.trim()).filter((o) => o !== ""),
   metrics: metricsAccessFromEnv(),
+  // Many users behind one NAT or proxy share an address: operators raise this for them.
+  limits: { sessionsPerAddress: envCount("STREAM_SESSIONS_PER_ADDRESS", DEFAULT_LIMITS.sessionsPerAddress) },
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 

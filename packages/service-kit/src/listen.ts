@@ -9,6 +9,15 @@ export function envPort(name: string, fallback: number): number {
   return port;
 }
 
+/** A positive whole number (a limit, a count); unset is `fallback`. */
+export function envCount(name: string, fallback: number): number {
+  const raw = envString(name);
+  if (raw === undefined) return fallback;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`${name} must be a whole number of at least 1, got "${raw}"`);
+  return count;
+}
+
 export function envString(name: string): string | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? undefined : raw;
