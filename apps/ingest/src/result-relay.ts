@@ -48,6 +48,7 @@ export class ResultRelay {
   private savedCursor = "";
   private lastSaveMs = 0;
   private saving: Promise<void> | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
   private readonly readLimit: number;
   private readonly messageLimit: number;
   private readonly retryMs: number;
@@ -66,6 +67,8 @@ export class ResultRelay {
     this.stopping = true;
     this.notify();
     await this.running;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     await this.saving;
     if (this.leader && this.cursor !== this.savedCursor) await this.savePosition().catch((err: unknown) => this.opts.log.warn({ err }, "saving the relay position failed"));
     this.resign();
@@ -109,17 +112,30 @@ export class ResultRelay {
       await this.publish(part);
       this.cursor = part[part.length - 1]!.position;
     }
-    this.saveSoon(entries.length === 0);
+    this.saveSoon();
     return entries.length;
   }
 
-  /** Saves the position in the background, at most every SAVE_EVERY_MS (at once when `idle`), one save at a time. */
-  private saveSoon(idle: boolean): void {
-    if (this.saving || this.cursor === this.savedCursor) return;
-    if (!idle && Date.now() - this.lastSaveMs < SAVE_EVERY_MS) return;
+  /**
+   * Saves the position in the background, one save at a time and at most every SAVE_EVERY_MS: a
+   * position published sooner is saved when that time is up (or by the save in progress's successor).
+   */
+  private saveSoon(): void {
+    if (this.saving || this.saveTimer || this.cursor === this.savedCursor) return;
+    const wait = this.lastSaveMs + SAVE_EVERY_MS - Date.now();
+    if (wait > 0) {
+      this.saveTimer = setTimeout(() => {
+        this.saveTimer = null;
+        if (this.leader) this.saveSoon();
+      }, wait);
+      return;
+    }
     this.saving = this.savePosition()
       .catch((err: unknown) => this.opts.log.warn({ err }, "saving the relay position failed; saved again later"))
-      .finally(() => (this.saving = null));
+      .finally(() => {
+        this.saving = null;
+        if (this.leader && !this.stopping) this.saveSoon();
+      });
   }
 
   private async savePosition(): Promise<void> {
