@@ -38,6 +38,8 @@ let browser: Browser;
 let probes: TestProbe[];
 let ownerKey: string;
 const now = Math.floor(Date.now() / 1000);
+/** Browser tests on a machine shared with other work: generous per test. */
+const TEST_MS = 60_000;
 
 function fixture(file: string): Record<string, unknown> {
   const found = loadFixtures().find((f) => f.file === file);
@@ -67,6 +69,9 @@ async function newPage(width = 1280): Promise<{ context: BrowserContext; page: P
 
 async function expectUsable(page: Page): Promise<void> {
   expect(await seriousA11yViolations(page)).toEqual([]);
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect(await seriousA11yViolations(page)).toEqual([]);
+  await page.emulateMedia({ colorScheme: "light" });
   await page.setViewportSize({ width: 360, height: 800 });
   expect(await horizontalOverflow(page)).toBe(0);
 }
@@ -141,7 +146,7 @@ describe("the measurement page, per result type", () => {
     await expect(page.locator('[data-testid="latency-map"] [data-point-id]').count()).resolves.toBe(PROBE_IDS.length);
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("traceroute: a hop table per probe and the paths merged into one graph", async () => {
     const { context, page } = await newPage();
@@ -153,7 +158,7 @@ describe("the measurement page, per result type", () => {
     await expect(page.locator('[data-testid="hop-row"]').count()).resolves.toBeGreaterThan(PROBE_IDS.length);
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("dns: the abuf decoded into records, rcode and response time", async () => {
     const { context, page } = await newPage();
@@ -164,7 +169,7 @@ describe("the measurement page, per result type", () => {
     await expect(page.locator('[data-testid="dns-view"]').textContent()).resolves.toContain("as250.net 3600 A 194.150.168.100");
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("sslcert: the chain decoded with fingerprints, expiry highlighted", async () => {
     const { context, page } = await newPage();
@@ -176,18 +181,18 @@ describe("the measurement page, per result type", () => {
     await page.waitForFunction(() => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(document.querySelector('[data-testid="cert-fingerprint"]')?.textContent ?? ""));
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("ntp: offset and delay over time, the latest per probe", async () => {
     const { context, page } = await newPage();
     await openMeasurement(page, MSM.ntp);
     await page.waitForSelector('[data-testid="ntp-view"]');
     await expect(page.locator('[data-testid="ntp-probe"]').count()).resolves.toBe(PROBE_IDS.length);
-    await expect(page.locator('[data-testid="ntp-view"] .uplot').count()).resolves.toBe(2);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ntp-view"] .uplot').length === 2);
     await expect(page.locator('[data-testid="ntp-view"]').textContent()).resolves.toMatch(/-?[\d.]+ ms/);
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("http: status, timings and sizes", async () => {
     const { context, page } = await newPage();
@@ -197,7 +202,7 @@ describe("the measurement page, per result type", () => {
     await expect(page.locator('[data-testid="http-view"]').textContent()).resolves.toMatch(/39\.6 KiB/);
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 });
 
 describe("access and status", () => {
@@ -220,7 +225,7 @@ describe("access and status", () => {
     expect(posted.body.stored).toBe(1);
     await page.waitForSelector(`[data-testid="result-row"][data-timestamp="${timestamp}"]`, { timeout: 10_000 });
     await context.close();
-  });
+  }, TEST_MS);
 
   it("does not show a stopped measurement as live, and says so", async () => {
     const { context, page } = await newPage();
@@ -228,7 +233,7 @@ describe("access and status", () => {
     await expect(page.locator('[data-testid="connection"]').getAttribute("data-state")).resolves.toBe("idle");
     await expect(page.locator('[data-testid="status-notice"]').textContent()).resolves.toContain("no more results will come");
     await context.close();
-  });
+  }, TEST_MS);
 });
 
 describe("replay and download", () => {
@@ -267,7 +272,7 @@ describe("replay and download", () => {
     await page.waitForSelector(`[data-testid="result-row"][data-timestamp="${liveTimestamp}"]`, { timeout: 10_000 });
     await expectUsable(page);
     await context.close();
-  });
+  }, TEST_MS);
 
   it("downloads the results of a time range and chosen probes as a file", async () => {
     const { context, page } = await newPage();
@@ -286,7 +291,7 @@ describe("replay and download", () => {
     const refused = await page.request.get(`${stack.portalUrl}/measurements/${PRIVATE_MSM}/download`);
     expect(refused.status()).toBe(403);
     await context.close();
-  });
+  }, TEST_MS);
 });
 
 describe("budget", () => {

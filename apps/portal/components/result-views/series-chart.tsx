@@ -44,12 +44,19 @@ export function SeriesChart({ series, unit, caption }: { series: ChartSeries[]; 
     void import("uplot").then(({ default: UPlot }) => {
       if (disposed) return;
       const width = Math.max(element.clientWidth, 200);
+      // The canvas cannot use CSS variables: take the theme's text and border colours as computed.
+      const style = getComputedStyle(element);
+      const text = style.color;
+      const grid = { stroke: style.getPropertyValue("--border").trim() || "rgba(128,128,128,0.3)", width: 1 };
       const options: uPlot.Options = {
         width,
         height: 220,
         legend: { show: false },
         scales: { x: { time: true } },
-        axes: [{ stroke: "currentColor" }, { stroke: "currentColor", label: unit, size: 60 }],
+        axes: [
+          { stroke: text, grid, ticks: grid },
+          { stroke: text, grid, ticks: grid, label: unit, size: 60 },
+        ],
         series: [{}, ...latest.current.map((s, i) => ({ label: s.label, stroke: probeColor(i), width: 1.5, spanGaps: true, points: { size: 4 } }))],
       };
       plot.current = new UPlot(options, alignedData(latest.current), element);

@@ -12,7 +12,7 @@ const COL_W = 150;
 const ROW_H = 44;
 const PAD = 20;
 
-function nodeClass(node: PathNode): string {
+function nodeColor(node: PathNode): string {
   if (node.kind === "probe") return "var(--accent)";
   if (node.kind === "destination") return "var(--ok)";
   if (node.kind === "silent") return "var(--muted)";
@@ -38,9 +38,7 @@ function PathView({ graph }: { graph: PathGraph }) {
             <path
               key={`${edge.from}>${edge.to}`}
               d={`M${a.x},${a.y} C${mid},${a.y} ${mid},${b.y} ${b.x},${b.y}`}
-              fill="none"
-              stroke="var(--muted)"
-              strokeWidth={1.2}
+              style={{ fill: "none", stroke: "var(--muted)", strokeWidth: 1.2 }}
               strokeDasharray={edge.unreached ? "4 4" : undefined}
             />
           );
@@ -49,7 +47,7 @@ function PathView({ graph }: { graph: PathGraph }) {
           const { x, y } = at(n);
           return (
             <g key={n.id} data-testid="path-node" data-kind={n.kind} data-probes={n.probes}>
-              <circle cx={x} cy={y} r={n.probes > 1 ? 7 : 5} fill={nodeClass(n)} />
+              <circle cx={x} cy={y} r={n.probes > 1 ? 7 : 5} style={{ fill: nodeColor(n) }} />
               <text x={x} y={y - 10} textAnchor={n.column === 0 ? "start" : "middle"} fontSize={11} fill="currentColor">
                 {n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label}
               </text>
