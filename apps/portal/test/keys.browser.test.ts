@@ -112,6 +112,9 @@ describe("API keys page", () => {
         await page.goto(`${stack.portalUrl}/keys`);
         expect(await horizontalOverflow(page)).toBe(0);
         expect(await seriousA11yViolations(page)).toEqual([]);
+        // Each key is a card: its Revoke button in view, not scrolled off to the side.
+        const revoke = await page.getByRole("button", { name: /^Revoke key/ }).first().boundingBox();
+        expect(revoke!.x + revoke!.width).toBeLessThanOrEqual(360);
       },
       { width: 360, height: 740 },
     );

@@ -57,12 +57,12 @@ export default async function KeysPage() {
               const isCurrent = k.id === current.id;
               return (
                 <tr key={k.id} data-testid="key-row" data-key-id={k.id}>
-                  <td>
+                  <td data-label="ID">
                     {k.id}
                     {isCurrent ? <span className={styles.current}> this key</span> : null}
                   </td>
-                  <td>{k.label || <span className="muted">(none)</span>}</td>
-                  <td>
+                  <td data-label="Label">{k.label || <span className="muted">(none)</span>}</td>
+                  <td data-label="Rights">
                     {k.rights.length === 0 ? (
                       <span className="muted">read public data only</span>
                     ) : (
@@ -75,8 +75,8 @@ export default async function KeysPage() {
                       </ul>
                     )}
                   </td>
-                  <td className="mono nowrap">{formatTime(k.created_at)}</td>
-                  <td>
+                  <td data-label="Created" className="mono nowrap">{formatTime(k.created_at)}</td>
+                  <td data-label="Actions">
                     {isCurrent || mayManage ? (
                       <form action={revokeKey}>
                         <input type="hidden" name="id" value={k.id} />
