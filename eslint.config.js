@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/.next/**", "**/node_modules/**", "**/generated/**", "**/next-env.d.ts", ".data/**"] },
+  { ignores: ["**/dist/**", "**/.next/**", "**/.next-*/**", "**/node_modules/**", "**/generated/**", "**/next-env.d.ts", ".data/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
