@@ -23,9 +23,6 @@ const STATE_LABELS: Record<StreamState, string> = {
 /** A busy measurement's views redraw this often at most; the browser keeps the rest of each second. */
 const RENDERS_PER_SECOND = 8;
 
-/** Replays start an hour back by default (or at the measurement's start, if later). */
-const DEFAULT_REPLAY_SPAN = 3600;
-
 export interface LiveResultsProps {
   gatewayUrl: string;
   msmId: number;
@@ -36,15 +33,15 @@ export interface LiveResultsProps {
   live: boolean;
   /** Each probe's latest stored result, read as the visitor. */
   initial: UntypedResult[];
-  firstSecond: number;
-  lastSecond: number | null;
+  /** Where the replay form starts, Unix seconds (decided by the server, so both renders agree). */
+  replayFrom: number;
 }
 
 /**
  * The measurement's results, per type, as they arrive. Results go into a bounded store at once;
  * the page re-renders at most once per animation frame and a few times a second, however many arrive.
  */
-export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, firstSecond, lastSecond }: LiveResultsProps) {
+export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, replayFrom }: LiveResultsProps) {
   const [store] = useState(() => {
     const created = new ResultStore();
     created.add(initial);
@@ -81,8 +78,6 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
   }, [store, render]);
 
   const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, onResults, onReplayStart });
-  const end = lastSecond ?? Math.floor(Date.now() / 1000);
-  const defaultStart = Math.max(firstSecond, end - DEFAULT_REPLAY_SPAN);
 
   return (
     <section className={styles.live} aria-labelledby="results-heading" data-testid="live-results" data-received={view.total} data-type={type}>
@@ -104,7 +99,7 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
         </p>
       )}
       <div className={styles.controls}>
-        <ReplayForm defaultStart={defaultStart} onReplay={stream.replay} disabled={stream.state === "replaying"} />
+        <ReplayForm defaultStart={replayFrom} onReplay={stream.replay} disabled={stream.state === "replaying"} />
         <DownloadForm msmId={msmId} knownProbes={view.probes.map((p) => p.prbId)} />
       </div>
       {view.total === 0 ? (

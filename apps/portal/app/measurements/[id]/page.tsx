@@ -14,6 +14,8 @@ import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";
 
+const REPLAY_SPAN_SECONDS = 3600;
+
 interface Props {
   params: Promise<{ id: string }>;
 }
@@ -43,7 +45,9 @@ export default async function MeasurementPage({ params }: Props) {
   // The stream needs the key only for a private measurement; the API answered, so the key may read it.
   const streamKey = !measurement.is_public && key ? key : null;
   const status = measurement.status.id;
-  const firstSecond = measurement.start_time ?? measurement.creation_time;
+  // Replays start an hour before the end (or now), or at the measurement's start if later.
+  const end = measurement.stop_time ?? Math.floor(Date.now() / 1000);
+  const replayFrom = Math.max(measurement.start_time ?? measurement.creation_time, end - REPLAY_SPAN_SECONDS);
 
   return (
     <>
@@ -98,8 +102,7 @@ export default async function MeasurementPage({ params }: Props) {
         streamKey={streamKey}
         live={isLiveStatus(status)}
         initial={latest.status === 200 && Array.isArray(latest.body) ? latest.body : []}
-        firstSecond={firstSecond}
-        lastSecond={measurement.stop_time ?? null}
+        replayFrom={replayFrom}
       />
     </>
   );
