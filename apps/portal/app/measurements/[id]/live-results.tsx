@@ -35,13 +35,15 @@ export interface LiveResultsProps {
   initial: UntypedResult[];
   /** Where the replay form starts, Unix seconds (decided by the server, so both renders agree). */
   replayFrom: number;
+  /** Where the live stream catches up from (Unix seconds): shortly before the server's snapshot. */
+  catchUpFrom: number;
 }
 
 /**
  * The measurement's results, per type, as they arrive. Results go into a bounded store at once;
  * the page re-renders at most once per animation frame and a few times a second, however many arrive.
  */
-export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, replayFrom }: LiveResultsProps) {
+export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, replayFrom, catchUpFrom }: LiveResultsProps) {
   const [store] = useState(() => {
     const created = new ResultStore();
     created.add(initial);
@@ -77,7 +79,7 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
     render();
   }, [store, render]);
 
-  const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, onResults, onReplayStart });
+  const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart });
 
   return (
     <section className={styles.live} aria-labelledby="results-heading" data-testid="live-results" data-received={view.total} data-type={type}>

@@ -15,6 +15,8 @@ import styles from "./page.module.css";
 export const dynamic = "force-dynamic";
 
 const REPLAY_SPAN_SECONDS = 3600;
+/** How far before the page's snapshot the live stream catches up: a probe's result is stored within this of its timestamp. */
+const CATCH_UP_SECONDS = 120;
 
 interface Props {
   params: Promise<{ id: string }>;
@@ -48,6 +50,9 @@ export default async function MeasurementPage({ params }: Props) {
   // Replays start an hour before the end (or now), or at the measurement's start if later.
   const end = measurement.stop_time ?? Math.floor(Date.now() / 1000);
   const replayFrom = Math.max(measurement.start_time ?? measurement.creation_time, end - REPLAY_SPAN_SECONDS);
+  // The live stream starts by catching up from shortly before this snapshot of the latest results:
+  // a result stored between the snapshot and the subscription is not missed (duplicates are dropped).
+  const catchUpFrom = Math.floor(Date.now() / 1000) - CATCH_UP_SECONDS;
 
   return (
     <>
@@ -103,6 +108,7 @@ export default async function MeasurementPage({ params }: Props) {
         live={isLiveStatus(status)}
         initial={latest.status === 200 && Array.isArray(latest.body) ? latest.body : []}
         replayFrom={replayFrom}
+        catchUpFrom={catchUpFrom}
       />
     </>
   );

@@ -14,19 +14,26 @@ function isRecord(value: unknown): value is UntypedResult {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A (re)connection catches up from this long before the newest result seen (probes report late). */
+const CATCH_UP_SECONDS = 120;
+
 /**
  * The measurement's results from the stream: live (for a measurement with results to come), or a
- * replay of a time range that then goes on live. `onResults` gets each batch as it arrives.
+ * replay of a time range that then goes on live. `onResults` gets each batch as it arrives. Live
+ * starts with a catch-up at full speed from `catchUpFrom` (the stream hands over to live with no
+ * gap), and a reconnection catches up from the newest result seen: results stored while the page
+ * was not subscribed are not missed; the store drops the ones it already has.
  */
 export function useResultStream(options: {
   gatewayUrl: string;
   msmId: number;
   streamKey: string | null;
   live: boolean;
+  catchUpFrom: number;
   onResults: (results: UntypedResult[]) => void;
   onReplayStart: () => void;
 }) {
-  const { gatewayUrl, msmId, streamKey, live, onResults, onReplayStart } = options;
+  const { gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart } = options;
   const [state, setState] = useState<StreamState>(live ? "connecting" : "idle");
   const [problem, setProblem] = useState<string | null>(null);
   const [replayed, setReplayed] = useState<number | null>(null);
@@ -38,6 +45,9 @@ export function useResultStream(options: {
   const mode = useRef<"live" | "replay" | "none">("none");
   const handlers = useRef({ onResults, onReplayStart });
   handlers.current = { onResults, onReplayStart };
+  /** The newest result timestamp received, where a live reconnection catches up from. */
+  const newest = useRef(catchUpFrom + CATCH_UP_SECONDS);
+  const liveParams = (): Params => ({ stream_type: "result", msm: msmId, startTime: Math.max(0, newest.current - CATCH_UP_SECONDS), speed: 0 });
 
   const subscribe = (socket: Socket, params: Params) => {
     active.current = params;
@@ -54,6 +64,7 @@ export function useResultStream(options: {
     // A new connection has no subscriptions: subscribe again after every (re)connect.
     socket.on("connect", () => {
       setState(mode.current === "replay" ? "replaying" : "connecting");
+      if (mode.current === "live") wanted.current = liveParams();
       if (wanted.current) subscribe(socket, wanted.current);
     });
     socket.on(StreamEvents.subscribed, () => setState(mode.current === "replay" ? "replaying" : "subscribed"));
@@ -68,20 +79,24 @@ export function useResultStream(options: {
     });
     socket.on(StreamEvents.result, (payload: unknown) => {
       // With buffering a server may send an array of results in one event.
-      handlers.current.onResults((Array.isArray(payload) ? payload : [payload]).filter(isRecord));
+      const results = (Array.isArray(payload) ? payload : [payload]).filter(isRecord);
+      for (const r of results) if (typeof r.timestamp === "number" && r.timestamp > newest.current) newest.current = r.timestamp;
+      handlers.current.onResults(results);
     });
     socket.on(StreamEvents.replayFinished, (payload: unknown) => {
+      // The live subscription's catch-up reached the present: it goes on live, nothing to show.
+      if (mode.current === "live") return;
       const count = isRecord(payload) && typeof payload.count === "number" ? payload.count : 0;
       setReplayed(count);
       const handedOver = isRecord(payload) && payload.live === true;
       if (handedOver) {
-        // The replay's subscription goes on live; a reconnection subscribes live.
+        // The replay's subscription goes on live; a reconnection catches up and subscribes live.
         mode.current = "live";
-        wanted.current = { stream_type: "result", msm: msmId };
+        wanted.current = liveParams();
         setState("subscribed");
       } else if (live) {
         mode.current = "live";
-        wanted.current = { stream_type: "result", msm: msmId };
+        wanted.current = liveParams();
         subscribe(socket, wanted.current);
       } else {
         mode.current = "none";
@@ -96,7 +111,7 @@ export function useResultStream(options: {
   useEffect(() => {
     if (live) {
       mode.current = "live";
-      wanted.current = { stream_type: "result", msm: msmId };
+      wanted.current = liveParams();
       void connect();
     }
     return () => {
