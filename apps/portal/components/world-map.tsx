@@ -22,18 +22,33 @@ function loadLand(): Promise<LandShapes> {
   return land;
 }
 
-function useLand(): LandShapes | null {
+/**
+ * The land, fetched once the map comes near the viewport: a map below the fold (a phone, a long
+ * measurement page) costs its 47 KB only to a visitor who scrolls to it.
+ */
+function useLand(svg: RefObject<SVGSVGElement | null>): LandShapes | null {
   const [shapes, setShapes] = useState<LandShapes | null>(null);
   useEffect(() => {
+    const element = svg.current;
+    if (!element) return;
     let current = true;
-    loadLand().then(
-      (loaded) => current && setShapes(loaded),
-      () => undefined, // The points stay readable on a blank globe.
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        observer.disconnect();
+        loadLand().then(
+          (loaded) => current && setShapes(loaded),
+          () => undefined, // The points stay readable on a blank globe.
+        );
+      },
+      { rootMargin: "200px" },
     );
+    observer.observe(element);
     return () => {
       current = false;
+      observer.disconnect();
     };
-  }, []);
+  }, [svg]);
   return shapes;
 }
 
@@ -83,8 +98,8 @@ function Point({ point, radius }: { point: WorldMapPoint; radius: number }) {
  * with the keyboard; the land (d3-geo and the 110m atlas) loads after the page.
  */
 export function WorldMap(props: { points: WorldMapPoint[]; ariaLabel: string; height?: number }): JSX.Element {
-  const shapes = useLand();
   const svg = useRef<SVGSVGElement>(null);
+  const shapes = useLand(svg);
   const unitsPerPixel = useUnitsPerPixel(svg);
   const placed = props.points.filter((p) => Number.isFinite(p.lat) && Number.isFinite(p.lon));
   const linked = placed.some((p) => p.href);
