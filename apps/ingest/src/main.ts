@@ -1,6 +1,6 @@
-import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
+import { createPool, DEFAULT_DATABASE_URL, DEFAULT_MAX_WAITING_RESULTS } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { envCount, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
 
 // The ingest service alone: with REDIS_URL, any number of these feed any number of gateways.
@@ -16,6 +16,7 @@ const app = await createIngestApp({
   openMeasurements: envString("INGEST_OPEN_MEASUREMENTS") !== "0",
   maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
   metrics: metricsAccessFromEnv(),
+  maxWaitingResults: envCount("INGEST_MAX_WAITING_RESULTS", DEFAULT_MAX_WAITING_RESULTS),
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: results are stored but reach no gateway in another process");
 
