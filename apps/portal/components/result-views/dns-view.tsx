@@ -3,6 +3,7 @@ import { dnsResponses, type DnsResponse } from "./dns-data";
 import { busiestProbes } from "./ping-view";
 import type { StoreView } from "./result-store";
 import styles from "./views.module.css";
+import { ScrollTable } from "./scroll-table";
 
 const LISTED_PROBES = 20;
 
@@ -45,23 +46,21 @@ export function DnsView({ view }: { view: StoreView }) {
           <p>
             <strong>Probe {p.prbId}</strong> <span className={styles.muted}>{formatTime(p.lastTimestamp)}</span>
           </p>
-          <div className={styles.scroll} tabIndex={0} role="region" aria-label={`DNS answers of probe ${p.prbId}`}>
-            <table className={styles.table}>
-              <thead>
-                <tr>
-                  <th scope="col">Resolver</th>
-                  <th scope="col">Rcode</th>
-                  <th scope="col" className={styles.num}>Response time</th>
-                  <th scope="col">Records</th>
-                </tr>
-              </thead>
-              <tbody>
-                {dnsResponses(p.last).map((response, i) => (
-                  <Response key={i} response={response} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable label={`DNS answers of probe ${p.prbId}`}>
+            <thead>
+              <tr>
+                <th scope="col">Resolver</th>
+                <th scope="col">Rcode</th>
+                <th scope="col" className={styles.num}>Response time</th>
+                <th scope="col">Records</th>
+              </tr>
+            </thead>
+            <tbody>
+              {dnsResponses(p.last).map((response, i) => (
+                <Response key={i} response={response} />
+              ))}
+            </tbody>
+          </ScrollTable>
         </div>
       ))}
     </section>

@@ -4,6 +4,7 @@ import { busiestProbes } from "./ping-view";
 import type { StoreView } from "./result-store";
 import { SeriesChart } from "./series-chart";
 import styles from "./views.module.css";
+import { ScrollTable } from "./scroll-table";
 
 interface HttpRequest {
   status: number | null;
@@ -70,42 +71,40 @@ export function HttpView({ view }: { view: StoreView }) {
       </section>
       <section className={styles.section} aria-labelledby="http-probes">
         <h3 id="http-probes">Latest request per probe</h3>
-        <div className={styles.scroll} tabIndex={0} role="region" aria-label="HTTP requests per probe">
-          <table className={styles.table}>
-            <thead>
-              <tr>
-                <th scope="col">Probe</th>
-                <th scope="col">Status</th>
-                <th scope="col">Request</th>
-                <th scope="col" className={styles.num}>Total</th>
-                <th scope="col" className={styles.num}>Connect</th>
-                <th scope="col" className={styles.num}>First byte</th>
-                <th scope="col" className={styles.num}>Headers</th>
-                <th scope="col" className={styles.num}>Body</th>
-                <th scope="col">Time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {view.probes.flatMap((p) =>
-                requestsOf(p.last).map((r, i) => (
-                  <tr key={`${p.prbId}-${i}`} data-testid="http-request" data-status={r.status ?? ""}>
-                    <th scope="row">{p.prbId}</th>
-                    <td className={statusClass(r.status)}>{r.status ?? r.error ?? "no response"}</td>
-                    <td className={styles.mono}>
-                      {[r.method, text(p.last.uri), r.address ? `(${r.address})` : null, r.version ? `HTTP/${r.version}` : null].filter(Boolean).join(" ") || "—"}
-                    </td>
-                    <td className={styles.num}>{formatMs(r.rt)}</td>
-                    <td className={styles.num}>{formatMs(r.ttc)}</td>
-                    <td className={styles.num}>{formatMs(r.ttfb)}</td>
-                    <td className={styles.num}>{formatBytes(r.headerBytes)}</td>
-                    <td className={styles.num}>{formatBytes(r.bodyBytes)}</td>
-                    <td className={styles.mono}>{formatTime(p.lastTimestamp)}</td>
-                  </tr>
-                )),
-              )}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="HTTP requests per probe">
+          <thead>
+            <tr>
+              <th scope="col">Probe</th>
+              <th scope="col">Status</th>
+              <th scope="col">Request</th>
+              <th scope="col" className={styles.num}>Total</th>
+              <th scope="col" className={styles.num}>Connect</th>
+              <th scope="col" className={styles.num}>First byte</th>
+              <th scope="col" className={styles.num}>Headers</th>
+              <th scope="col" className={styles.num}>Body</th>
+              <th scope="col">Time</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.probes.flatMap((p) =>
+              requestsOf(p.last).map((r, i) => (
+                <tr key={`${p.prbId}-${i}`} data-testid="http-request" data-status={r.status ?? ""}>
+                  <th scope="row">{p.prbId}</th>
+                  <td className={statusClass(r.status)}>{r.status ?? r.error ?? "no response"}</td>
+                  <td className={styles.mono}>
+                    {[r.method, text(p.last.uri), r.address ? `(${r.address})` : null, r.version ? `HTTP/${r.version}` : null].filter(Boolean).join(" ") || "—"}
+                  </td>
+                  <td className={styles.num}>{formatMs(r.rt)}</td>
+                  <td className={styles.num}>{formatMs(r.ttc)}</td>
+                  <td className={styles.num}>{formatMs(r.ttfb)}</td>
+                  <td className={styles.num}>{formatBytes(r.headerBytes)}</td>
+                  <td className={styles.num}>{formatBytes(r.bodyBytes)}</td>
+                  <td className={styles.mono}>{formatTime(p.lastTimestamp)}</td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </ScrollTable>
       </section>
     </div>
   );

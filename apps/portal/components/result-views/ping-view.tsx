@@ -2,6 +2,7 @@ import { formatCount, formatMs, formatPercent, formatTime } from "../../lib/form
 import { lossShare, meanRtt, type ProbeAggregate, type StoreView } from "./result-store";
 import { SeriesChart } from "./series-chart";
 import styles from "./views.module.css";
+import { ScrollTable } from "./scroll-table";
 
 /** Lines drawn at most: beyond this a chart is no longer readable; the table lists every probe. */
 export const CHART_PROBES = 10;
@@ -57,39 +58,37 @@ export function PingView({ view }: { view: StoreView }) {
       </section>
       <section className={styles.section} aria-labelledby="ping-probes">
         <h3 id="ping-probes">Per probe</h3>
-        <div className={styles.scroll} tabIndex={0} role="region" aria-label="Ping results per probe">
-          <table className={styles.table} data-testid="ping-probes">
-            <thead>
-              <tr>
-                <th scope="col">Probe</th>
-                <th scope="col" className={styles.num}>Results</th>
-                <th scope="col" className={styles.num}>Min</th>
-                <th scope="col" className={styles.num}>Avg</th>
-                <th scope="col" className={styles.num}>Max</th>
-                <th scope="col" className={styles.num}>Loss</th>
-                <th scope="col">Last result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {view.probes.map((p) => {
-                const loss = lossShare(p);
-                return (
-                  <tr key={p.prbId} data-testid="ping-probe" data-prb-id={p.prbId}>
-                    <th scope="row">
-                      <a href={`/probes/${p.prbId}`}>{p.prbId}</a>
-                    </th>
-                    <td className={styles.num}>{formatCount(p.count)}</td>
-                    <td className={styles.num}>{formatMs(p.rttMin)}</td>
-                    <td className={styles.num}>{formatMs(meanRtt(p))}</td>
-                    <td className={styles.num}>{formatMs(p.rttMax)}</td>
-                    <td className={`${styles.num} ${loss !== null && loss > 0 ? styles.warn : ""}`}>{formatPercent(loss)}</td>
-                    <td className={styles.mono}>{formatTime(p.lastTimestamp)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="Ping results per probe" data-testid="ping-probes">
+          <thead>
+            <tr>
+              <th scope="col">Probe</th>
+              <th scope="col" className={styles.num}>Results</th>
+              <th scope="col" className={styles.num}>Min</th>
+              <th scope="col" className={styles.num}>Avg</th>
+              <th scope="col" className={styles.num}>Max</th>
+              <th scope="col" className={styles.num}>Loss</th>
+              <th scope="col">Last result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.probes.map((p) => {
+              const loss = lossShare(p);
+              return (
+                <tr key={p.prbId} data-testid="ping-probe" data-prb-id={p.prbId}>
+                  <th scope="row">
+                    <a href={`/probes/${p.prbId}`}>{p.prbId}</a>
+                  </th>
+                  <td className={styles.num}>{formatCount(p.count)}</td>
+                  <td className={styles.num}>{formatMs(p.rttMin)}</td>
+                  <td className={styles.num}>{formatMs(meanRtt(p))}</td>
+                  <td className={styles.num}>{formatMs(p.rttMax)}</td>
+                  <td className={`${styles.num} ${loss !== null && loss > 0 ? styles.warn : ""}`}>{formatPercent(loss)}</td>
+                  <td className={styles.mono}>{formatTime(p.lastTimestamp)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </ScrollTable>
       </section>
     </div>
   );

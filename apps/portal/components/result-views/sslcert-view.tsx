@@ -7,6 +7,7 @@ import { busiestProbes } from "./ping-view";
 import type { ProbeAggregate, StoreView } from "./result-store";
 import { decodeCert, expiryOf, sha256Fingerprint, type DecodedCert, type Expiry } from "./sslcert-data";
 import styles from "./views.module.css";
+import { ScrollTable } from "./scroll-table";
 
 const LISTED_PROBES = 50;
 
@@ -116,37 +117,35 @@ export function SslcertView({ view }: { view: StoreView }) {
       </section>
       <section className={styles.section} aria-labelledby="tls-probes">
         <h3 id="tls-probes">Handshakes per probe</h3>
-        <div className={styles.scroll} tabIndex={0} role="region" aria-label="TLS handshakes per probe">
-          <table className={styles.table}>
-            <thead>
-              <tr>
-                <th scope="col">Probe</th>
-                <th scope="col">Server</th>
-                <th scope="col">TLS</th>
-                <th scope="col" className={styles.num}>Connect</th>
-                <th scope="col" className={styles.num}>Response</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {listed.map((p) => {
-                const failure = failureOf(p.last);
-                return (
-                  <tr key={p.prbId} data-testid="tls-probe">
-                    <th scope="row">{p.prbId}</th>
-                    <td className={styles.mono}>
-                      {text(p.last.dst_name) ?? "—"} {text(p.last.dst_addr) ? `(${text(p.last.dst_addr)})` : ""}
-                    </td>
-                    <td>{[text(p.last.method), text(p.last.ver)].filter(Boolean).join(" ") || "—"}</td>
-                    <td className={styles.num}>{formatMs(num(p.last.ttc))}</td>
-                    <td className={styles.num}>{formatMs(num(p.last.rt))}</td>
-                    <td className={failure ? styles.bad : ""}>{failure ?? `${certsOf(p.last).length} certificate(s)`}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="TLS handshakes per probe">
+          <thead>
+            <tr>
+              <th scope="col">Probe</th>
+              <th scope="col">Server</th>
+              <th scope="col">TLS</th>
+              <th scope="col" className={styles.num}>Connect</th>
+              <th scope="col" className={styles.num}>Response</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {listed.map((p) => {
+              const failure = failureOf(p.last);
+              return (
+                <tr key={p.prbId} data-testid="tls-probe">
+                  <th scope="row">{p.prbId}</th>
+                  <td className={styles.mono}>
+                    {text(p.last.dst_name) ?? "—"} {text(p.last.dst_addr) ? `(${text(p.last.dst_addr)})` : ""}
+                  </td>
+                  <td>{[text(p.last.method), text(p.last.ver)].filter(Boolean).join(" ") || "—"}</td>
+                  <td className={styles.num}>{formatMs(num(p.last.ttc))}</td>
+                  <td className={styles.num}>{formatMs(num(p.last.rt))}</td>
+                  <td className={failure ? styles.bad : ""}>{failure ?? `${certsOf(p.last).length} certificate(s)`}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </ScrollTable>
       </section>
     </div>
   );

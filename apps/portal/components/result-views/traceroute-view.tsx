@@ -4,6 +4,7 @@ import { busiestProbes } from "./ping-view";
 import type { StoreView } from "./result-store";
 import { hopsOf, mergePaths, type PathGraph, type PathNode } from "./traceroute-data";
 import styles from "./views.module.css";
+import { ScrollTable } from "./scroll-table";
 
 /** Paths drawn at most, and hop tables listed. */
 const PATH_PROBES = 8;
@@ -63,30 +64,28 @@ function PathView({ graph }: { graph: PathGraph }) {
 function HopTable({ prbId, result }: { prbId: number; result: Record<string, unknown> }) {
   const hops = hopsOf(result);
   return (
-    <div className={styles.scroll} tabIndex={0} role="region" aria-label={`Hops of probe ${prbId}`}>
-      <table className={styles.table} data-testid="hop-table" data-prb-id={prbId}>
-        <thead>
-          <tr>
-            <th scope="col" className={styles.num}>Hop</th>
-            <th scope="col">Addresses</th>
-            <th scope="col" className={styles.num}>RTTs</th>
-            <th scope="col" className={styles.num}>Loss</th>
+    <ScrollTable label={`Hops of probe ${prbId}`} data-testid="hop-table" data-prb-id={prbId}>
+      <thead>
+        <tr>
+          <th scope="col" className={styles.num}>Hop</th>
+          <th scope="col">Addresses</th>
+          <th scope="col" className={styles.num}>RTTs</th>
+          <th scope="col" className={styles.num}>Loss</th>
+        </tr>
+      </thead>
+      <tbody>
+        {hops.map((hop) => (
+          <tr key={hop.hop} data-testid="hop-row">
+            <th scope="row" className={styles.num}>{hop.hop}</th>
+            <td className={styles.mono}>{hop.addresses.length ? hop.addresses.join(", ") : hop.error ?? "*"}</td>
+            <td className={styles.num}>{hop.rtts.length ? hop.rtts.map((r) => formatMs(r)).join(" · ") : "—"}</td>
+            <td className={`${styles.num} ${hop.rtts.length < hop.sent ? styles.warn : ""}`}>
+              {formatPercent(hop.sent ? (hop.sent - hop.rtts.length) / hop.sent : null)}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {hops.map((hop) => (
-            <tr key={hop.hop} data-testid="hop-row">
-              <th scope="row" className={styles.num}>{hop.hop}</th>
-              <td className={styles.mono}>{hop.addresses.length ? hop.addresses.join(", ") : hop.error ?? "*"}</td>
-              <td className={styles.num}>{hop.rtts.length ? hop.rtts.map((r) => formatMs(r)).join(" · ") : "—"}</td>
-              <td className={`${styles.num} ${hop.rtts.length < hop.sent ? styles.warn : ""}`}>
-                {formatPercent(hop.sent ? (hop.sent - hop.rtts.length) / hop.sent : null)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+        ))}
+      </tbody>
+    </ScrollTable>
   );
 }
 
