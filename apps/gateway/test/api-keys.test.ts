@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { startPlatform, type Platform } from "@probestream/standalone";
-import { createApiKey, createTestDatabase, type TestDatabase } from "@probestream/testkit";
+import { createApiKey, createTestDatabase, type TestDatabase, restCall, type JsonAnswer } from "@probestream/testkit";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read by path in assertions
-type Json = Record<string, any>;
+type Json = JsonAnswer;
 
 let db: TestDatabase;
 let platform: Platform;
@@ -12,15 +11,7 @@ let manager: string;
 let reader: string;
 let stranger: string;
 
-async function api(method: string, path: string, key?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { ...(key ? { authorization: `Key ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+const api = (method: string, path: string, key?: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);
 
 async function currentKeyId(key: string): Promise<number> {
   const res = await api("GET", "/api/v2/keys/current/", key);

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPlatform, type Platform } from "@probestream/standalone";
-import { createApiKey, createTestDatabase, pingResult, postResults, type TestDatabase, type TestProbe } from "@probestream/testkit";
+import { createApiKey, createTestDatabase, pingResult, postResults, type TestDatabase, type TestProbe, restCall, type JsonAnswer } from "@probestream/testkit";
 
 const ADMIN = "test-admin-token";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read by path in assertions
-type Json = Record<string, any>;
+type Json = JsonAnswer;
 
 let db: TestDatabase;
 let platform: Platform;
@@ -24,15 +23,7 @@ const FLEET = [
   { prb_id: 7005, country_code: "KE", asn_v4: 33771, address_v4: "196.201.1.1", prefix_v4: "196.201.0.0/16", latitude: -1.3, longitude: 36.8 },
 ];
 
-async function api(method: string, path: string, key?: string, body?: unknown): Promise<{ status: number; body: Json; headers: Headers }> {
-  const res = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { ...(key ? { authorization: `Key ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
-}
+const api = (method: string, path: string, key?: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);
 
 const WW = [{ type: "area", value: "WW", requested: 3 }];
 const ping: Json = { type: "ping", af: 4, target: "k.root-servers.net", description: "ping", packets: 5, size: 64, packet_interval: 1000 };

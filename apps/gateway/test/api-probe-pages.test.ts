@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io } from "socket.io-client";
 import { startPlatform, type Platform } from "@probestream/standalone";
-import { createApiKey, createTestDatabase, type TestDatabase } from "@probestream/testkit";
+import { createApiKey, createTestDatabase, type TestDatabase, restCall, type JsonAnswer } from "@probestream/testkit";
 
 const ADMIN = "test-admin-token";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PRB_ID = 7301;
 const OTHER_PRB_ID = 7302;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read by path in assertions
-type Json = Record<string, any>;
+type Json = JsonAnswer;
 
 let db: TestDatabase;
 let platform: Platform;
@@ -17,15 +16,7 @@ let alice: string;
 let bob: string;
 let secret: string;
 
-async function api(method: string, path: string, key?: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${platform.gatewayUrl}${path}`, {
-    method,
-    headers: { ...(key ? { authorization: `Key ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+const api = (method: string, path: string, key?: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);
 
 async function register(prbId: number): Promise<string> {
   const res = await fetch(`${platform.ingestUrl}/probe/register`, {

@@ -5,3 +5,4 @@ export * from "./api-keys.js";
 export * from "./results.js";
 export * from "./stream-clients.js";
 export { freePort } from "./faults/net.js";
+export * from "./rest-client.js";
