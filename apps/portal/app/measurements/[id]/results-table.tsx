@@ -2,6 +2,8 @@
 
 import { useState } from "react";
 import type { ResultRow } from "../../../components/result-views/result-store";
+import { ScrollTable } from "../../../components/result-views/scroll-table";
+import views from "../../../components/result-views/views.module.css";
 import { formatTime } from "../../../lib/format";
 import styles from "./live.module.css";
 
@@ -27,37 +29,35 @@ export function ResultsTable({ rows, total }: { rows: ResultRow[]; total: number
       <p className={styles.note}>
         The newest {shown.length} of {total.toLocaleString("en-US")} on this page; older rows leave the page (their probes&apos; figures above stay).
       </p>
-      <div className={styles.scroll} tabIndex={0} role="region" aria-label="Latest results">
-        <table className={styles.table} data-testid="results" data-stored="loaded">
-          <thead>
+      <ScrollTable label="Latest results" data-testid="results" data-stored="loaded">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col" className={views.num}>Probe</th>
+            <th scope="col">Summary</th>
+            <th scope="col">Raw</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.length === 0 && (
             <tr>
-              <th scope="col">Time</th>
-              <th scope="col" className={styles.num}>Probe</th>
-              <th scope="col">Summary</th>
-              <th scope="col">Raw</th>
+              <td colSpan={4} className={styles.note}>
+                No results yet.
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {shown.length === 0 && (
-              <tr>
-                <td colSpan={4} className={styles.note}>
-                  No results yet.
-                </td>
-              </tr>
-            )}
-            {shown.map((row) => (
-              <tr key={row.seq} data-testid="result-row" data-prb-id={row.prbId ?? undefined} data-timestamp={row.timestamp ?? undefined}>
-                <td className={styles.nowrap}>{row.timestamp !== null ? formatTime(row.timestamp) : "—"}</td>
-                <td className={styles.num}>{row.prbId ?? "—"}</td>
-                <td>{row.summary}</td>
-                <td>
-                  <RawJson result={row.result} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          )}
+          {shown.map((row) => (
+            <tr key={row.seq} data-testid="result-row" data-prb-id={row.prbId ?? undefined} data-timestamp={row.timestamp ?? undefined}>
+              <td className={styles.nowrap}>{row.timestamp !== null ? formatTime(row.timestamp) : "—"}</td>
+              <td className={views.num}>{row.prbId ?? "—"}</td>
+              <td>{row.summary}</td>
+              <td>
+                <RawJson result={row.result} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </ScrollTable>
     </section>
   );
 }
