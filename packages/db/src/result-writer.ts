@@ -148,19 +148,11 @@ export class ResultWriter {
       this.waitingResults -= size;
       try {
         const outcomes = await this.commit(group.map((w) => w.batch));
-        if (outcomes.some((o) => o.stored.length > 0)) this.onCommitted?.();
         group.forEach((w, i) => w.resolve(outcomes[i]!));
       } catch (err) {
         if (group.length === 1) group[0]!.reject(err);
         // One batch must not fail the others committed with it: each goes again on its own.
-        else {
-          for (const w of group) {
-            await this.commit([w.batch]).then(([outcome]) => {
-              if (outcome!.stored.length > 0) this.onCommitted?.();
-              w.resolve(outcome!);
-            }, w.reject);
-          }
-        }
+        else for (const w of group) await this.commit([w.batch]).then(([outcome]) => w.resolve(outcome!), w.reject);
       }
     }
     this.draining = false;
@@ -197,6 +189,7 @@ export class ResultWriter {
     });
 
     const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
+    if (rows.length > 0) this.onCommitted?.();
     const stored = this.toStored(rows, owner);
 
     const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
