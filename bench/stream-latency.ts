@@ -138,7 +138,7 @@ async function runProbestream(databaseUrl: string, redisUrl: string): Promise<Ou
     const probes: TestProbe[] = [];
     for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
     const t0 = Math.floor(Date.now() / 1000) - 86_400;
-    return await drive(platform.gatewayUrl, async (tick, results) => {
+    const outcome = await drive(platform.gatewayUrl, async (tick, results) => {
       // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
       results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
       const probe = probes[tick % PROBES]!;
@@ -150,9 +150,21 @@ async function runProbestream(databaseUrl: string, redisUrl: string): Promise<Ou
       if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
     });
+    console.log(`  relay: ${await relaySources(platform.ingestUrl)}`);
+    return outcome;
   } finally {
     await platform.close();
   }
+}
+
+/** How the relay published: straight from this process's commits, or read back from the log. */
+async function relaySources(ingestUrl: string): Promise<string> {
+  const text = await (await fetch(`${ingestUrl}/metrics`)).text();
+  const count = (source: string) =>
+    Number(new RegExp(`ingest_relay_results_published_total\\{[^}]*source="${source}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  const [commit, log] = [count("commit"), count("log")];
+  const share = ((100 * commit) / Math.max(1, commit + log)).toFixed(1);
+  return `${commit} results published straight from commits proven final, ${log} read back from the log (${share} % without a read)`;
 }
 
 async function runStock(redisUrl: string): Promise<Outcome> {

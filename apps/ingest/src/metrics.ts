@@ -6,6 +6,7 @@ export class IngestMetrics {
   readonly rejected: Counter;
   readonly batchSeconds: Histogram;
   readonly publishFailures: Counter;
+  readonly relayed: Counter<"source">;
   readonly probeSessions: Gauge;
 
   constructor(registry: Registry) {
@@ -26,6 +27,12 @@ export class IngestMetrics {
     this.publishFailures = new Counter({
       name: "ingest_publish_failures_total",
       help: "Relay rounds that failed to publish committed results (bus or database unavailable); they are retried",
+      registers,
+    });
+    this.relayed = new Counter({
+      name: "ingest_relay_results_published_total",
+      help: "Results the relay published: from this process's commits proven final (commit) or read back from the log (log)",
+      labelNames: ["source"],
       registers,
     });
     this.probeSessions = new Gauge({

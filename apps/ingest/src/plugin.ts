@@ -56,7 +56,7 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   const auth = new ProbeAuthenticator(opts.pool);
   // Committed results reach the bus through the relay, in log order, whatever process committed them.
   const relay = new ResultRelay({ pool: opts.pool, bus: opts.bus, log: fastify.log, metrics });
-  const writer = new ResultWriter(opts.pool, () => relay.committed(), opts.maxWaitingResults);
+  const writer = new ResultWriter(opts.pool, (turn) => relay.committed(turn), opts.maxWaitingResults);
   // Overload is refused with 503 + Retry-After (probes send again), never buffered without limit:
   // the writer bounds its queue, and a process too busy to answer in time says so.
   await fastify.register(underPressure, {

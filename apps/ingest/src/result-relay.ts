@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import {
-  newestFinalPosition, readFinalAfter, relayPosition, saveRelayPosition, type LogEntry, type Pool, type PoolClient,
+  newestFinalPosition, positionAfter, readFinalAfter, relayPosition, saveRelayPosition, type CommittedTurn, type LogEntry,
+  type Pool, type PoolClient,
 } from "@probestream/db";
 import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
 import type { IngestMetrics } from "./metrics.js";
@@ -21,8 +22,15 @@ export interface ResultRelayOptions {
 /** One relay per database at a time: whoever holds this session lock publishes. */
 const RELAY_LOCK = 0x72656c79; // "rely"
 const RELAY_NAME = "results";
-/** Every commit notifies; this is only the fallback when a notification was missed. */
-const IDLE_POLL_MS = 1000;
+/**
+ * The log is read at least this often: every commit notifies, or (this process's own) hands its
+ * rows over, so this is only the fallback when a notification was missed.
+ */
+const READ_EVERY_MS = 1000;
+/** This process's turns waiting to be published at most; past it they are read from the log instead. */
+const MAX_OWN_TURNS = 256;
+/** Backends of this process's writer remembered at most (a pool's connections come and go). */
+const MAX_WRITER_BACKENDS = 256;
 /**
  * How often the published position is saved. It is only where a successor resumes, and gateways
  * recognise a re-published result by its position, so saving it off the publishing path, a few
@@ -36,7 +44,8 @@ const SAVE_EVERY_MS = 250;
  * (a relay that dies releases the lock with its connection). Probes are acknowledged once their
  * results are committed, whatever the bus does: a bus outage delays publishing, it loses nothing,
  * since publishing goes on from the saved position, and a re-published batch is recognised by its
- * positions. Each commit wakes the relay through LISTEN/NOTIFY.
+ * positions. Each commit wakes the relay through LISTEN/NOTIFY; this process's own commits hand
+ * their rows over (committed()).
  */
 export class ResultRelay {
   private leader: PoolClient | null = null;
@@ -49,6 +58,12 @@ export class ResultRelay {
   private lastSaveMs = 0;
   private saving: Promise<void> | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
+  /** Turns of this process's writer whose statement proved them final, in commit order. */
+  private readonly ownTurns: CommittedTurn[] = [];
+  /** PostgreSQL backends this process's writer commits on: their notifications come with a turn. */
+  private readonly writerBackends = new Set<number>();
+  private readNeeded = true;
+  private lastReadMs = 0;
   private readonly readLimit: number;
   private readonly messageLimit: number;
   private readonly retryMs: number;
@@ -75,11 +90,18 @@ export class ResultRelay {
   }
 
   /**
-   * This process committed results: a round starts now rather than when the commit's notification
-   * comes back from Postgres (the notification still wakes the relay in whichever process leads).
+   * This process committed a turn. When its statement proved the rows final, the relay publishes
+   * them as they are, with no read of the log: the read back was most of the commit-to-publish
+   * time while the process also serves sockets (bench/README.md). Otherwise the log is read. In a
+   * process that does not lead, the commit's notification wakes the relay where it leads.
    */
-  committed(): void {
-    if (this.leader) this.notify();
+  committed(turn: CommittedTurn): void {
+    if (this.writerBackends.size >= MAX_WRITER_BACKENDS) this.writerBackends.clear();
+    this.writerBackends.add(turn.backendPid);
+    if (!this.leader) return;
+    if (turn.finalAfter === null || this.ownTurns.length >= MAX_OWN_TURNS) this.readNeeded = true;
+    else this.ownTurns.push(turn);
+    this.notify();
   }
 
   /** Whether this process is the relay now. */
@@ -94,8 +116,8 @@ export class ResultRelay {
           await this.pause(this.retryMs);
           continue;
         }
-        const published = await this.round();
-        if (published < this.readLimit) await this.pause(IDLE_POLL_MS);
+        await this.round();
+        if (!this.readNeeded && this.ownTurns.length === 0) await this.pause(READ_EVERY_MS);
       } catch (err) {
         if (!this.stopping) this.opts.log.error({ err }, "relaying committed results failed; retrying");
         this.opts.metrics.publishFailures.inc();
@@ -104,16 +126,44 @@ export class ResultRelay {
     }
   }
 
-  /** Publishes what the log holds after the cursor; returns how many results. */
-  private async round(): Promise<number> {
-    const entries = await readFinalAfter(this.opts.pool, this.cursor, this.readLimit);
+  /** Publishes this process's proven turns, then, when needed, what the log holds after the cursor. */
+  private async round(): Promise<void> {
+    await this.publishOwnTurns();
+    if (this.readNeeded || Date.now() - this.lastReadMs >= READ_EVERY_MS) {
+      this.readNeeded = false;
+      this.lastReadMs = Date.now();
+      const entries = await readFinalAfter(this.opts.pool, this.cursor, this.readLimit);
+      await this.publishAll(entries, "log");
+      if (entries.length === this.readLimit) this.readNeeded = true;
+    }
+    this.saveSoon();
+  }
+
+  /**
+   * A proven turn follows the cursor directly when the last row before it has been published; what
+   * the cursor has passed (published by a read) is skipped. A turn that does not follow it waits for
+   * a read of the log, which publishes the rows between them.
+   */
+  private async publishOwnTurns(): Promise<void> {
+    while (this.ownTurns.length > 0) {
+      const turn = this.ownTurns[0]!;
+      const fresh = turn.entries.filter((e) => positionAfter(e.position, this.cursor));
+      if (fresh.length > 0 && positionAfter(turn.finalAfter!, this.cursor)) {
+        this.readNeeded = true;
+        return;
+      }
+      this.ownTurns.shift();
+      await this.publishAll(fresh, "commit");
+    }
+  }
+
+  private async publishAll(entries: LogEntry[], source: "commit" | "log"): Promise<void> {
     for (let i = 0; i < entries.length; i += this.messageLimit) {
       const part = entries.slice(i, i + this.messageLimit);
       await this.publish(part);
       this.cursor = part[part.length - 1]!.position;
+      this.opts.metrics.relayed.inc({ source }, part.length);
     }
-    this.saveSoon();
-    return entries.length;
   }
 
   /**
@@ -163,7 +213,12 @@ export class ResultRelay {
         client.release();
         return false;
       }
-      client.on("notification", () => this.notify());
+      client.on("notification", (msg) => {
+        // This process's writer hands its turns over itself (committed()).
+        if (this.writerBackends.has(msg.processId)) return;
+        this.readNeeded = true;
+        this.notify();
+      });
       client.on("error", (err) => {
         this.opts.log.warn({ err }, "the relay lost its connection: another process (or this one, later) takes over");
         this.resign(err);
@@ -171,6 +226,7 @@ export class ResultRelay {
       await client.query("LISTEN results_committed");
       this.cursor = (await relayPosition(this.opts.pool, RELAY_NAME)) ?? (await newestFinalPosition(this.opts.pool));
       this.savedCursor = this.cursor;
+      this.readNeeded = true;
     } catch (err) {
       // Closing the connection releases the lock, if it was taken.
       client.release(err as Error);
@@ -185,6 +241,7 @@ export class ResultRelay {
   private resign(err?: Error): void {
     const client = this.leader;
     this.leader = null;
+    this.ownTurns.length = 0;
     client?.release(err ?? new Error("relay stopped"));
   }
 

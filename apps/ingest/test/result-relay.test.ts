@@ -38,7 +38,12 @@ async function listen(bus: MessageBus) {
   return heard;
 }
 
-const relayOf = (bus: MessageBus) => new ResultRelay({ pool, bus, log, metrics: new IngestMetrics(new Registry()), retryMs: 100 });
+const relayOf = (bus: MessageBus, metrics = new IngestMetrics(new Registry())) => new ResultRelay({ pool, bus, log, metrics, retryMs: 100 });
+
+async function relayedFrom(metrics: IngestMetrics, source: "commit" | "log"): Promise<number> {
+  const { values } = await metrics.relayed.get();
+  return values.find((v) => v.labels.source === source)?.value ?? 0;
+}
 
 describe("the result relay", () => {
   it("publishes commits in log order, one relay at a time, and a relay taking over goes on from the saved position", async () => {
@@ -89,5 +94,38 @@ describe("the result relay", () => {
     refusing = false;
     await expect.poll(() => heard.prbIds.filter((p) => p >= 3000).length).toBe(10);
     await relay.stop();
+  });
+
+  it("publishes its own process's proven commits without reading them back, in log order with other processes' commits", async () => {
+    const bus = new InProcessBus();
+    const heard = await listen(bus);
+    const metrics = new IngestMetrics(new Registry());
+    const relay = relayOf(bus, metrics);
+    relay.start();
+    await expect.poll(() => relay.leading).toBe(true);
+    const own = new ResultWriter(pool, (turn) => relay.committed(turn));
+    for (let i = 0; i < 20; i++) await own.write([result(4000 + i)]);
+    await expect.poll(() => heard.prbIds.filter((p) => p >= 4000 && p < 4020).length).toBe(20);
+    expect(await relayedFrom(metrics, "commit")).toBeGreaterThan(0);
+
+    // Another process (its own pool) commits at the same time: its rows come through the log, and
+    // the turns of both still reach the bus once each, in log order.
+    const otherPool = createPool(db.url);
+    try {
+      const other = new ResultWriter(otherPool);
+      await Promise.all([
+        ...Array.from({ length: 40 }, (_, i) => own.write([result(5000 + i)])),
+        ...Array.from({ length: 40 }, (_, i) => other.write([result(6000 + i)])),
+      ]);
+    } finally {
+      await otherPool.end();
+    }
+    await expect.poll(() => heard.prbIds.filter((p) => p >= 5000).length).toBe(80);
+    await relay.stop();
+    const positions = heard.batches.flatMap((x) => x.positions);
+    expect(new Set(positions).size).toBe(positions.length);
+    for (let i = 1; i < positions.length; i++) expect(positionAfter(positions[i]!, positions[i - 1]!)).toBe(true);
+    for (let i = 1; i < heard.batches.length; i++) expect(heard.batches[i]!.after).toBe(heard.batches[i - 1]!.positions.at(-1));
+    expect(await relayedFrom(metrics, "log")).toBeGreaterThan(0);
   });
 });

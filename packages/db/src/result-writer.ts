@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Pool } from "pg";
-import { MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL } from "./result-log.js";
+import { LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, type LogEntry } from "./result-log.js";
 
 /** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
 export interface ResultToStore {
@@ -35,6 +35,18 @@ export interface WriteOutcome {
   createdMeasurements: { id: number; type: string }[];
 }
 
+/**
+ * A turn's results in log order, as the relay publishes them. `finalAfter` is set when the turn's
+ * own statement proved them final (see INSERT_SQL): every row before them is committed and the last
+ * such row is at that position (`LOG_START` when there is none). Null when that was not proven.
+ */
+export interface CommittedTurn {
+  entries: LogEntry[];
+  finalAfter: string | null;
+  /** The PostgreSQL backend that committed it: its NOTIFY is this turn's. */
+  backendPid: number;
+}
+
 const DAY = 86_400;
 
 /** Appends the platform's field to a serialised JSON object without re-parsing it. */
@@ -46,6 +58,13 @@ export function withStoredTimestamp(body: string, storedTimestamp: number): stri
 // One statement: insert the new results (a repeated key is skipped, not an error) and bump the
 // per-measurement counters the portal lists, in the same implicit transaction. Measurement rows are
 // locked in id order so that concurrent batches cannot deadlock on them.
+//
+// It also proves, when it can, that its rows are final the moment it commits, so that the relay
+// publishes them without reading them back: the statement's snapshot was taken before its
+// transaction id T was assigned, and xmin = xmax = T in it means that every transaction id below T
+// had completed (xmax is one past the newest completed id, and none was running). No row can then
+// come before T's rows any more, and `final_after` names the last one that does. Under concurrent
+// writers the proof often fails (null), and the relay reads the log as usual.
 const INSERT_SQL = `
 WITH input AS (
   SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
@@ -54,17 +73,22 @@ WITH input AS (
   INSERT INTO results (msm_id, prb_id, ts, type, digest, body)
   SELECT msm_id, prb_id, to_timestamp(ts), type, decode(digest, 'hex'), body::json FROM input
   ON CONFLICT DO NOTHING
-  RETURNING ${POSITION_SQL} AS position, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
-            extract(epoch FROM stored_at)::bigint AS stored_timestamp
+  RETURNING tx, id, ${POSITION_SQL} AS position, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
+            extract(epoch FROM stored_at)::bigint AS stored_timestamp, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms
 ), counted AS (
   INSERT INTO measurements AS m (id, type, result_count, last_result_at)
   SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
   ON CONFLICT (id) DO UPDATE
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
   RETURNING id, ${MEASUREMENT_PRIVATE_TO_SQL} AS private_to, xmax = 0 AS created
+), horizon AS (
+  SELECT pg_current_xact_id() AS tx, pg_current_snapshot() AS snap
 )
-SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, c.private_to, c.created
-FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.position`;
+SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, i.stored_ms, c.private_to, c.created,
+       (SELECT CASE WHEN pg_snapshot_xmin(h.snap) = h.tx AND pg_snapshot_xmax(h.snap) = h.tx THEN COALESCE(
+          (SELECT ${POSITION_SQL} FROM results r WHERE r.tx < h.tx ORDER BY r.tx DESC, r.id DESC LIMIT 1), '${LOG_START}') END
+        FROM horizon h) AS final_after, pg_backend_pid() AS backend_pid
+FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.tx, i.id`;
 
 interface InsertedRow {
   position: string;
@@ -73,8 +97,11 @@ interface InsertedRow {
   ts: string;
   digest: string;
   stored_timestamp: string;
+  stored_ms: string;
   private_to: number | null;
   created: boolean;
+  final_after: string | null;
+  backend_pid: number;
 }
 
 interface Waiting {
@@ -113,13 +140,12 @@ export class ResultWriter {
   private draining = false;
 
   /**
-   * `onCommitted` runs after each turn that stored results (the relay of this process starts a
-   * round). `maxWaitingResults` bounds the memory of the queue under overload: past it, `write`
+   * `onCommitted` gets each turn that stored results (for the relay of this process). `maxWaitingResults` bounds the memory of the queue under overload: past it, `write`
    * refuses with WriterOverloadedError rather than buffering without limit.
    */
   constructor(
     private readonly pool: Pool,
-    private readonly onCommitted?: () => void,
+    private readonly onCommitted?: (turn: CommittedTurn) => void,
     private readonly maxWaitingResults = DEFAULT_MAX_WAITING_RESULTS,
   ) {}
 
@@ -189,8 +215,14 @@ export class ResultWriter {
     });
 
     const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
-    if (rows.length > 0) this.onCommitted?.();
     const stored = this.toStored(rows, owner);
+    if (rows.length > 0) {
+      this.onCommitted?.({
+        entries: stored.map((r, k) => ({ position: r.id, json: r.json, privateTo: r.privateTo, storedAtMs: Number(rows[k]!.stored_ms) })),
+        finalAfter: rows[0]!.final_after,
+        backendPid: rows[0]!.backend_pid,
+      });
+    }
 
     const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
     const created = new Set<number>();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createPool, positionAfter, positionParts, ResultReader, ResultWriter, withStoredTimestamp, WriterOverloadedError, type Pool,
-  type ResultToStore,
+  createPool, LOG_START, positionAfter, positionParts, readFinalAfter, ResultReader, ResultWriter, withStoredTimestamp,
+  WriterOverloadedError, type CommittedTurn, type Pool, type ResultToStore,
 } from "@probestream/db";
 import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
 
@@ -142,5 +142,35 @@ describe("withStoredTimestamp", () => {
     expect((await second).stored).toHaveLength(8);
     expect((await bounded.write(batch(200))).stored).toHaveLength(8);
     expect((await readAll(42)).filter((json) => json.includes('"prb_id":90'))).toHaveLength(24);
+  });
+
+  it("hands each turn over as the log serves it, proven final when no other write ran, with the row before it", async () => {
+    const turns: CommittedTurn[] = [];
+    const own = new ResultWriter(pool, (turn) => turns.push(turn));
+    const t = 1_700_300_000;
+    await own.write([result(71, t), result(72, t)]);
+    await own.write([result(73, t)]);
+    const [first, second] = turns;
+    expect(first!.finalAfter).not.toBeNull();
+    expect(second!.finalAfter).toBe(first!.entries.at(-1)!.position);
+    // Byte for byte what the relay would read back from the log, and the previous row is the log's.
+    const log = await readFinalAfter(pool, first!.finalAfter!, 3);
+    expect(log).toEqual([...first!.entries, ...second!.entries]);
+    expect(first!.finalAfter === LOG_START || positionAfter(log[0]!.position, first!.finalAfter!)).toBe(true);
+
+    // A writing transaction that began earlier and still runs: no proof (its rows may come first).
+    const other = await pool.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT pg_current_xact_id()");
+      await own.write([result(74, t)]);
+      expect(turns[2]!.finalAfter).toBeNull();
+      await other.query("COMMIT");
+    } finally {
+      other.release();
+    }
+    await own.write([result(75, t)]);
+    expect(turns[3]!.finalAfter).toBe(turns[2]!.entries.at(-1)!.position);
+    expect(new Set(turns.map((x) => x.backendPid)).size).toBeGreaterThan(0);
   });
 });
