@@ -8,11 +8,9 @@
  *
  *   npx tsx bench/idle-socket-memory.ts [sockets=10000]
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@probestream/testkit";
 import { AppProcess, rssMb } from "../packages/testkit/src/faults/index.js";
-import { ClientFleets, sleep, type Json } from "./stream-harness.js";
+import { ClientFleets, forkStockServer, sleep, type Json } from "./stream-harness.js";
 
 const SOCKETS = Number(process.argv[2] ?? 10_000);
 const MEASUREMENTS = 50;
@@ -45,14 +43,6 @@ async function measure(label: string, url: string, pid: number): Promise<number>
   } finally {
     await fleets.close();
   }
-}
-
-function forkStockServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(fileURLToPath(new URL("./stock-stream-server.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"] });
-  return new Promise((resolve, reject) => {
-    child.once("message", (m: { url: string }) => resolve({ child, url: m.url }));
-    child.once("exit", (code) => reject(new Error(`stock server exited (${code})`)));
-  });
 }
 
 console.log(`${SOCKETS} idle socket.io clients, each subscribed to one of ${MEASUREMENTS} measurements`);

@@ -5,6 +5,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import type { FleetCommand, FleetMessage, FleetReport } from "./stream-client-fleet.js";
 
@@ -160,11 +162,18 @@ export class Histogram {
   }
 }
 
+/** A Redis channel whose messages (one result's JSON each) a stock server emits to its measurement's room. */
+export interface StockFeed {
+  redisUrl: string;
+  channel: string;
+}
+
 /**
  * The baseline server: socket.io as it comes, no probestream code. A subscription joins the room of
- * its measurement and is confirmed, so the same client fleet drives both servers.
+ * its measurement and is confirmed, so the same client fleet drives both servers. With a feed, it
+ * is the plain Redis PUBLISH → SUBSCRIBE → `io.to(room).emit` path (ioredis), no storage.
  */
-export async function startStockServer(): Promise<{ io: Server; url: string; close(): Promise<void> }> {
+export async function startStockServer(feed?: StockFeed): Promise<{ io: Server; url: string; close(): Promise<void> }> {
   const http: HttpServer = createServer();
   const io = new Server(http, { path: "/stream/socket.io" });
   io.on("connection", (socket) => {
@@ -173,11 +182,22 @@ export async function startStockServer(): Promise<{ io: Server; url: string; clo
       socket.emit("atlas_subscribed", params);
     });
   });
+  const subscriber = feed ? new Redis(feed.redisUrl) : undefined;
+  if (subscriber && feed) {
+    subscriber.on("message", (_channel: string, message: string) => {
+      const result = JSON.parse(message) as Json;
+      io.to(`msm:${result.msm_id}`).emit("atlas_result", result);
+    });
+    await subscriber.subscribe(feed.channel);
+  }
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {
     io,
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => void io.close(() => resolve())),
+    close: async () => {
+      await subscriber?.quit();
+      await new Promise<void>((resolve) => void io.close(() => resolve()));
+    },
   };
 }
 
@@ -200,3 +220,13 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const secondsSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 export const rate = (n: number) => n.toFixed(0).padStart(9);
+
+/** startStockServer in a process of its own (stock-stream-server.ts); `stop` kills it. */
+export function forkStockServer(feed?: StockFeed): Promise<{ child: ChildProcess; url: string; stop(): void }> {
+  const env = feed ? { ...process.env, STOCK_FEED_REDIS_URL: feed.redisUrl, STOCK_FEED_CHANNEL: feed.channel } : process.env;
+  const child = fork(fileURLToPath(new URL("./stock-stream-server.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"], env });
+  return new Promise((resolve, reject) => {
+    child.once("message", (m: { url: string }) => resolve({ child, url: m.url, stop: () => void child.kill() }));
+    child.once("exit", (code) => reject(new Error(`stock server exited (${code})`)));
+  });
+}

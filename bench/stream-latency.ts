@@ -8,7 +8,11 @@
  * PUBLISH → SUBSCRIBE → `io.to(room).emit` path (ioredis), no storage.
  * Both use a private redis-server started on a free loopback port, so no one else's messages mix in.
  *
- *   npx tsx bench/stream-latency.ts [seconds=30] [rate=2500] [sockets=1000]
+ * Two layouts, each with its own baseline: `embedded`, every server in the benchmark's process (the
+ * standalone platform against the stock server), and `processes`, servers in processes of their own
+ * as deployed (ingest and gateway against the stock server), the benchmark process only sending.
+ *
+ *   npx tsx bench/stream-latency.ts [seconds=30] [rate=2500] [sockets=1000] [layout=both|embedded|processes]
  */
 import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
@@ -16,11 +20,14 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { startPlatform } from "@probestream/standalone";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
-import { ClientFleets, pingResult, sleep, startStockServer, type Histogram, type Json } from "./stream-harness.js";
+import { AppProcess } from "../packages/testkit/src/faults/index.js";
+import { ClientFleets, forkStockServer, pingResult, sleep, startStockServer, type Histogram, type Json } from "./stream-harness.js";
 
 const SECONDS = Number(process.argv[2] ?? 30);
 const RATE = Number(process.argv[3] ?? 2500);
 const SOCKETS = Number(process.argv[4] ?? 1000);
+type Layout = "embedded" | "processes";
+const LAYOUTS: Layout[] = process.argv[5] === "embedded" || process.argv[5] === "processes" ? [process.argv[5]] : ["embedded", "processes"];
 const MEASUREMENTS = 50;
 const TICK_MS = 20;
 const PER_TICK = Math.round((RATE * TICK_MS) / 1000);
@@ -125,35 +132,59 @@ async function drive(url: string, send: (tick: number, results: Json[]) => Promi
   }
 }
 
-async function runProbestream(databaseUrl: string, redisUrl: string): Promise<Outcome> {
-  const platform = await startPlatform({
-    databaseUrl,
-    redisUrl,
-    gatewayPort: 0,
-    ingestPort: 0,
-    ingestAdminToken: ADMIN,
-    streamLimits: { sessionsPerAddress: SOCKETS + 10 },
-  });
-  try {
-    const probes: TestProbe[] = [];
-    for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
-    const t0 = Math.floor(Date.now() / 1000) - 86_400;
-    const outcome = await drive(platform.gatewayUrl, async (tick, results) => {
-      // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
-      results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
-      const probe = probes[tick % PROBES]!;
-      const res = await fetch(`${platform.ingestUrl}/probe/results`, {
-        method: "POST",
-        headers: { authorization: probe.authorization, "content-type": "application/json" },
-        body: JSON.stringify(results),
-      });
-      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
+/** The platform in the chosen layout: its ingest and gateway URLs, and how to stop it. */
+async function startProbestream(layout: Layout, databaseUrl: string, redisUrl: string) {
+  if (layout === "embedded") {
+    const platform = await startPlatform({
+      databaseUrl,
+      redisUrl,
+      gatewayPort: 0,
+      ingestPort: 0,
+      ingestAdminToken: ADMIN,
+      streamLimits: { sessionsPerAddress: SOCKETS + 10 },
     });
-    console.log(`  relay: ${await relaySources(platform.ingestUrl)}`);
-    return outcome;
+    return { ingestUrl: platform.ingestUrl, gatewayUrl: platform.gatewayUrl, stop: () => platform.close() };
+  }
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: "warn", METRICS_OPEN: "1" };
+  const ingest = await AppProcess.start("ingest", { ...env, INGEST_ADMIN_TOKEN: ADMIN });
+  const gateway = await AppProcess.start("gateway", { ...env, STREAM_SESSIONS_PER_ADDRESS: String(SOCKETS + 10) }).catch(async (e: unknown) => {
+    await ingest.terminate();
+    throw e;
+  });
+  return {
+    ingestUrl: ingest.url,
+    gatewayUrl: gateway.url,
+    stop: async () => void (await Promise.all([ingest.terminate(), gateway.terminate()])),
+  };
+}
+
+async function runProbestream(layout: Layout, redisUrl: string): Promise<Outcome> {
+  const db = await createTestDatabase("bench_latency");
+  try {
+    const platform = await startProbestream(layout, db.url, redisUrl);
+    try {
+      const probes: TestProbe[] = [];
+      for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
+      const t0 = Math.floor(Date.now() / 1000) - 86_400;
+      const outcome = await drive(platform.gatewayUrl, async (tick, results) => {
+        // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
+        results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
+        const probe = probes[tick % PROBES]!;
+        const res = await fetch(`${platform.ingestUrl}/probe/results`, {
+          method: "POST",
+          headers: { authorization: probe.authorization, "content-type": "application/json" },
+          body: JSON.stringify(results),
+        });
+        if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      });
+      console.log(`    relay: ${await relaySources(platform.ingestUrl)}`);
+      return outcome;
+    } finally {
+      await platform.stop();
+    }
   } finally {
-    await platform.close();
+    await db.drop();
   }
 }
 
@@ -167,23 +198,18 @@ async function relaySources(ingestUrl: string): Promise<string> {
   return `${commit} results published straight from commits proven final, ${log} read back from the log (${share} % without a read)`;
 }
 
-async function runStock(redisUrl: string): Promise<Outcome> {
-  const server = await startStockServer();
+async function runStock(layout: Layout, redisUrl: string): Promise<Outcome> {
+  const feed = { redisUrl, channel: CHANNEL };
+  const server = layout === "embedded" ? await startStockServer(feed) : await forkStockServer(feed);
   const publisher = new Redis(redisUrl);
-  const subscriber = new Redis(redisUrl);
   try {
-    subscriber.on("message", (_channel: string, message: string) => {
-      const result = JSON.parse(message) as Json;
-      server.io.to(`msm:${result.msm_id}`).emit("atlas_result", result);
-    });
-    await subscriber.subscribe(CHANNEL);
     const storedTimestamp = Math.floor(Date.now() / 1000);
     return await drive(server.url, async (_tick, results) => {
       await Promise.all(results.map((r) => publisher.publish(CHANNEL, JSON.stringify({ ...r, stored_timestamp: storedTimestamp }))));
     });
   } finally {
-    await Promise.allSettled([publisher.quit(), subscriber.quit()]);
-    await server.close();
+    await publisher.quit();
+    await ("close" in server ? server.close() : server.stop());
   }
 }
 
@@ -195,7 +221,6 @@ function describe(label: string, o: Outcome): string {
   return `  ${label.padEnd(38)} p50 ${ms(50)}  p99 ${ms(99)}  max ${ms(100)}  (${notes.join(", ")})`;
 }
 
-const db = await createTestDatabase("bench_latency");
 let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
 try {
   redis = await startRedis();
@@ -203,13 +228,15 @@ try {
     `${RATE} results/s (${PER_TICK} every ${TICK_MS} ms) over ${MEASUREMENTS} measurements, ${SOCKETS} socket.io subscribers ` +
       `in ${CLIENT_PROCESSES} processes (${SOCKETS / MEASUREMENTS} per measurement), ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up`,
   );
-  const stock = await runStock(redis.url);
-  console.log(describe("baseline Redis PUBLISH → stock socket.io", stock));
-  const ours = await runProbestream(db.url, redis.url);
-  console.log(describe("probestream post → commit → Redis → gateway", ours));
-  const ratio = (p: number) => (ours.latency.percentile(p) / stock.latency.percentile(p)).toFixed(2);
-  console.log(`  ratio probestream / baseline: p50 ${ratio(50)}  p99 ${ratio(99)}`);
+  for (const layout of LAYOUTS) {
+    console.log(layout === "embedded" ? "embedded: servers in the benchmark's process" : "processes: servers in processes of their own");
+    const stock = await runStock(layout, redis.url);
+    console.log(describe("baseline Redis PUBLISH → stock socket.io", stock));
+    const ours = await runProbestream(layout, redis.url);
+    console.log(describe("probestream post → commit → Redis → gateway", ours));
+    const ratio = (p: number) => (ours.latency.percentile(p) / stock.latency.percentile(p)).toFixed(2);
+    console.log(`  ratio probestream / baseline: p50 ${ratio(50)}  p99 ${ratio(99)}`);
+  }
 } finally {
   await redis?.stop();
-  await db.drop();
 }
