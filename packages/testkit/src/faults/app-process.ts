@@ -68,7 +68,9 @@ export class AppProcess {
     const port = opts.port ?? (await freePort());
     const portVar = name === "ingest" ? "INGEST_PORT" : "GATEWAY_PORT";
     const hostVar = name === "ingest" ? "INGEST_HOST" : name === "gateway" ? "GATEWAY_HOST" : "HOST";
-    const proc = spawn(process.execPath, [join(repoRoot, "apps", name, "dist", "main.js")], {
+    // APP_CPU_PROF_DIR: each app writes a V8 CPU profile there when it exits (benchmarks' stage costs).
+    const profile = process.env.APP_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.APP_CPU_PROF_DIR}`] : [];
+    const proc = spawn(process.execPath, [...profile, join(repoRoot, "apps", name, "dist", "main.js")], {
       cwd: repoRoot,
       env: { ...process.env, [hostVar]: "127.0.0.1", [portVar]: String(port), LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
