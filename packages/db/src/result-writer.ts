@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Pool } from "pg";
 import { LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, type LogEntry } from "./result-log.js";
 
@@ -55,6 +55,10 @@ export function withStoredTimestamp(body: string, storedTimestamp: number): stri
   return `${body.slice(0, -1)}${open}"stored_timestamp":${storedTimestamp}}`;
 }
 
+// The bodies travel as one JSON array whose elements PostgreSQL keeps verbatim (json, not jsonb):
+// as a text[] parameter each body was escaped and the array literal measured (profiled here: 20 %
+// of an ingest process's CPU); the array is the bodies joined, no escaping.
+//
 // One statement: insert the new results (a repeated key is skipped, not an error) and bump the
 // per-measurement counters the portal lists, in the same implicit transaction. Measurement rows are
 // locked in id order so that concurrent batches cannot deadlock on them.
@@ -67,11 +71,12 @@ export function withStoredTimestamp(body: string, storedTimestamp: number): stri
 // writers the proof often fails (null), and the relay reads the log as usual.
 const INSERT_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-    AS t(msm_id, prb_id, ts, type, digest, body)
+  SELECT t.msm_id, t.prb_id, t.ts, t.type, t.digest, b.body
+  FROM unnest($1::int[], $2::int[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS t(msm_id, prb_id, ts, type, digest, n)
+  JOIN json_array_elements($6::json) WITH ORDINALITY AS b(body, n) ON b.n = t.n
 ), inserted AS (
   INSERT INTO results (msm_id, prb_id, ts, type, digest, body)
-  SELECT msm_id, prb_id, to_timestamp(ts), type, decode(digest, 'hex'), body::json FROM input
+  SELECT msm_id, prb_id, to_timestamp(ts), type, decode(digest, 'hex'), body FROM input
   ON CONFLICT DO NOTHING
   RETURNING tx, id, ${POSITION_SQL} AS position, msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, encode(digest, 'hex') AS digest,
             extract(epoch FROM stored_at)::bigint AS stored_timestamp, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms
@@ -206,7 +211,7 @@ export class ResultWriter {
         ts[i] = r.timestamp;
         type[i] = r.type;
         body[i] = r.body;
-        const d = createHash("md5").update(r.body).digest("hex");
+        const d = hash("md5", r.body, "hex");
         digest[i] = d;
         const key = `${r.prbId}:${r.msmId}:${r.timestamp}:${d}`;
         if (!owner.has(key)) owner.set(key, { result: r, batch: b });
@@ -214,7 +219,7 @@ export class ResultWriter {
       }
     });
 
-    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, body]);
+    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, `[${body.join(",")}]`]);
     const stored = this.toStored(rows, owner);
     if (rows.length > 0) {
       this.onCommitted?.({
