@@ -23,7 +23,7 @@ class Fleet {
   private failure: ((e: Error) => void) | undefined;
 
   constructor() {
-    this.child = fork(FLEET_SCRIPT, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(FLEET_SCRIPT, [], { execArgv: ["--import", "tsx", ...(process.env.FLEET_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.FLEET_PROF] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (m: FleetMessage) => {
       if (m.type === "progress") {
         this.received = m.received;

@@ -3,8 +3,8 @@
  * position). RIPE Atlas clients get exactly `[event, payload]` (one argument on socket.io); only
  * subscriptions with `sendPositions` get the metadata too, as `[event, payload, meta]` (a second
  * argument). Each JSON-array encoding is made once, when a client first needs it, and shared by
- * every plain WebSocket and HTTP client it goes to; socket.io clients get the payload as an
- * object, parsed once.
+ * every client it goes to, on every transport; a stored result's JSON is sent as stored, and
+ * parsed only for a filter that reads its fields.
  */
 export class Frame {
   private encoded: string | undefined;
@@ -47,7 +47,8 @@ export class Frame {
     return this.encodedWithMeta;
   }
 
-  private payloadText(): string {
+  /** The payload's JSON. */
+  payloadText(): string {
     return this.payloadJson ?? JSON.stringify(this.parsed);
   }
 }

@@ -24,7 +24,8 @@ export class Subscription {
   deliveredUpTo = "0";
   private queue: StreamEntry[] = [];
   private overflowed = false;
-  private pending: unknown[] = [];
+  /** The JSON of the results waiting to go out as one array. */
+  private pending: string[] = [];
   private pendingPosition = "";
   private flushTimer: NodeJS.Timeout | undefined;
   /** Results delivered so far (for replay and backlog counts). */
@@ -55,9 +56,13 @@ export class Subscription {
     return this.params.sendPositions === true;
   }
 
-  /** Whether `accepts` can refuse anything (else callers skip parsing for it). */
-  get filters(): boolean {
-    return this.matcher !== null || this.params.endTime !== undefined;
+  /**
+   * `accepts` for a stored result, whose timestamp is known without parsing it: parsed only for a
+   * filter that reads its fields (parsing every row for the end time took a fifth of a replay's CPU).
+   */
+  acceptsStored(timestamp: number, frame: Frame): boolean {
+    if (this.params.endTime !== undefined && timestamp > this.params.endTime) return false;
+    return this.matcher === null || this.matcher(frame.payload as Record<string, unknown>);
   }
 
   /** While reading history: hold a live result for the hand-over. */
@@ -96,7 +101,7 @@ export class Subscription {
       this.session.send(frame, this.positions);
       return;
     }
-    this.pending.push(frame.payload);
+    this.pending.push(frame.payloadText());
     this.pendingPosition = position;
     if (this.pending.length >= BUFFER_ITEMS) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), BUFFER_MS);
@@ -108,7 +113,7 @@ export class Subscription {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.session.send(Frame.of(StreamEvents.result, batch, { position: this.pendingPosition }), this.positions);
+    this.session.send(Frame.ofJson(StreamEvents.result, `[${batch.join(",")}]`, { position: this.pendingPosition }), this.positions);
   }
 
   end(): void {

@@ -15,8 +15,11 @@ const transport: StreamTransport = { name: "websocket", endsWithSubscription: fa
 const MAX_FRAME = 4 * MAX_CLIENT_MESSAGE;
 
 class WebSocketSession extends StreamSession {
+  private corked = false;
+
   constructor(
     readonly ws: WebSocket,
+    private readonly tcp: Duplex,
     address: string,
     caller: Caller,
   ) {
@@ -24,7 +27,23 @@ class WebSocketSession extends StreamSession {
   }
 
   send(frame: Frame, withMeta = false): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(withMeta ? frame.jsonWithMeta : frame.json);
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.coalesce();
+    this.ws.send(withMeta ? frame.jsonWithMeta : frame.json);
+  }
+
+  /**
+   * The frames sent to this client in one tick (a replay page, a buffered burst) leave in one write:
+   * ws writes each frame on its own, one system call each (profiled here: a third of a replay's CPU).
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.tcp.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.tcp.uncork();
+    });
   }
 
   bufferedBytes(): number {
@@ -64,14 +83,14 @@ export function attachWebSocket(server: HttpServer, hub: StreamHub, keys: ApiKey
       (caller) =>
         wss.handleUpgrade(request, socket, head, (ws) => {
           request.socket.setKeepAlive(true, hub.limits.keepAliveMs);
-          serve(ws, address, caller);
+          serve(ws, socket, address, caller);
         }),
       (err: Error) => reject(socket, 403, err.message),
     );
   });
 
-  const serve = (ws: WebSocket, address: string, caller: Caller) => {
-    const session = new WebSocketSession(ws, address, caller);
+  const serve = (ws: WebSocket, tcp: Duplex, address: string, caller: Caller) => {
+    const session = new WebSocketSession(ws, tcp, address, caller);
     hub.attach(session);
     // Messages arrive as one Buffer each (ws's default binaryType), text and binary alike.
     ws.on("message", (data) => {
