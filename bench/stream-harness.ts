@@ -13,6 +13,8 @@ import type { FleetCommand, FleetMessage, FleetReport } from "./stream-client-fl
 export type Json = Record<string, unknown>;
 
 const FLEET_SCRIPT = new URL("./stream-client-fleet.ts", import.meta.url);
+/** FLEET_CPU_PROF_DIR: each client process writes a V8 CPU profile there (is the client the limit?). */
+const FLEET_PROFILE = process.env.FLEET_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.FLEET_CPU_PROF_DIR}`] : [];
 
 /** One forked client process. */
 class Fleet {
@@ -23,7 +25,7 @@ class Fleet {
   private failure: ((e: Error) => void) | undefined;
 
   constructor() {
-    this.child = fork(FLEET_SCRIPT, [], { execArgv: ["--import", "tsx", ...(process.env.FLEET_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.FLEET_PROF] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(FLEET_SCRIPT, [], { execArgv: ["--import", "tsx", ...FLEET_PROFILE], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (m: FleetMessage) => {
       if (m.type === "progress") {
         this.received = m.received;
