@@ -4,6 +4,9 @@
  * posted in batches by registered probes to ingest, committed, published, routed by the gateway.
  * Baseline, same run, same client fleets: a stock socket.io server broadcasting the same payloads
  * (`io.emit` for (a), `io.to(room).emit` with one room per socket for (b)).
+ * Probestream twice: end to end (ingest → commit → relay → gateway), and the gateway alone, fed
+ * result batches on its bus as the relay publishes them (nothing stored), like the baseline's
+ * payloads straight from memory.
  *
  * The senders run closed-loop: at most `window` results are outstanding (sent but not yet received by
  * every subscriber), so both servers are measured at their delivery ceiling, not by how much they can
@@ -11,6 +14,9 @@
  *
  *   npx tsx bench/stream-fanout.ts [sockets=1000] [seconds=15]
  */
+import { Channels, encodeResultBatch, InProcessBus } from "@probestream/bus";
+import { createPool, LOG_START, ResultReader } from "@probestream/db";
+import { createGatewayApp } from "@probestream/gateway";
 import { startPlatform } from "@probestream/standalone";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
 import { ClientFleets, pingResult, rate, secondsSince, sleep, startStockServer, type Json } from "./stream-harness.js";
@@ -138,6 +144,42 @@ async function runProbestream(scenario: Scenario, databaseUrl: string): Promise<
   }
 }
 
+/**
+ * The gateway alone: result batches published on its bus with consecutive positions, as the relay
+ * does, from the start of an empty log (its own database).
+ */
+async function runGatewayAlone(scenario: Scenario): Promise<Outcome> {
+  const db = await createTestDatabase("bench_fanout_gateway");
+  const pool = createPool(db.url, 5);
+  const bus = new InProcessBus();
+  const gateway = await createGatewayApp({ pool, reader: new ResultReader(pool), bus, limits: { sessionsPerAddress: SOCKETS + 10 } }, false);
+  await gateway.listen({ host: "127.0.0.1", port: 0 });
+  const address = gateway.server.address() as { port: number };
+  const storedTimestamp = Math.floor(Date.now() / 1000);
+  let ts = storedTimestamp - 86_400;
+  let position = LOG_START;
+  let id = 0;
+  try {
+    return await drive(`http://127.0.0.1:${address.port}`, scenario, 1, async (first, n) => {
+      const results = Array.from({ length: n }, (_, k) => ({
+        id: `1${String(++id).padStart(12, "0")}`,
+        privateTo: null,
+        json: JSON.stringify({ ...pingResult(5000, scenario.msmOf(first + k), ts++), stored_timestamp: storedTimestamp }),
+      }));
+      const message = encodeResultBatch(results, position);
+      position = results[results.length - 1]!.id;
+      await bus.publish(Channels.results, message);
+      // Let the sockets write before the next batch, as the baseline does.
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+  } finally {
+    await gateway.close();
+    await bus.close();
+    await pool.end();
+    await db.drop();
+  }
+}
+
 /** Stock socket.io: the same payloads, emitted straight from memory. */
 async function runStock(scenario: Scenario): Promise<Outcome> {
   const server = await startStockServer();
@@ -173,9 +215,14 @@ try {
     console.log(`${scenario.name}: each result to ${scenario.fanout} socket(s), batches of ${scenario.batch}, at most ${scenario.window} results outstanding`);
     const stock = await runStock(scenario);
     console.log(describe("baseline stock socket.io", stock));
+    const alone = await runGatewayAlone(scenario);
+    console.log(describe("probestream gateway alone (bus →)", alone));
     const ours = await runProbestream(scenario, db.url);
     console.log(describe("probestream ingest → gateway", ours));
-    console.log(`  ratio probestream / stock: ${(ours.perSecond / stock.perSecond).toFixed(2)}`);
+    console.log(
+      `  ratio probestream / stock: gateway alone ${(alone.perSecond / stock.perSecond).toFixed(2)}, ` +
+        `end to end ${(ours.perSecond / stock.perSecond).toFixed(2)}`,
+    );
   }
 } finally {
   await db.drop();
