@@ -7,6 +7,8 @@
  *
  *   npx tsx bench/ingest-scale-out.ts [results=200000] [concurrency=16] [batch=500] [processes=1,2,4]
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
 import { AppProcess } from "../packages/testkit/src/faults/index.js";
 import { pingResult, secondsSince } from "./stream-harness.js";
@@ -34,7 +36,50 @@ function workload(): { prb: number; body: string }[] {
   return batches;
 }
 
-async function run(processes: number, batches: { prb: number; body: string }[]): Promise<{ stored: number; seconds: number; refused: number }> {
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL server's processes (postmaster, backends, WAL writer...). */
+function postgresPids(): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/comm`, "utf8").trim() === "postgres";
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The box's busy and total CPU seconds so far, from /proc/stat. */
+function boxCpu(): { busy: number; total: number } {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: (total - ticks[3]! - ticks[4]!) / 100, total: total / 100 };
+}
+
+/** Where the CPU went during a run: the ingest processes, PostgreSQL, this sender, the whole box. */
+interface CpuUse {
+  ingest: number;
+  postgres: number;
+  sender: number;
+  boxBusy: number;
+  boxTotal: number;
+}
+
+async function run(
+  processes: number,
+  batches: { prb: number; body: string }[],
+): Promise<{ stored: number; seconds: number; refused: number; cpu: CpuUse }> {
   const db = await createTestDatabase(`bench_scale_${processes}`);
   const ingests: AppProcess[] = [];
   try {
@@ -46,6 +91,8 @@ async function run(processes: number, batches: { prb: number; body: string }[]):
     let next = 0;
     let stored = 0;
     let refused = 0;
+    const pgPids = postgresPids();
+    const before = { ingest: ingests.map((a) => cpuSeconds(a.pid)), postgres: pgPids.map(cpuSeconds), sender: process.cpuUsage(), box: boxCpu() };
     const t = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, lane) => {
@@ -73,7 +120,18 @@ async function run(processes: number, batches: { prb: number; body: string }[]):
         }
       }),
     );
-    return { stored, seconds: secondsSince(t), refused };
+    const seconds = secondsSince(t);
+    const sender = process.cpuUsage(before.sender);
+    const box = boxCpu();
+    const cpu: CpuUse = {
+      ingest: ingests.reduce((sum, a, i) => sum + cpuSeconds(a.pid) - before.ingest[i]!, 0),
+      // Backends that connected during the run count from zero.
+      postgres: postgresPids().reduce((sum, pid) => sum + cpuSeconds(pid) - (before.postgres[pgPids.indexOf(pid)] ?? 0), 0),
+      sender: (sender.user + sender.system) / 1e6,
+      boxBusy: box.busy - before.box.busy,
+      boxTotal: box.total - before.box.total,
+    };
+    return { stored, seconds, refused, cpu };
   } finally {
     for (const app of ingests) await app.terminate();
     await db.drop();
@@ -92,5 +150,10 @@ for (const processes of COUNTS) {
   console.log(
     `  ${String(processes).padStart(2)} ingest process${processes === 1 ? " " : "es"}  ${perSecond.toFixed(0).padStart(8)} results/s ` +
       `(${r.stored} stored in ${r.seconds.toFixed(2)} s${r.refused ? `, ${r.refused} posts refused 503 and sent again` : ""})${ratio}`,
+  );
+  const cores = (cpu: number) => (cpu / r.seconds).toFixed(2);
+  console.log(
+    `     CPU in cores: ingest ${cores(r.cpu.ingest)}, PostgreSQL ${cores(r.cpu.postgres)}, sender ${cores(r.cpu.sender)}; ` +
+      `box busy ${((100 * r.cpu.boxBusy) / r.cpu.boxTotal).toFixed(0)} % of ${availableParallelism()} cores`,
   );
 }
