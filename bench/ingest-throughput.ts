@@ -2,6 +2,8 @@
  * Ingest throughput: results/s through the whole probe-facing write path (HTTP, parse, validate,
  * commit with dedup, acknowledgement, then the relay's publish) against the bare storage ceiling measured in the same run: psql's
  * COPY of the same rows into a plain jsonb table (the baseline of shared/reference/limits.md).
+ * Ingest runs in a process of its own, as deployed (and as psql runs apart from the database); this
+ * process only sends, as the probes would.
  *
  *   npx tsx bench/ingest-throughput.ts [results=200000] [concurrency=8] [batch=500]
  */
@@ -11,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { newestFinalPosition, relayPosition } from "@probestream/db";
-import { startPlatform } from "@probestream/standalone";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
+import { AppProcess } from "../packages/testkit/src/faults/index.js";
 
 const TOTAL = Number(process.argv[2] ?? 200_000);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
@@ -66,9 +68,9 @@ try {
   const copySeconds = Number(process.hrtime.bigint() - t) / 1e9;
   const copyRate = count / copySeconds;
 
-  const platform = await startPlatform({ databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN });
+  const ingest = await AppProcess.start("ingest", { DATABASE_URL: db.url, INGEST_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "warn" });
   const probes = new Map<number, TestProbe>();
-  for (let p = 0; p < PROBES; p++) probes.set(1000 + p, await registerProbe(platform.ingestUrl, ADMIN, 1000 + p));
+  for (let p = 0; p < PROBES; p++) probes.set(1000 + p, await registerProbe(ingest.url, ADMIN, 1000 + p));
 
   let next = 0;
   let stored = 0;
@@ -77,7 +79,7 @@ try {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < batches.length) {
         const b = batches[next++]!;
-        const res = await fetch(`${platform.ingestUrl}/probe/results`, {
+        const res = await fetch(`${ingest.url}/probe/results`, {
           method: "POST",
           headers: { authorization: probes.get(b.prb)!.authorization, "content-type": "application/json" },
           body: b.body,
@@ -96,7 +98,7 @@ try {
   while ((await relayPosition(pool, "results")) !== newest) await new Promise((r) => setTimeout(r, 5));
   const publishedSeconds = Number(process.hrtime.bigint() - t) / 1e9;
   await pool.end();
-  await platform.close();
+  await ingest.terminate();
 
   console.log(`baseline  psql \\copy into jsonb:          ${copyRate.toFixed(0).padStart(8)} results/s (${copySeconds.toFixed(2)} s)`);
   console.log(`probestream ingest (HTTP → commit → ack): ${ingestRate.toFixed(0).padStart(8)} results/s (${ingestSeconds.toFixed(2)} s, ${stored} stored)`);
