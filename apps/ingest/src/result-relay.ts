@@ -119,6 +119,8 @@ export class ResultRelay {
         await this.round();
         if (!this.readNeeded && this.ownTurns.length === 0) await this.pause(READ_EVERY_MS);
       } catch (err) {
+        // What a failed round left unpublished is read back from the log.
+        this.readNeeded = true;
         if (!this.stopping) this.opts.log.error({ err }, "relaying committed results failed; retrying");
         this.opts.metrics.publishFailures.inc();
         await this.pause(this.retryMs);
