@@ -1,6 +1,6 @@
 import { createPool, DEFAULT_DATABASE_URL, DEFAULT_MAX_WAITING_RESULTS } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envCount, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { envCount, envOptionalCount, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
 
 // The ingest service alone: with REDIS_URL, any number of these feed any number of gateways.
@@ -15,6 +15,7 @@ const app = await createIngestApp({
   controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
   openMeasurements: envString("INGEST_OPEN_MEASUREMENTS") !== "0",
   maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
+  retentionDays: envOptionalCount("RESULTS_RETENTION_DAYS"),
   metrics: metricsAccessFromEnv(),
   maxWaitingResults: envCount("INGEST_MAX_WAITING_RESULTS", DEFAULT_MAX_WAITING_RESULTS),
 });

@@ -38,6 +38,11 @@ export interface IngestOptions {
   openMeasurements?: boolean;
   /** Results older than this many days are refused (default: any age). */
   maxResultAgeDays?: number;
+  /**
+   * Days of results kept: daily partitions older than this many whole days before today are dropped
+   * (hourly), and results that old are refused (default: kept for ever).
+   */
+  retentionDays?: number;
   /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
   metrics?: MetricsAccess;
   /** Results waiting to be committed at most; past it batches get 503 with Retry-After (default 50,000). */
@@ -65,7 +70,10 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     message: "Ingest is overloaded; send again after Retry-After",
   });
   relay.start();
-  const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "creating results partitions ahead failed"));
+  const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "results partition upkeep failed"), {
+    retentionDays: opts.retentionDays,
+    onDropped: (partitions) => fastify.log.info({ partitions, retentionDays: opts.retentionDays }, "dropped results partitions past the retention"),
+  });
   fastify.addHook("onClose", async () => stopPartitionUpkeep());
   const sessions = new ProbeSessions(fastify.server, {
     heartbeatMs: opts.probeHeartbeatMs,
@@ -97,8 +105,15 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
     metrics,
     evidence,
     admission: new ResultAdmission(opts.pool, opts.openMeasurements ?? true),
-    maxResultAgeSeconds: opts.maxResultAgeDays === undefined ? undefined : opts.maxResultAgeDays * 86_400,
+    // A result older than the retention would bring its dropped day back.
+    maxResultAgeSeconds: maxResultAgeDays(opts) === undefined ? undefined : maxResultAgeDays(opts)! * 86_400,
     maxBatchItems: opts.maxBatchItems ?? 10_000,
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
   });
+}
+
+/** The oldest a result may be, in days: the lesser of the age limit and the retention. */
+function maxResultAgeDays(opts: IngestOptions): number | undefined {
+  const limits = [opts.maxResultAgeDays, opts.retentionDays].filter((d): d is number => d !== undefined);
+  return limits.length > 0 ? Math.min(...limits) : undefined;
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import closeWithGrace from "close-with-grace";
 import pino from "pino";
 import { migrate, startEmbeddedPostgres } from "@probestream/db";
-import { envFlag, envPort, envString, loggerOptions } from "@probestream/service-kit";
+import { envFlag, envOptionalCount, envPort, envString, loggerOptions } from "@probestream/service-kit";
 import { startDemo } from "./demo.js";
 import { startPlatform } from "./platform.js";
 
@@ -71,6 +71,7 @@ try {
     ingestAdminToken: adminToken,
     controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
     maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
+    retentionDays: envOptionalCount("RESULTS_RETENTION_DAYS"),
     logger: loggerOptions(),
     gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
     gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),

@@ -22,6 +22,8 @@ export interface PlatformOptions {
   evidenceFlushMs?: number;
   /** Results older than this many days are refused by ingest (default: any age). */
   maxResultAgeDays?: number;
+  /** Days of results kept (ingest's `retentionDays`). */
+  retentionDays?: number;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
   /** The gateway's public base URL, for links in API answers (see the gateway's `publicUrl`). */
@@ -51,7 +53,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
     { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs,
-      maxResultAgeDays: opts.maxResultAgeDays },
+      maxResultAgeDays: opts.maxResultAgeDays, retentionDays: opts.retentionDays },
     logger,
   );
   const gateway = await createGatewayApp(

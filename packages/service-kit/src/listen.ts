@@ -18,6 +18,11 @@ export function envCount(name: string, fallback: number): number {
   return count;
 }
 
+/** `envCount` for a setting with no default: undefined when unset. */
+export function envOptionalCount(name: string): number | undefined {
+  return envString(name) === undefined ? undefined : envCount(name, 0);
+}
+
 export function envString(name: string): string | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? undefined : raw;
