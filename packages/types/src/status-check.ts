@@ -15,6 +15,8 @@
 // - `all` (the RTTs behind the answer) is shown for alerting probes, or for every probe with `show_all`.
 import { isRecord, mean, num, records, type UntypedResult } from "./summary.js";
 
+export type { UntypedResult };
+
 /** Why a probe alerts. `loss` and `latency` are RIPE's; the others are this server's extensions. */
 export const ALERT_REASONS = ["loss", "latency", "rcode", "http_status", "cert_expiry", "unreachable"] as const;
 export type AlertReason = (typeof ALERT_REASONS)[number];

@@ -11,6 +11,7 @@ import { measurementRoutes } from "./measurements.js";
 import { installOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
 import { resultsRoutes } from "./results.js";
+import { statusCheckRoutes } from "./status-check.js";
 
 export interface ApiOptions {
   pool: Pool;
@@ -77,6 +78,7 @@ export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Pro
     await routesOfApi.register(probeRoutes, { pool: opts.pool, directory });
     await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool) });
     await routesOfApi.register(resultsRoutes, { reader: opts.reader });
+    await routesOfApi.register(statusCheckRoutes, { pool: opts.pool, reader: opts.reader });
   });
 
   fastify.get("/api/v2/openapi.json", {
