@@ -318,8 +318,10 @@ export class StatusCheckState {
   add(result: UntypedResult, seq: number): AlertChange | null {
     const prbId = Number(result.prb_id);
     if (!Number.isInteger(prbId)) return null;
-    const observation = observe(result, seq, this.options);
     const window = this.windows.get(prbId) ?? [];
+    // The same stored result seen twice (read from storage and heard live) counts once.
+    if (window.some((w) => w.seq === seq)) return null;
+    const observation = observe(result, seq, this.options);
     // Keep the window sorted, oldest first; a result older than a full window changes nothing.
     let at = window.length;
     while (at > 0 && older(observation, window[at - 1]!)) at--;
