@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import pg from "pg";
+import { newestResultsPerProbe } from "@probestream/db";
+import { STATUS_CHECK_DEFAULTS, probeSource, statusCheck as recompute } from "@probestream/types";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
   PlainStreamClient, StreamClient, createApiKey, createTestDatabase, postResults, registerProbe, restCall,
@@ -167,8 +169,8 @@ describe("alert streams over HTTP", () => {
   });
 });
 
-describe("the alert stream's state = the status check from storage", () => {
-  it("after random sequences of results (timestamps in any order), the events end where the endpoint is", async () => {
+describe("the live state = the status check from storage", () => {
+  it("after random sequences of results (timestamps in any order), the alert events and the polled endpoint end where storage is", async () => {
     const result = fc.record({
       prb: fc.constantFrom(61, 62, 63, 64),
       t: fc.integer({ min: 0, max: 30 }),
@@ -180,12 +182,23 @@ describe("the alert stream's state = the status check from storage", () => {
       const query = "?lookback=3&median_rtt_threshold=30&permitted_total_alerts=1";
       const client = new StreamClient(platform.gatewayUrl);
       await client.subscribe({ stream_type: "alert", msm, lookback: 3, median_rtt_threshold: 30, permitted_total_alerts: 1 });
+      const pollQuery = "?lookback=3&median_rtt_threshold=30&show_all=true";
       const seen = new Set<string>();
       for (const batch of batches) {
         // One result per probe and time: a probe sends a result once.
         const fresh = batch.filter((g) => !seen.has(`${g.prb}:${g.t}`) && seen.add(`${g.prb}:${g.t}`));
         await post(fresh.map((g) => ping(msm, g.prb, T0 + g.t * 60, g.rtts)));
+        // Polled after the first results (which define the measurement): later polls answer from the state kept live.
+        if (batch === batches[0]) expect((await statusCheck(msm, pollQuery)).probes).toBeDefined();
       }
+      const options = { ...STATUS_CHECK_DEFAULTS, lookback: 3, medianRttThreshold: 30, showAll: true };
+      const rows = await newestResultsPerProbe(pool, msm, 3);
+      const fromStorage = recompute(
+        rows.map((r) => ({ seq: r.seq, result: JSON.parse(r.body) as Json })),
+        options,
+        new Map(rows.map((r) => [r.prb_id, probeSource(r.country_code)])),
+      );
+      await expect.poll(() => statusCheck(msm, pollQuery)).toEqual(fromStorage);
       const endpoint = await statusCheck(msm, query);
       const expected = {
         probes: Object.fromEntries(Object.entries(endpoint.probes as Record<string, { alert: boolean }>).filter(([, p]) => p.alert).map(([prb]) => [prb, true])),

@@ -34,3 +34,9 @@ export async function newestResultsPerProbe(pool: Pool, msmId: number, lookback:
   );
   return rows.map((r) => ({ prb_id: r.prb_id, seq: Number(r.seq), body: r.body, country_code: r.country_code?.trim() ?? null }));
 }
+
+/** The countries of probes (null where unknown), for the `source` of probes first seen on the live path. */
+export async function probeCountries(pool: Pool, prbIds: number[]): Promise<Map<number, string | null>> {
+  const { rows } = await pool.query<{ id: number; country_code: string | null }>("SELECT id, country_code FROM probes WHERE id = ANY($1::int[])", [prbIds]);
+  return new Map(rows.map((r) => [r.id, r.country_code?.trim() ?? null]));
+}

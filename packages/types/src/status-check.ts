@@ -308,6 +308,10 @@ export class StatusCheckState {
     return this.alertingCount;
   }
 
+  hasSource(prbId: number): boolean {
+    return this.sources.has(prbId);
+  }
+
   setSource(prbId: number, source: string): void {
     this.sources.set(prbId, source);
     const status = this.statuses.get(prbId);
@@ -316,6 +320,22 @@ export class StatusCheckState {
 
   /** Folds in one result (its storage id `seq`); returns the change when the alert state changed. */
   add(result: UntypedResult, seq: number): AlertChange | null {
+    const prbId = this.insert(result, seq);
+    return prbId === null ? null : this.refresh(prbId);
+  }
+
+  /** Folds in many results (a status check from storage): each probe's status is derived once, at the end. */
+  load(results: Iterable<StoredResult>): void {
+    const touched = new Set<number>();
+    for (const { seq, result } of results) {
+      const prbId = this.insert(result, seq);
+      if (prbId !== null) touched.add(prbId);
+    }
+    for (const prbId of touched) this.refresh(prbId);
+  }
+
+  /** Puts a result into its probe's window; the probe when the window changed. */
+  private insert(result: UntypedResult, seq: number): number | null {
     const prbId = Number(result.prb_id);
     if (!Number.isInteger(prbId)) return null;
     const window = this.windows.get(prbId) ?? [];
@@ -329,10 +349,14 @@ export class StatusCheckState {
     window.splice(at, 0, observation);
     if (window.length > this.options.lookback) window.shift();
     this.windows.set(prbId, window);
+    return prbId;
+  }
 
+  /** Derives a probe's status from its window; the change when its alert state or the global alert changed. */
+  private refresh(prbId: number): AlertChange | null {
     const before = this.statuses.get(prbId);
     const globalBefore = this.globalAlert;
-    const now = probeStatus(window, this.options, this.sources.get(prbId) ?? probeSource(null));
+    const now = probeStatus(this.windows.get(prbId)!, this.options, this.sources.get(prbId) ?? probeSource(null));
     this.statuses.set(prbId, now);
     this.alertingCount += (now.alert ? 1 : 0) - (before?.alert ? 1 : 0);
     const reasonsChanged = (before?.alert_reasons ?? []).join() !== (now.alert_reasons ?? []).join();
@@ -359,7 +383,7 @@ export interface StoredResult {
 export function statusCheck(results: Iterable<StoredResult>, options: StatusCheckOptions, sources?: ReadonlyMap<number, string>): StatusCheckAnswer {
   const state = new StatusCheckState(options);
   for (const [prbId, source] of sources ?? []) state.setSource(prbId, source);
-  for (const { seq, result } of results) state.add(result, seq);
+  state.load(results);
   return state.answer();
 }
 

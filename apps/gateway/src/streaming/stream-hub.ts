@@ -82,9 +82,15 @@ export class StreamHub {
 
   async stop(): Promise<void> {
     this.live.stop();
+    this.alerts.stop();
     await Promise.all(this.stopBus.map((stop) => stop()));
     this.sessions.stop();
     await this.probes.close();
+  }
+
+  /** Status checks kept up to date on the live path, for the REST endpoint's polls. */
+  get statusChecks(): AlertRouting {
+    return this.alerts;
   }
 
   get limits(): Readonly<StreamLimits> {
