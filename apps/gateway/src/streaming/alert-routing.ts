@@ -20,8 +20,12 @@ export interface AlertRoutingOptions {
 
 /** A status check polled through the REST endpoint stays hot this long after its last poll. */
 const POLLED_TTL_MS = 10 * 60_000;
-/** At most this many status checks are kept hot for polling alone; past it, polls read storage each time. */
-const MAX_POLLED = 256;
+/**
+ * At most this many status checks are kept hot for polling alone, each with a lookback of at most
+ * MAX_POLLED_LOOKBACK (memory: probes × lookback observations each); other polls read storage each time.
+ */
+const MAX_POLLED = 32;
+const MAX_POLLED_LOOKBACK = 10;
 
 /**
  * The state of one measurement's status check with one set of options, shared by its alert
@@ -95,7 +99,7 @@ export class AlertRouting {
    */
   async answer(msm: number, options: StatusCheckOptions): Promise<StatusCheckAnswer | undefined> {
     const key = JSON.stringify(options);
-    if (!this.groups.get(msm)?.has(key) && this.polledOnly() >= MAX_POLLED) return undefined;
+    if (!this.groups.get(msm)?.has(key) && (options.lookback > MAX_POLLED_LOOKBACK || this.polledOnly() >= MAX_POLLED)) return undefined;
     const group = this.groupOf(msm, options);
     group.polledAt = Date.now();
     await group.ready;
