@@ -116,6 +116,10 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     expect(res.body.probes["3"]).toEqual({
       alert: true, last: 45, last_packet_loss: 0, source: "Country: US", all: [10, 11, 9, 10, 45], alert_reasons: ["latency"],
     });
+    // A lookback over 10 is read from storage at every poll (not kept live): the same answer.
+    expect((await api(`/api/v2/measurements/${PUBLIC}/status-check/?lookback=50&median_rtt_threshold=20`)).body.probes["3"]).toMatchObject({
+      alert: true, alert_reasons: ["latency"], all: [10, 11, 9, 10, 45],
+    });
     // The median of the newest 5 is 10: 35 ms above it.
     expect((await api(`/api/v2/measurements/${PUBLIC}/status-check/?lookback=5&median_rtt_threshold=35`)).body.probes["3"].alert).toBe(false);
   });
