@@ -8,6 +8,8 @@ export class GatewayMetrics {
   readonly dropped: Counter;
   readonly gapFills: Counter;
   readonly commitToSendSeconds: Histogram;
+  readonly alertsSent: Counter;
+  readonly alertCommitToSendSeconds: Histogram;
   private lastDelivered = 0;
   private readonly rateTimer: NodeJS.Timeout;
 
@@ -43,6 +45,17 @@ export class GatewayMetrics {
     this.commitToSendSeconds = new Histogram({
       name: "gateway_commit_to_send_seconds",
       help: "From a result's commit in ingest to its send here",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.alertsSent = new Counter({
+      name: "gateway_alerts_sent_total",
+      help: "Alert events sent to alert-stream clients (one per client reached)",
+      registers,
+    });
+    this.alertCommitToSendSeconds = new Histogram({
+      name: "gateway_alert_commit_to_send_seconds",
+      help: "From the commit of the result that changed an alert state to the alert's send here",
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });

@@ -93,7 +93,7 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     metrics.stop();
   });
 
-  await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus });
+  await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus, statusChecks: hub.statusChecks });
   serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(socketIoClientRoute);
   await fastify.register(httpStreamRoute, { hub, keys });

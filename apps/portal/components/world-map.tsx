@@ -13,6 +13,8 @@ export interface WorldMapPoint {
   color: string;
   label: string;
   href?: string;
+  /** Drawn with an alert ring (a probe whose status check alerts). */
+  alert?: boolean;
 }
 
 // One load of the land for every map on the page.
@@ -80,7 +82,15 @@ function useUnitsPerPixel(svg: RefObject<SVGSVGElement | null>): number {
 function Point({ point, radius }: { point: WorldMapPoint; radius: number }) {
   const [x, y] = projectPoint(point.lon, point.lat);
   const dot = (
-    <circle className={styles.point} cx={x.toFixed(1)} cy={y.toFixed(1)} r={radius.toFixed(2)} style={{ fill: point.color }} data-point-id={point.id}>
+    <circle
+      className={point.alert ? `${styles.point} ${styles.alert}` : styles.point}
+      cx={x.toFixed(1)}
+      cy={y.toFixed(1)}
+      r={radius.toFixed(2)}
+      style={{ fill: point.color }}
+      data-point-id={point.id}
+      data-alert={point.alert ? "true" : undefined}
+    >
       <title>{point.label}</title>
     </circle>
   );

@@ -14,6 +14,7 @@ const REPLAY_MSM = 9310;
 const BUSY_MSM = 9311;
 const PRIVATE_MSM = 9312;
 const STOPPED_MSM = 9313;
+const ALERT_MSM = 9314;
 const PROBE_IDS = [7101, 7102, 7103, 7104, 7105];
 /** Where the probes are (lat, lon), for the latency map. */
 const PLACES: [number, number][] = [
@@ -86,6 +87,7 @@ beforeAll(async () => {
         { id: BUSY_MSM, type: "ping", description: "Busy measurement", target: "example.net" },
         { id: PRIVATE_MSM, type: "ping", description: "Someone's private ping", target: "secret.example.net" },
         { id: STOPPED_MSM, type: "ping", description: "A stopped ping", target: "example.net" },
+        { id: ALERT_MSM, type: "ping", description: "Health test", target: "example.net" },
       ]);
     } finally {
       await catalog.close();
@@ -224,6 +226,34 @@ describe("access and status", () => {
     const posted = await postResults(stack.platform.ingestUrl, probes[0]!, [pingResult(PROBE_IDS[0]!, PRIVATE_MSM, timestamp)]);
     expect(posted.body.stored).toBe(1);
     await page.waitForSelector(`[data-testid="result-row"][data-timestamp="${timestamp}"]`, { timeout: 10_000 });
+    await context.close();
+  }, TEST_MS);
+
+  it("shows the measurement's health live: the global alert, alerting probes highlighted in the table and on the map", async () => {
+    const { context, page } = await newPage();
+    const at = Math.floor(Date.now() / 1000) - 60;
+    for (const probe of probes.slice(0, 2)) {
+      expect((await postResults(stack.platform.ingestUrl, probe, [pingResult(probe.prbId, ALERT_MSM, at)])).status).toBe(200);
+    }
+    await openMeasurement(page, ALERT_MSM);
+    await page.waitForSelector('[data-testid="health"][data-global-alert="false"][data-alerting="0"]');
+    await page.waitForSelector('[data-testid="connection"][data-state="subscribed"]', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid="latency-map"][data-points="2"]', { timeout: 10_000 });
+
+    // Probe 7101 loses every packet: the alert stream turns the global alert on, live.
+    const lost = pingResult(PROBE_IDS[0]!, ALERT_MSM, at + 30, { rcvd: 0, min: -1, avg: -1, max: -1, result: [{ x: "*" }, { x: "*" }, { x: "*" }] });
+    expect((await postResults(stack.platform.ingestUrl, probes[0]!, [lost])).status).toBe(200);
+    await page.waitForSelector('[data-testid="health"][data-global-alert="true"][data-alerting="1"]', { timeout: 10_000 });
+    await expect(page.locator('[data-testid="health"]').textContent()).resolves.toContain(`${PROBE_IDS[0]} (loss)`);
+    await page.waitForSelector(`[data-testid="result-row"][data-prb-id="${PROBE_IDS[0]}"][data-alert="true"]`);
+    await expect(page.locator(`[data-testid="result-row"][data-prb-id="${PROBE_IDS[1]}"][data-alert="true"]`).count()).resolves.toBe(0);
+    await page.waitForSelector(`[data-testid="latency-map"] circle[data-point-id="${PROBE_IDS[0]}"][data-alert="true"]`);
+    await expectUsable(page);
+
+    // It answers again: the alert clears.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect((await postResults(stack.platform.ingestUrl, probes[0]!, [pingResult(PROBE_IDS[0]!, ALERT_MSM, at + 60)])).status).toBe(200);
+    await page.waitForSelector('[data-testid="health"][data-global-alert="false"][data-alerting="0"]', { timeout: 10_000 });
     await context.close();
   }, TEST_MS);
 

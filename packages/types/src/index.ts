@@ -10,3 +10,4 @@ export * from "./measurement-event.js";
 export * from "./api/index.js";
 export * from "./controller.js";
 export * from "./backoff.js";
+export * from "./status-check.js";

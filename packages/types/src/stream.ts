@@ -1,11 +1,14 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { IdValue, MAX_ID, RESULT_TYPES, isResultType, type ResultType } from "./results/index.js";
 import { canonicalIpAddress, parseIpPrefix } from "./ip-address.js";
+import { StatusCheckParams, statusCheckOptions } from "./api/status-check.js";
+import type { StatusCheckOptions } from "./status-check.js";
+import { ajv } from "./validate.js";
 
 /** socket.io / WebSocket event names, as RIPE Atlas clients use them. */
-export { StreamEvents, type StreamEventName } from "./stream-events.js";
+export { StreamEvents, type AlertEvent, type StreamEventName } from "./stream-events.js";
 
-export const STREAM_TYPES = ["result", "probestatus", "metadata"] as const;
+export const STREAM_TYPES = ["result", "probestatus", "metadata", "alert"] as const;
 
 export type StreamType = (typeof STREAM_TYPES)[number];
 
@@ -68,6 +71,8 @@ export const SubscriptionParams = Type.Object(
     speed: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: SPEED.source })])),
     resumeFrom: Type.Optional(Type.String({ pattern: STREAM_POSITION.source })),
     client: Type.Optional(Type.String()),
+    // Alert streams: the status check's parameters, as the REST endpoint takes them.
+    ...StatusCheckParams.properties,
   },
   { additionalProperties: false },
 );
@@ -134,6 +139,8 @@ export interface NormalizedSubscription {
   speed?: number;
   /** The stream position (as the server sent it with a result) to continue after. */
   resumeFrom?: string;
+  /** Alert streams: the status check's options, defaults filled in. */
+  statusCheck?: StatusCheckOptions;
 }
 
 export type SubscriptionParseResult =
@@ -141,6 +148,13 @@ export type SubscriptionParseResult =
   | { ok: false; error: AtlasError };
 
 const KNOWN_PARAMETERS = new Set(Object.keys(SubscriptionParams.properties));
+const STATUS_CHECK_PARAMETERS = Object.keys(StatusCheckParams.properties);
+const validStatusCheck = ajv.compile(StatusCheckParams);
+/** Parameters that select or replay results: an alert stream, which reports a measurement's probes' health, has none. */
+const RESULT_ONLY_PARAMETERS = [
+  "type", "sourceAddress", "sourcePrefix", "destinationAddress", "destinationPrefix", "passThroughHost", "passThroughPrefix",
+  "equalsTo", "greaterThan", "lessThan", "sendBacklog", "startTime", "endTime", "stopTime", "speed", "resumeFrom",
+];
 
 /** One parameter's value is wrong; `parseSubscription` turns it into an `atlas_error`. */
 class ParameterError extends Error {
@@ -308,6 +322,25 @@ function readReplay(params: Record<string, unknown>, value: NormalizedSubscripti
   }
 }
 
+/** An alert stream's measurement and status-check parameters; refused on other streams. */
+function readStatusCheck(params: Record<string, unknown>, value: NormalizedSubscription): void {
+  const given = Object.fromEntries(STATUS_CHECK_PARAMETERS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]]));
+  if (value.streamType !== "alert") {
+    const first = Object.keys(given)[0];
+    if (first !== undefined) throw invalid(first, "applies to alert streams only");
+    return;
+  }
+  if (value.msm === undefined) throw invalid("msm", "is required for alert streams");
+  const misplaced = RESULT_ONLY_PARAMETERS.find((k) => params[k] !== undefined);
+  if (misplaced !== undefined) throw invalid(misplaced, "does not apply to alert streams");
+  if (!validStatusCheck(given)) {
+    const error = validStatusCheck.errors?.[0];
+    const key = error?.instancePath.replace(/^\//, "") || STATUS_CHECK_PARAMETERS[0]!;
+    throw invalid(key, error?.message ?? "is not valid");
+  }
+  value.statusCheck = statusCheckOptions(given);
+}
+
 function readSubscription(params: Record<string, unknown>): NormalizedSubscription {
   for (const key of Object.keys(params)) {
     if (!KNOWN_PARAMETERS.has(key)) throw new ParameterError(key, `unknown parameter "${key}"`);
@@ -345,6 +378,7 @@ function readSubscription(params: Record<string, unknown>): NormalizedSubscripti
   }
 
   readReplay(params, value);
+  readStatusCheck(params, value);
 
   if (params.client !== undefined && typeof params.client !== "string") {
     throw invalid("client", "must be a string");

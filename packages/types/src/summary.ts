@@ -12,12 +12,12 @@ export interface ResultSummary {
   rttMs: number | null;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Old firmware sends some numbers as strings. */
-function num(value: unknown): number | null {
+export function num(value: unknown): number | null {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "") {
     const parsed = Number(value);
@@ -26,11 +26,11 @@ function num(value: unknown): number | null {
   return null;
 }
 
-function records(value: unknown): Record<string, unknown>[] {
+export function records(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
-function mean(values: number[]): number | null {
+export function mean(values: number[]): number | null {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
 

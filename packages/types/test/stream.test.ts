@@ -15,6 +15,7 @@ import {
 describe("StreamEvents", () => {
   it("uses the RIPE Atlas event names", () => {
     expect(Object.values(StreamEvents).sort()).toEqual([
+      "atlas_alert",
       "atlas_backlog_sent",
       "atlas_error",
       "atlas_metadata",
@@ -63,7 +64,12 @@ describe("parseSubscription", () => {
   it.each([
     ["no stream type", { msm: 1 }, "stream_type", "stream_type is required"],
     ["both spellings", { stream_type: "result", streamType: "result" }, "streamType", undefined],
-    ["unknown stream type", { streamType: "results" }, "streamType", "streamType: must be one of result, probestatus, metadata"],
+    ["unknown stream type", { streamType: "results" }, "streamType", "streamType: must be one of result, probestatus, metadata, alert"],
+    ["alert stream without msm", { streamType: "alert" }, "msm", "msm: is required for alert streams"],
+    ["alert stream with a result filter", { streamType: "alert", msm: 1, type: "ping" }, "type", "type: does not apply to alert streams"],
+    ["alert stream with lookback 0", { streamType: "alert", msm: 1, lookback: 0 }, "lookback", "lookback: must be >= 1"],
+    ["alert stream with loss over 100", { streamType: "alert", msm: 1, max_packet_loss: 101 }, "max_packet_loss", "max_packet_loss: must be <= 100"],
+    ["status-check parameter on a result stream", { streamType: "result", show_all: true }, "show_all", "show_all: applies to alert streams only"],
     ["zero msm", { streamType: "result", msm: 0 }, "msm", "msm: must be a positive integer"],
     ["negative msm", { streamType: "result", msm: -4 }, "msm", "msm: must be a positive integer"],
     ["fractional msm", { streamType: "result", msm: 1.5 }, "msm", "msm: must be a positive integer"],

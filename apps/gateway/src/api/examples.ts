@@ -44,3 +44,11 @@ export const errorExample = {
 };
 
 export const notFound = (detail: string) => ({ error: { status: 404, title: "Not Found", detail } });
+
+export const statusCheckExample = {
+  global_alert: true,
+  probes: {
+    "6001": { alert: false, last: 9.4, last_packet_loss: 0, source: "Country: NL" },
+    "6002": { alert: true, last: null, last_packet_loss: 100, source: "Country: AU", all: [null, null, null], alert_reasons: ["loss"] },
+  },
+};

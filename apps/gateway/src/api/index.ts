@@ -11,11 +11,14 @@ import { measurementRoutes } from "./measurements.js";
 import { installOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
 import { resultsRoutes } from "./results.js";
+import { statusCheckRoutes, type LiveStatusChecks } from "./status-check.js";
 
 export interface ApiOptions {
   pool: Pool;
   reader: ResultReader;
   bus: MessageBus;
+  /** Status checks kept current on the live path (the stream hub's); without it, every poll reads storage. */
+  statusChecks?: LiveStatusChecks;
 }
 
 /** Makes a header value of names a client sent: printable ASCII, quotes escaped. */
@@ -77,6 +80,7 @@ export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Pro
     await routesOfApi.register(probeRoutes, { pool: opts.pool, directory });
     await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool) });
     await routesOfApi.register(resultsRoutes, { reader: opts.reader });
+    await routesOfApi.register(statusCheckRoutes, { pool: opts.pool, reader: opts.reader, live: opts.statusChecks });
   });
 
   fastify.get("/api/v2/openapi.json", {

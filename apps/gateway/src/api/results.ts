@@ -66,7 +66,7 @@ function contentType(format: "json" | "txt"): string {
 /** The file name RIPE Atlas gives a measurement's results download, without its extension. */
 const fileName = (id: number, what = "") => `RIPE-Atlas-measurement-${id}${what}`;
 
-const refusals = {
+export const refusals = {
   400: { description: "Invalid parameter", schema: ApiError },
   403: { description: "Private measurement and not its owner's key with results:read_private, or unknown key", schema: ApiError },
   404: { description: "No such measurement", schema: ApiError },
@@ -77,17 +77,18 @@ const refusals = {
  * Postgres cursor, so any size is served in constant memory; `/latest/` is each probe's newest.
  * A private measurement's results go only to its owner's key with `results:read_private`.
  */
+/** Refuses a caller who may not read the measurement's results: 404 when it does not exist, 403 when private. */
+export async function admitResultReader(reader: ResultReader, caller: Caller, id: number): Promise<void> {
+  const readers = await reader.readersOf(id);
+  if (!readers) throw new HttpError(404, `Measurement ${id} does not exist`);
+  if (!mayRead(caller, readers.privateTo)) {
+    throw new HttpError(403, "This measurement's results are private: they need its owner's API key with results:read_private");
+  }
+}
+
 export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRouteOptions): Promise<void> {
   const { reader } = opts;
-
-  /** Refuses a caller who may not read the measurement: 404 when it does not exist, 403 when private. */
-  async function admit(caller: Caller, id: number): Promise<void> {
-    const readers = await reader.readersOf(id);
-    if (!readers) throw new HttpError(404, `Measurement ${id} does not exist`);
-    if (!mayRead(caller, readers.privateTo)) {
-      throw new HttpError(403, "This measurement's results are private: they need its owner's API key with results:read_private");
-    }
-  }
+  const admit = (caller: Caller, id: number) => admitResultReader(reader, caller, id);
 
   fastify.get<{ Params: IdParams; Querystring: ResultsQueryT }>(
     "/api/v2/measurements/:id/results/",

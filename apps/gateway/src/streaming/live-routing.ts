@@ -4,6 +4,7 @@ import type { StreamHistory } from "@probestream/db";
 import { decodeResultBatch } from "@probestream/bus";
 import { mayRead } from "../access/api-keys.js";
 import type { GatewayMetrics } from "../metrics.js";
+import type { AlertRouting } from "./alert-routing.js";
 import { Frame } from "./frame.js";
 import { ResultIndex } from "./result-index.js";
 import type { StreamSession, StreamTransport } from "./session.js";
@@ -17,6 +18,8 @@ export interface LiveRoutingOptions {
   unpublishedGraceMs: number;
   /** Called for each session a result reached: the slow-client limits. */
   reached: (session: StreamSession) => void;
+  /** Alert streams, which fold every committed result of their measurements. */
+  alerts: AlertRouting;
 }
 
 /** Sessions of one broadcasting transport reached by a result: without and with positions. */
@@ -77,8 +80,8 @@ export class LiveRouting {
     for (const r of batch.results) {
       if (!positionAfter(r.id, this.lastSeen)) continue;
       this.lastSeen = r.id;
-      // Nobody subscribed to results: nothing to parse.
-      if (this.index.size === 0) continue;
+      // Nobody subscribed to results or alerts: nothing to parse.
+      if (this.index.size === 0 && !this.opts.alerts.active) continue;
       let result: Record<string, unknown>;
       try {
         result = JSON.parse(r.json) as Record<string, unknown>;
@@ -92,6 +95,7 @@ export class LiveRouting {
 
   private route(entry: StreamEntry): void {
     const { result } = entry;
+    this.opts.alerts.onResult(entry);
     const routed = { msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) };
     const frame = Frame.ofJson(StreamEvents.result, entry.json, { position: entry.id });
     const reached = new Set<StreamSession>();

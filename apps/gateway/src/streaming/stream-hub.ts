@@ -6,6 +6,7 @@ import { mayRead } from "../access/api-keys.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { Frame } from "./frame.js";
 import { EventFanOut } from "./event-fanout.js";
+import { AlertRouting } from "./alert-routing.js";
 import type { StreamLimits } from "./limits.js";
 import { LiveRouting } from "./live-routing.js";
 import { Replay, readsHistory } from "./replay.js";
@@ -41,6 +42,7 @@ export class StreamHub {
   private readonly live: LiveRouting;
   private readonly replay: Replay;
   private readonly events: EventFanOut;
+  private readonly alerts: AlertRouting;
   private readonly probes: ProbeDirectory;
   private readonly reader: ResultReader;
   private readonly stopBus: Array<() => Promise<void>> = [];
@@ -51,8 +53,10 @@ export class StreamHub {
       for (const sub of session.subscriptions.values()) this.drop(sub);
       session.subscriptions.clear();
     });
+    this.alerts = new AlertRouting({ pool: opts.pool, metrics: opts.metrics, log: opts.log, failed: (sub) => this.removeSubscription(sub) });
     this.live = new LiveRouting({
       history,
+      alerts: this.alerts,
       metrics: opts.metrics,
       log: opts.log,
       unpublishedGraceMs: opts.limits.unpublishedGraceMs,
@@ -78,9 +82,15 @@ export class StreamHub {
 
   async stop(): Promise<void> {
     this.live.stop();
+    this.alerts.stop();
     await Promise.all(this.stopBus.map((stop) => stop()));
     this.sessions.stop();
     await this.probes.close();
+  }
+
+  /** Status checks kept up to date on the live path, for the REST endpoint's polls. */
+  get statusChecks(): AlertRouting {
+    return this.alerts;
   }
 
   get limits(): Readonly<StreamLimits> {
@@ -125,7 +135,7 @@ export class StreamHub {
     if (session.subscriptions.size >= subscriptionsPerSession) {
       return session.error(`at most ${subscriptionsPerSession} subscriptions per connection`);
     }
-    if (params.msm !== undefined && params.streamType === "result") {
+    if (params.msm !== undefined && (params.streamType === "result" || params.streamType === "alert")) {
       // A measurement not defined (yet) is public: its results are not anyone's secret.
       const readers = await this.reader.readersOf(params.msm);
       if (!mayRead(session.caller, readers?.privateTo ?? null)) {
@@ -143,8 +153,9 @@ export class StreamHub {
       // Registered before history is read, so that nothing committed from now on escapes it.
       if (fromHistory) sub.mode = "history";
       this.live.add(sub);
-    } else this.events.add(sub);
+    } else if (params.streamType !== "alert") this.events.add(sub);
     session.send(Frame.of(StreamEvents.subscribed, raw));
+    if (params.streamType === "alert") await this.alerts.add(sub);
     if (fromHistory) {
       this.replay.read(sub).catch((err: unknown) => {
         this.opts.log.error({ err }, "reading history for a subscription failed");
@@ -180,6 +191,7 @@ export class StreamHub {
     sub.end();
     this.live.remove(sub);
     this.events.remove(sub);
+    this.alerts.remove(sub);
     this.opts.metrics.subscriptions.dec();
   }
 }

@@ -25,7 +25,7 @@ const LOOKUP_DELAY_MS = 500;
  * Where the probes that answered are, coloured by their mean response time. Locations come from
  * the probes API as the visitor (through the page's route handler), looked up once per probe.
  */
-export function LatencyMap({ locationsUrl, probes }: { locationsUrl: string; probes: ProbeAggregate[] }) {
+export function LatencyMap({ locationsUrl, probes, alerting }: { locationsUrl: string; probes: ProbeAggregate[]; alerting?: ReadonlySet<number> }) {
   const [locations, setLocations] = useState<Map<number, ProbeLocation>>(new Map());
   const asked = useRef(new Set<number>());
   const ids = probes.map((p) => p.prbId);
@@ -51,19 +51,19 @@ export function LatencyMap({ locationsUrl, probes }: { locationsUrl: string; pro
     return () => clearTimeout(timer);
   }, [missingKey, locationsUrl]);
 
-  // The map redraws when a probe appears or changes colour, not with every result.
-  const bands = probes.map((p) => `${p.prbId}:${latencyColor(meanRtt(p))}`).join(",");
+  // The map redraws when a probe appears, changes colour or alert state, not with every result.
+  const bands = probes.map((p) => `${p.prbId}:${latencyColor(meanRtt(p))}:${alerting?.has(p.prbId) ? "!" : ""}`).join(",");
   const points = useMemo(
     () =>
       bands === ""
         ? []
         : bands.split(",").flatMap((entry) => {
-            const [id = "", color = ""] = entry.split(":");
+            const [id = "", color = "", alert = ""] = entry.split(":");
             const where = locations.get(Number(id));
             if (!where) return [];
             const band = LATENCY_LEGEND.find((l) => l.color === color)?.label ?? "";
-            const label = `Probe ${id}${where.country ? ` (${where.country})` : ""}: mean response ${band}`;
-            return [{ id: Number(id), lat: where.lat, lon: where.lon, color, label, href: `/probes/${id}` }];
+            const label = `Probe ${id}${where.country ? ` (${where.country})` : ""}: mean response ${band}${alert ? ", alerting" : ""}`;
+            return [{ id: Number(id), lat: where.lat, lon: where.lon, color, label, href: `/probes/${id}`, alert: alert !== "" }];
           }),
     [bands, locations],
   );
@@ -80,6 +80,10 @@ export function LatencyMap({ locationsUrl, probes }: { locationsUrl: string; pro
             {entry.label}
           </li>
         ))}
+        <li>
+          <span className={`${styles.dot} ${styles.alertDot}`} aria-hidden="true" />
+          alerting (status check)
+        </li>
       </ul>
       {unplaced > 0 && <p className={viewStyles.note}>{unplaced} probe(s) without a known location are not on the map.</p>}
     </section>

@@ -132,12 +132,13 @@ export const SUBSCRIPTION_KEYS = [
   "stream_type", "streamType", "msm", "prb", "type", "sourceAddress", "sourcePrefix", "destinationAddress", "destinationPrefix",
   "passThroughHost", "passThroughPrefix", "equalsTo", "greaterThan", "lessThan", "enrichProbes", "buffering", "sendBacklog",
   "startTime", "endTime", "stopTime", "speed", "resumeFrom", "sendPositions",
+  "max_packet_loss", "show_all", "permitted_total_alerts", "lookback", "median_rtt_threshold", "dns_rcodes", "http_alert_status", "cert_expiry_days",
 ];
 
 /** Good values of each subscription parameter, so that hostile ones meet otherwise valid subscriptions. */
 const goodSubscriptionValue: Record<string, fc.Arbitrary<unknown>> = {
-  stream_type: fc.constantFrom("result", "probestatus", "metadata"),
-  streamType: fc.constantFrom("result", "probestatus", "metadata"),
+  stream_type: fc.constantFrom("result", "probestatus", "metadata", "alert"),
+  streamType: fc.constantFrom("result", "probestatus", "metadata", "alert"),
   msm: fc.integer({ min: 1, max: 100_000 }),
   prb: fc.integer({ min: 1, max: 100_000 }),
   type: fc.constantFrom("ping", "traceroute", "dns", "sslcert", "ntp", "http"),
@@ -159,6 +160,14 @@ const goodSubscriptionValue: Record<string, fc.Arbitrary<unknown>> = {
   speed: fc.constantFrom(0, 1, 10, 100),
   resumeFrom: fc.constantFrom("0", "1", "123456"),
   sendPositions: fc.boolean(),
+  max_packet_loss: fc.integer({ min: 0, max: 100 }),
+  show_all: fc.boolean(),
+  permitted_total_alerts: fc.integer({ min: 0, max: 5 }),
+  lookback: fc.integer({ min: 1, max: 10 }),
+  median_rtt_threshold: fc.double({ min: 0, max: 500, noNaN: true }),
+  dns_rcodes: fc.constantFrom("NOERROR", "NOERROR,NXDOMAIN"),
+  http_alert_status: fc.constantFrom(400, 500),
+  cert_expiry_days: fc.integer({ min: 0, max: 60 }),
 };
 
 /**
@@ -223,6 +232,10 @@ export const REST_ENDPOINTS: RestEndpoint[] = [
     params: ["start", "stop", "probe_ids", "format", "anchors_only", "anchors-only", "public_only", "public-only", "download", "key"],
   },
   { path: (id) => `/api/v2/measurements/${id}/latest/`, params: ["probe_ids", "versions", "lookback_days", "format", "anchors_only", "public_only", "key"] },
+  {
+    path: (id) => `/api/v2/measurements/${id}/status-check/`,
+    params: ["max_packet_loss", "show_all", "permitted_total_alerts", "lookback", "median_rtt_threshold", "dns_rcodes", "http_alert_status", "cert_expiry_days", "format", "key"],
+  },
   {
     path: () => "/api/v2/probes/",
     params: ["country_code", "asn", "asn_v4", "asn_v6", "prefix_v4", "prefix_v6", "status", "tags", "is_anchor", "is_public", "id__in", "id__gt", "id__gte", "id__lt", "id__lte", "page", "page_size", "sort", "fields"],

@@ -18,7 +18,7 @@ type ParameterName = keyof typeof SubscriptionParams.properties;
  * a line here fails the type check, so the page cannot fall behind.
  */
 const PARAMETERS: Record<ParameterName, string> = {
-  stream_type: "What to stream: results (`atlas_result`), probe connections (`atlas_probestatus`) or measurement changes (`atlas_metadata`). Required, in one of its two spellings.",
+  stream_type: "What to stream: results (`atlas_result`), probe connections (`atlas_probestatus`), measurement changes (`atlas_metadata`) or a measurement's alerts (`atlas_alert`, with `msm` and the status check's parameters). Required, in one of its two spellings.",
   streamType: "The same as stream_type (the spelling of RIPE's WebSocket docs).",
   msm: "Only this measurement's results (or its metadata events).",
   prb: "Only this probe's results or status events.",
@@ -42,6 +42,14 @@ const PARAMETERS: Record<ParameterName, string> = {
   speed: "Replay pace as a multiple of real time (default 1; 0: as fast as the client reads).",
   resumeFrom: "A position the client last received: every result committed after it, then live. Not with startTime.",
   client: "A free-form client name, for the server's logs.",
+  max_packet_loss: "Alert streams (as the status check): a probe alerts when its latest packet loss (percent) is above this; default 75.",
+  show_all: "Alert streams: events carry `all` (the RTTs behind the state) for every probe, not only alerting ones.",
+  permitted_total_alerts: "Alert streams: the global alert is on when more probes than this alert; default 0.",
+  lookback: "Alert streams: how many of each probe's newest results the median RTT is taken over; default 1.",
+  median_rtt_threshold: "Alert streams: a probe alerts when its latest RTT exceeds the median of the lookback by more than this (ms).",
+  dns_rcodes: "Alert streams, DNS: response codes that do not alert, comma-separated; default NOERROR.",
+  http_alert_status: "Alert streams, HTTP: a response status at or above this alerts; default 400.",
+  cert_expiry_days: "Alert streams, sslcert: a certificate expiring in fewer days than this alerts; default 14.",
 };
 
 /** What each event is, in the order a client meets them. */
@@ -56,6 +64,10 @@ const EVENTS: Record<StreamEventName, { direction: "client → server" | "server
   atlas_error: { direction: "server → client", meaning: "A subscription was refused or a limit reached; the connection stays usable (fields below)." },
   atlas_backlog_sent: { direction: "server → client", meaning: "With sendBacklog: the stored backlog is out; live results follow." },
   atlas_replay_finished: { direction: "server → client", meaning: "A replay ended: `{count, …}`; with `live: true` the stream goes on live." },
+  atlas_alert: {
+    direction: "server → client",
+    meaning: "Alert streams: a probe's alert state (or the global alert) changed: its status-check entry (`alert`, `alert_reasons`, `last`, `last_packet_loss`, `source`) with `msm_id`, `prb_id`, `global_alert`, `alerting_probes`. First one per probe alerting when subscribing.",
+  },
 };
 
 /** Text with `code` spans, as the tables above write them. */

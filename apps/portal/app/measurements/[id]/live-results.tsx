@@ -4,7 +4,10 @@ import { useCallback, useRef, useState } from "react";
 import type { UntypedResult } from "@probestream/types/summary";
 import { LatencyMap } from "../../../components/result-views/latency-map";
 import { ResultStore, type StoreView } from "../../../components/result-views/result-store";
+import type { StatusCheckAnswer } from "@probestream/types/status-check";
+import type { AlertEvent } from "@probestream/types/stream-events";
 import { DownloadForm } from "./download-form";
+import { HealthLine, NO_ALERTS, healthOf, withAlert, type Health } from "./health";
 import { ReplayForm } from "./replay-form";
 import { ResultsTable } from "./results-table";
 import { TypeView } from "./type-view";
@@ -37,13 +40,16 @@ export interface LiveResultsProps {
   replayFrom: number;
   /** Where the live stream catches up from (Unix seconds): shortly before the server's snapshot. */
   catchUpFrom: number;
+  /** The status check when the page was made, as the visitor may read it; the alert stream keeps it up to date. */
+  initialHealth: StatusCheckAnswer | null;
 }
 
 /**
  * The measurement's results, per type, as they arrive. Results go into a bounded store at once;
  * the page re-renders at most once per animation frame and a few times a second, however many arrive.
  */
-export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, replayFrom, catchUpFrom }: LiveResultsProps) {
+export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial, replayFrom, catchUpFrom, initialHealth }: LiveResultsProps) {
+  const [health, setHealth] = useState<Health>(() => healthOf(initialHealth));
   const [store] = useState(() => {
     const created = new ResultStore();
     created.add(initial);
@@ -79,7 +85,10 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
     render();
   }, [store, render]);
 
-  const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart });
+  const onAlertReset = useCallback(() => setHealth(NO_ALERTS), []);
+  const onAlert = useCallback((event: AlertEvent) => setHealth((now) => withAlert(now, event)), []);
+  const stream = useResultStream({ gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart, onAlertReset, onAlert });
+  const alerting = new Set(health.alerting.keys());
 
   return (
     <section className={styles.live} aria-labelledby="results-heading" data-testid="live-results" data-received={view.total} data-type={type}>
@@ -95,6 +104,7 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
           {view.total.toLocaleString("en-US")} results · {view.probes.length.toLocaleString("en-US")} probes
         </span>
       </div>
+      <HealthLine health={health} />
       {stream.problem && (
         <p className={styles.error} role="alert">
           {stream.problem}
@@ -109,10 +119,10 @@ export function LiveResults({ gatewayUrl, msmId, type, streamKey, live, initial,
       ) : (
         <>
           <TypeView type={type} view={view} />
-          <LatencyMap locationsUrl={`/measurements/${msmId}/probe-locations`} probes={view.probes} />
+          <LatencyMap locationsUrl={`/measurements/${msmId}/probe-locations`} probes={view.probes} alerting={alerting} />
         </>
       )}
-      <ResultsTable rows={view.rows} total={view.total} />
+      <ResultsTable rows={view.rows} total={view.total} alerting={alerting} />
     </section>
   );
 }

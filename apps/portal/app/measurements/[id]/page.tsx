@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { forbidden, notFound } from "next/navigation";
-import type { Measurement } from "@probestream/types";
+import type { Measurement, StatusCheckAnswer } from "@probestream/types";
 import { MeasurementStatusId } from "@probestream/types/status";
 import type { UntypedResult } from "@probestream/types/summary";
 import { api } from "../../../lib/api";
@@ -39,8 +39,9 @@ async function measurementFor(id: number | null): Promise<Measurement> {
 export default async function MeasurementPage({ params }: Props) {
   const measurement = await measurementFor(parseMeasurementId((await params).id));
   const id = measurement.id;
-  const [latest, gatewayUrl, key] = await Promise.all([
+  const [latest, health, gatewayUrl, key] = await Promise.all([
     api<UntypedResult[]>(`/api/v2/measurements/${id}/latest/?lookback_days=0`),
+    api<StatusCheckAnswer>(`/api/v2/measurements/${id}/status-check/`),
     gatewayUrlForRequest(),
     sessionKey(),
   ]);
@@ -109,6 +110,7 @@ export default async function MeasurementPage({ params }: Props) {
         initial={latest.status === 200 && Array.isArray(latest.body) ? latest.body : []}
         replayFrom={replayFrom}
         catchUpFrom={catchUpFrom}
+        initialHealth={health.status === 200 ? health.body : null}
       />
     </>
   );

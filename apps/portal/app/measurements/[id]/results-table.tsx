@@ -21,7 +21,7 @@ function RawJson({ result }: { result: unknown }) {
   );
 }
 
-export function ResultsTable({ rows, total }: { rows: ResultRow[]; total: number }) {
+export function ResultsTable({ rows, total, alerting }: { rows: ResultRow[]; total: number; alerting: ReadonlySet<number> }) {
   const shown = rows.slice(0, SHOWN_ROWS);
   return (
     <section className={styles.block} aria-labelledby="latest-results">
@@ -47,7 +47,14 @@ export function ResultsTable({ rows, total }: { rows: ResultRow[]; total: number
             </tr>
           )}
           {shown.map((row) => (
-            <tr key={row.seq} data-testid="result-row" data-prb-id={row.prbId ?? undefined} data-timestamp={row.timestamp ?? undefined}>
+            <tr
+              key={row.seq}
+              data-testid="result-row"
+              data-prb-id={row.prbId ?? undefined}
+              data-timestamp={row.timestamp ?? undefined}
+              data-alert={row.prbId !== null && alerting.has(row.prbId) ? "true" : undefined}
+              className={row.prbId !== null && alerting.has(row.prbId) ? styles.alertRow : undefined}
+            >
               <td className={styles.nowrap}>{row.timestamp !== null ? formatTime(row.timestamp) : "—"}</td>
               <td className={views.num}>{row.prbId ?? "—"}</td>
               <td>{row.summary}</td>

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Socket } from "socket.io-client";
-import { StreamEvents } from "@probestream/types/stream-events";
+import { StreamEvents, type AlertEvent } from "@probestream/types/stream-events";
 import type { UntypedResult } from "@probestream/types/summary";
 import type { ReplayRequest } from "./replay-form";
 
@@ -32,8 +32,11 @@ export function useResultStream(options: {
   catchUpFrom: number;
   onResults: (results: UntypedResult[]) => void;
   onReplayStart: () => void;
+  /** The measurement's alert stream: reset when (re)subscribed, then one call per change. */
+  onAlertReset: () => void;
+  onAlert: (event: AlertEvent) => void;
 }) {
-  const { gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart } = options;
+  const { gatewayUrl, msmId, streamKey, live, catchUpFrom, onResults, onReplayStart, onAlertReset, onAlert } = options;
   const [state, setState] = useState<StreamState>(live ? "connecting" : "idle");
   const [problem, setProblem] = useState<string | null>(null);
   const [replayed, setReplayed] = useState<number | null>(null);
@@ -43,8 +46,8 @@ export function useResultStream(options: {
   /** What a (re)connection subscribes to. */
   const wanted = useRef<Params | null>(null);
   const mode = useRef<"live" | "replay" | "none">("none");
-  const handlers = useRef({ onResults, onReplayStart });
-  handlers.current = { onResults, onReplayStart };
+  const handlers = useRef({ onResults, onReplayStart, onAlertReset, onAlert });
+  handlers.current = { onResults, onReplayStart, onAlertReset, onAlert };
   /** The newest result timestamp received, where a live reconnection catches up from. */
   const newest = useRef(catchUpFrom + CATCH_UP_SECONDS);
   const liveParams = (): Params => ({ stream_type: "result", msm: msmId, startTime: Math.max(0, newest.current - CATCH_UP_SECONDS), speed: 0 });
@@ -66,6 +69,11 @@ export function useResultStream(options: {
       setState(mode.current === "replay" ? "replaying" : "connecting");
       if (mode.current === "live") wanted.current = liveParams();
       if (wanted.current) subscribe(socket, wanted.current);
+      if (live) {
+        // The alert stream starts with the probes alerting now: what was shown before is replaced.
+        handlers.current.onAlertReset();
+        socket.emit(StreamEvents.subscribe, { stream_type: "alert", msm: msmId });
+      }
     });
     socket.on(StreamEvents.subscribed, () => setState(mode.current === "replay" ? "replaying" : "subscribed"));
     socket.on("disconnect", () => setState("disconnected"));
@@ -82,6 +90,9 @@ export function useResultStream(options: {
       const results = (Array.isArray(payload) ? payload : [payload]).filter(isRecord);
       for (const r of results) if (typeof r.timestamp === "number" && r.timestamp > newest.current) newest.current = r.timestamp;
       handlers.current.onResults(results);
+    });
+    socket.on(StreamEvents.alert, (payload: unknown) => {
+      if (isRecord(payload) && typeof payload.prb_id === "number") handlers.current.onAlert(payload as unknown as AlertEvent);
     });
     socket.on(StreamEvents.replayFinished, (payload: unknown) => {
       // The live subscription's catch-up reached the present: it goes on live, nothing to show.
