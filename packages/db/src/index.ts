@@ -17,3 +17,4 @@ export * from "./result-log.js";
 export * from "./result-admission.js";
 export * from "./stream-history.js";
 export * from "./probe-connections.js";
+export * from "./webhook-store.js";

@@ -108,6 +108,23 @@ export class StreamHistory {
   }
 
   /**
+   * One page of final results after `position` and at most `upTo` (a final position), in log order,
+   * with when each was stored: what a webhook delivers next.
+   */
+  async logPage(f: HistoryFilter, position: string, upTo: string, limit: number): Promise<(HistoryRow & { storedAtMs: number })[]> {
+    const params: unknown[] = [];
+    let sql = `SELECT ${SERVED}, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms FROM results WHERE ${where(f, params)}`;
+    const [upToTx, upToId] = positionParts(upTo);
+    params.push(upToTx, upToId);
+    const upToSql = `(tx, id) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`;
+    sql += ` AND ${upToSql} AND ${afterPositionSql(position, params)}`;
+    params.push(limit);
+    sql += ` ORDER BY results.tx, results.id LIMIT $${params.length}`;
+    const { rows } = await this.pool.query<Row & { stored_ms: string }>(sql, params);
+    return rows.map((r) => ({ ...toRow(r), storedAtMs: Number(r.stored_ms) }));
+  }
+
+  /**
    * Keyset pages of `query` (given the last row of the page before, or null), each read while the
    * one before is being delivered: the client is never kept waiting for a round trip between pages.
    */

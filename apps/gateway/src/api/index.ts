@@ -11,11 +11,14 @@ import { measurementRoutes } from "./measurements.js";
 import { installOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
 import { resultsRoutes } from "./results.js";
+import { webhookRoutes } from "./webhooks.js";
+import type { Webhooks } from "../webhooks/index.js";
 
 export interface ApiOptions {
   pool: Pool;
   reader: ResultReader;
   bus: MessageBus;
+  webhooks?: Webhooks;
 }
 
 /** Makes a header value of names a client sent: printable ASCII, quotes escaped. */
@@ -77,6 +80,7 @@ export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Pro
     await routesOfApi.register(probeRoutes, { pool: opts.pool, directory });
     await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool) });
     await routesOfApi.register(resultsRoutes, { reader: opts.reader });
+    await routesOfApi.register(webhookRoutes, { pool: opts.pool, webhooks: opts.webhooks });
   });
 
   fastify.get("/api/v2/openapi.json", {

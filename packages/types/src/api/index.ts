@@ -1,3 +1,4 @@
 export * from "./definitions.js";
 export * from "./resources.js";
 export * from "./validation.js";
+export * from "./webhooks.js";

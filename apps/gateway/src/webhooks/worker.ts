@@ -1,0 +1,262 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import { positionAfter, type LeasedWebhook, type StreamHistory, type WebhookStore } from "@probestream/db";
+import { Channels, type MessageBus } from "@probestream/bus";
+import { Backoff, parseSubscription, type NormalizedSubscription } from "@probestream/types";
+import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
+import { Rights } from "../access/api-keys.js";
+import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
+
+export interface WorkerSettings {
+  /** Results per POST at most (N). */
+  batchSize: number;
+  /** A batch smaller than `batchSize` waits this long after its first result was stored for more (T). */
+  batchWaitMs: number;
+  /** How long a batch is retried before the webhook is marked failing. */
+  retryWindowMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A lease's length; renewed every third of it. */
+  leaseMs: number;
+  /** Webhooks one worker delivers at most. */
+  maxWebhooks: number;
+  /** How often an idle webhook looks at the log without a bus wake-up (a missed message, no relay). */
+  idlePollMs: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
+  batchSize: 100,
+  batchWaitMs: 100,
+  retryWindowMs: 24 * 3600_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 300_000,
+  leaseMs: 30_000,
+  maxWebhooks: 1000,
+  idlePollMs: 2000,
+};
+
+/** Rows of the log looked at per read (most may be filtered out by addresses or values). */
+const SCAN_ROWS = 1000;
+
+/**
+ * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has
+ * its own lane: one batch in flight at a time, acknowledged (its position saved) only after a 2xx,
+ * so results arrive at least once and in log order, and a slow or dead receiver holds up only its
+ * own lane. Any number of workers share the webhooks through their leases (WebhookStore); a bus
+ * message on the results channel wakes the lanes, but what they send always comes from the log.
+ */
+export class WebhookWorker {
+  readonly owner = `worker-${randomUUID()}`;
+  private readonly lanes = new Map<number, Lane>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly store: WebhookStore,
+    readonly history: StreamHistory,
+    readonly poster: WebhookPoster,
+    private readonly bus: MessageBus,
+    readonly log: FastifyBaseLogger,
+    readonly settings: WorkerSettings,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.bus.subscribe(Channels.results, () => {
+      for (const lane of this.lanes.values()) lane.wake();
+    });
+    this.tickSoon();
+    this.timer = setInterval(() => this.tickSoon(), Math.max(200, Math.floor(this.settings.leaseMs / 3)));
+  }
+
+  /** Takes new webhooks at once (one just created or resumed), instead of at the next renewal. */
+  tickSoon(): void {
+    this.ticking = this.ticking.then(() => this.tick()).catch((err: unknown) => this.log.error({ err }, "webhook leases could not be renewed"));
+  }
+
+  /** Renews the leases held (dropping lanes that lost theirs, reloading changed ones), then claims free webhooks. */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.lanes.size > 0) {
+      const held = await this.store.renew(this.owner, [...this.lanes.keys()], this.settings.leaseMs);
+      for (const [id, lane] of this.lanes) {
+        const version = held.get(id);
+        if (version === undefined) lane.stop();
+        else if (version !== lane.webhook.version) lane.reloadWanted = true;
+      }
+    }
+    const room = this.settings.maxWebhooks - this.lanes.size;
+    if (room <= 0 || this.stopped) return;
+    for (const webhook of await this.store.claim(this.owner, this.settings.leaseMs, room)) {
+      if (this.stopped) break;
+      const lane = new Lane(this, webhook);
+      this.lanes.set(webhook.id, lane);
+      this.poster.metrics.leased.set(this.lanes.size);
+      void lane.run().finally(() => {
+        if (this.lanes.get(webhook.id) === lane) this.lanes.delete(webhook.id);
+        this.poster.metrics.leased.set(this.lanes.size);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.unsubscribe?.().catch(() => undefined);
+    const lanes = [...this.lanes.values()];
+    for (const lane of lanes) lane.stop();
+    await Promise.all(lanes.map((lane) => lane.finished));
+    await this.store.release(this.owner, lanes.map((l) => l.webhook.id)).catch(() => undefined);
+  }
+}
+
+/** The reader and filters of a webhook's subscription. */
+interface Reading {
+  sub: NormalizedSubscription;
+  matcher: ResultPredicate | null;
+  readerId: number | null;
+}
+
+function readingOf(webhook: LeasedWebhook): Reading {
+  const parsed = parseSubscription(webhook.subscription);
+  if (!parsed.ok) throw new Error(`stored subscription is invalid: ${parsed.error.message}`);
+  return {
+    sub: parsed.value,
+    matcher: compileResultFilter(parsed.value),
+    // The one access rule: private results only to their owner's key with results:read_private.
+    readerId: webhook.keyRights.includes(Rights.readPrivateResults) ? webhook.userId : null,
+  };
+}
+
+class Lane {
+  reloadWanted = false;
+  finished: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private reading: Reading;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private readonly abort = new AbortController();
+  private readonly backoff: Backoff;
+
+  constructor(
+    private readonly worker: WebhookWorker,
+    public webhook: LeasedWebhook,
+  ) {
+    this.reading = readingOf(webhook);
+    this.backoff = new Backoff(worker.settings.retryBaseMs, worker.settings.retryMaxMs);
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wakeUp?.();
+  }
+
+  run(): Promise<void> {
+    this.finished = this.loop();
+    return this.finished;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.step();
+      } catch (err) {
+        this.worker.log.error({ err, webhook: this.webhook.id }, "webhook delivery failed; retrying");
+        await this.sleep(1000, false);
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when stopped (or, with `wakeable`, when new results are committed). */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopped || (wakeable && this.woken)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        if (this.stopped || wakeable) {
+          this.wakeUp = null;
+          done();
+        }
+      };
+    });
+  }
+
+  private async step(): Promise<void> {
+    const { store, history, settings, owner } = this.worker;
+    if (this.reloadWanted) {
+      this.reloadWanted = false;
+      const fresh = await store.reload(owner, this.webhook.id);
+      if (!fresh) return this.stop();
+      this.webhook = fresh;
+      this.reading = readingOf(fresh);
+    }
+    this.woken = false;
+    const { sub, matcher, readerId } = this.reading;
+    const upTo = await history.newestPosition();
+    const start = this.webhook.position;
+    if (!positionAfter(upTo, start)) return this.sleep(settings.idlePollMs, true);
+    const rows = await history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, upTo, SCAN_ROWS);
+    const results: Batch["results"] = [];
+    let scannedTo = start;
+    let firstStoredAt = 0;
+    for (const row of rows) {
+      if (matcher === null || matcher(JSON.parse(row.json) as Record<string, unknown>)) {
+        if (results.length === 0) firstStoredAt = row.storedAtMs;
+        results.push({ position: row.id, json: row.json });
+      }
+      scannedTo = row.id;
+      if (results.length === settings.batchSize) break;
+    }
+    // Nothing more before upTo: a short batch covers (and a later one starts after) all of it.
+    if (rows.length < SCAN_ROWS && results.length < settings.batchSize) scannedTo = upTo;
+    if (results.length === 0) {
+      if (!(await store.advance(owner, this.webhook.id, scannedTo, false))) return this.stop();
+      this.webhook.position = scannedTo;
+      return rows.length === SCAN_ROWS ? undefined : this.sleep(settings.idlePollMs, true);
+    }
+    const waited = Date.now() - firstStoredAt;
+    if (results.length < settings.batchSize && waited < settings.batchWaitMs) {
+      return this.sleep(Math.min(settings.batchWaitMs, settings.batchWaitMs - waited), false);
+    }
+    await this.deliver(newBatch("result", results), scannedTo, firstStoredAt);
+  }
+
+  /** Attempts one batch until it is acknowledged, the retry window runs out, or the lane stops. */
+  private async deliver(batch: Batch, ackPosition: string, firstStoredAt: number): Promise<void> {
+    const { store, poster, settings, owner, log } = this.worker;
+    poster.metrics.commitToPostSeconds.observe(Math.max(0, Date.now() - firstStoredAt) / 1000);
+    for (let attempt = 1; !this.stopped; attempt++) {
+      const { outcome } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
+      if (this.stopped) return;
+      if (outcome.ok) {
+        this.backoff.reset();
+        if (!(await store.advance(owner, this.webhook.id, ackPosition, true))) return this.stop();
+        this.webhook.position = ackPosition;
+        poster.metrics.results.inc(batch.results.length);
+        return;
+      }
+      const since = await store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed");
+      if (since === null) return this.stop();
+      const left = since + settings.retryWindowMs - Date.now();
+      if (left <= 0) {
+        log.warn({ webhook: this.webhook.id, error: outcome.error }, "webhook failing: its retry window ran out");
+        await store.markFailing(owner, this.webhook.id, outcome.error ?? "failed");
+        return this.stop();
+      }
+      const delay = outcome.retryAfterMs ?? this.backoff.next();
+      await this.sleep(Math.min(delay, left), false);
+    }
+  }
+}
