@@ -8,6 +8,8 @@ export interface ReceivedDelivery {
   positions: string[];
   results: Record<string, unknown>[];
   status: number;
+  /** Whether the answer was written out (a receiver closed meanwhile answers nothing). */
+  answered: boolean;
   /** Unix ms of its arrival. */
   at: number;
 }
@@ -46,8 +48,9 @@ export class WebhookReceiver {
         const parsed = JSON.parse(body) as { positions: string[]; results: Record<string, unknown>[] };
         const answer = this.behaviour(this.deliveries.length);
         const delivery: ReceivedDelivery = {
-          headers: req.headers, body, positions: parsed.positions, results: parsed.results, status: answer.status, at: Date.now(),
+          headers: req.headers, body, positions: parsed.positions, results: parsed.results, status: answer.status, answered: false, at: Date.now(),
         };
+        res.once("finish", () => (delivery.answered = true));
         this.deliveries.push(delivery);
         setTimeout(() => {
           res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
@@ -72,9 +75,14 @@ export class WebhookReceiver {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Positions of the results in acknowledged (2xx) deliveries, in arrival order. */
+  /** Whether the receiver acknowledged the delivery: answered it with a 2xx. */
+  static acknowledged(d: ReceivedDelivery): boolean {
+    return d.answered && d.status >= 200 && d.status < 300;
+  }
+
+  /** Positions of the results in acknowledged deliveries, in arrival order. */
   acknowledgedPositions(): string[] {
-    return this.deliveries.filter((d) => d.status >= 200 && d.status < 300).flatMap((d) => d.positions);
+    return this.deliveries.filter(WebhookReceiver.acknowledged).flatMap((d) => d.positions);
   }
 
   /** Positions of every delivery, acknowledged or not, in arrival order. */
