@@ -70,6 +70,7 @@ export function webhookOptionsFromEnv(fallbackKey?: Buffer): WebhookOptions | un
       batchSize: envCount("WEBHOOK_BATCH_SIZE", DEFAULT_WORKER_SETTINGS.batchSize),
       batchWaitMs: envCount("WEBHOOK_BATCH_WAIT_MS", DEFAULT_WORKER_SETTINGS.batchWaitMs),
       retryWindowMs: envCount("WEBHOOK_RETRY_WINDOW_S", DEFAULT_WORKER_SETTINGS.retryWindowMs / 1000) * 1000,
+      leaseMs: envCount("WEBHOOK_LEASE_MS", DEFAULT_WORKER_SETTINGS.leaseMs),
     },
     sender: { timeoutMs: envCount("WEBHOOK_TIMEOUT_MS", DEFAULT_SENDER_SETTINGS.timeoutMs) },
   };
