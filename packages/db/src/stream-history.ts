@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import {
-  FINAL_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql, newestFinalPosition, positionParts,
+  FINAL_SQL, LOG_START, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql, newestFinalPosition, positionParts,
 } from "./result-log.js";
 
 /** A stored result as the stream sends it: its position and its served JSON. */
@@ -108,20 +108,29 @@ export class StreamHistory {
   }
 
   /**
-   * One page of final results after `position` and at most `upTo` (a final position), in log order,
-   * with when each was stored: what a webhook delivers next.
+   * One page of final results after `position`, in log order, with when each was stored: what a
+   * webhook delivers next. Also answers `upTo`, the newest final position when the page was read (in
+   * the same snapshot): a page shorter than `limit` holds every matching row up to it.
    */
-  async logPage(f: HistoryFilter, position: string, upTo: string, limit: number): Promise<(HistoryRow & { storedAtMs: number })[]> {
+  async logPage(f: HistoryFilter, position: string, limit: number): Promise<{ rows: (HistoryRow & { storedAtMs: number })[]; upTo: string }> {
     const params: unknown[] = [];
-    let sql = `SELECT ${SERVED}, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms FROM results WHERE ${where(f, params)}`;
-    const [upToTx, upToId] = positionParts(upTo);
-    params.push(upToTx, upToId);
-    const upToSql = `(tx, id) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`;
-    sql += ` AND ${upToSql} AND ${afterPositionSql(position, params)}`;
+    const filter = where(f, params);
+    const after = afterPositionSql(position, params);
     params.push(limit);
-    sql += ` ORDER BY results.tx, results.id LIMIT $${params.length}`;
-    const { rows } = await this.pool.query<Row & { stored_ms: string }>(sql, params);
-    return rows.map((r) => ({ ...toRow(r), storedAtMs: Number(r.stored_ms) }));
+    // One statement, one snapshot: the horizon and the rows below it agree.
+    const { rows } = await this.pool.query<Row & { stored_ms: string; horizon: string | null }>(
+      `WITH horizon AS (SELECT tx, id, ${POSITION_SQL} AS position FROM results WHERE ${FINAL_SQL} ORDER BY tx DESC, id DESC LIMIT 1),
+       page AS (
+         SELECT ${SERVED}, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms, tx AS page_tx, id AS page_id FROM results
+         WHERE ${filter} AND ${after} AND (tx, id) <= (SELECT tx, id FROM horizon)
+         ORDER BY results.tx, results.id LIMIT $${params.length})
+       SELECT (SELECT position FROM horizon) AS horizon, page.* FROM (SELECT 1) AS one LEFT JOIN page ON true
+       ORDER BY page.page_tx, page.page_id`,
+      params,
+    );
+    const upTo = rows[0]?.horizon ?? LOG_START;
+    const found = rows.filter((r) => r.pos !== null);
+    return { rows: found.map((r) => ({ ...toRow(r), storedAtMs: Number(r.stored_ms) })), upTo };
   }
 
   /**

@@ -256,7 +256,8 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
       const { userId, webhooks } = setup(request.caller);
       const webhook = await found(webhooks, userId, request.params.id);
       const batch = newBatch("test", []);
-      const { outcome, id } = await webhooks.poster.attempt(webhook, batch, 1);
+      const { outcome, recorded } = await webhooks.poster.attempt(webhook, batch, 1);
+      const id = await recorded;
       return {
         id, delivery_id: batch.deliveryId, attempt: 1, event: "test", first_position: null, last_position: null, results: 0,
         outcome: outcome.ok ? "delivered" : "failed", status_code: outcome.statusCode, latency_ms: Math.round(outcome.latencyMs),

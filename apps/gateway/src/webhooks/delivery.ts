@@ -36,8 +36,11 @@ export class WebhookPoster {
     readonly metrics: WebhookMetrics,
   ) {}
 
-  /** One signed POST of the batch, recorded among the webhook's attempts (`id`). */
-  async attempt(webhook: WebhookRow, batch: Batch, attempt: number, signal?: AbortSignal): Promise<{ outcome: SendOutcome; id: number }> {
+  /**
+   * One signed POST of the batch; `recorded` resolves to its id among the webhook's attempts once
+   * stored (the worker saves its position meanwhile, instead of after it).
+   */
+  async attempt(webhook: WebhookRow, batch: Batch, attempt: number, signal?: AbortSignal): Promise<{ outcome: SendOutcome; recorded: Promise<number> }> {
     const body = deliveryBody(webhook.id, batch);
     const first = batch.results[0]?.position;
     const last = batch.results[batch.results.length - 1]?.position;
@@ -73,6 +76,6 @@ export class WebhookPoster {
       latencyMs: outcome.latencyMs,
       error: outcome.error,
     };
-    return { outcome, id: await this.store.recordAttempt(record) };
+    return { outcome, recorded: this.store.recordAttempt(record) };
   }
 }

@@ -204,10 +204,11 @@ class Lane {
     }
     this.woken = false;
     const { sub, matcher, readerId } = this.reading;
-    const upTo = await history.newestPosition();
     const start = this.webhook.position;
+    // Without filters beyond SQL's every row read is delivered: read no more than a batch.
+    const scan = matcher === null ? settings.batchSize : SCAN_ROWS;
+    const { rows, upTo } = await history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, scan);
     if (!positionAfter(upTo, start)) return this.sleep(settings.idlePollMs, true);
-    const rows = await history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, upTo, SCAN_ROWS);
     const results: Batch["results"] = [];
     let scannedTo = start;
     let firstStoredAt = 0;
@@ -220,11 +221,11 @@ class Lane {
       if (results.length === settings.batchSize) break;
     }
     // Nothing more before upTo: a short batch covers (and a later one starts after) all of it.
-    if (rows.length < SCAN_ROWS && results.length < settings.batchSize) scannedTo = upTo;
+    if (rows.length < scan && results.length < settings.batchSize) scannedTo = upTo;
     if (results.length === 0) {
       if (!(await store.advance(owner, this.webhook.id, scannedTo, false))) return this.stop();
       this.webhook.position = scannedTo;
-      return rows.length === SCAN_ROWS ? undefined : this.sleep(settings.idlePollMs, true);
+      return rows.length === scan ? undefined : this.sleep(settings.idlePollMs, true);
     }
     const waited = Date.now() - firstStoredAt;
     if (results.length < settings.batchSize && waited < settings.batchWaitMs) {
@@ -238,16 +239,17 @@ class Lane {
     const { store, poster, settings, owner, log } = this.worker;
     poster.metrics.commitToPostSeconds.observe(Math.max(0, Date.now() - firstStoredAt) / 1000);
     for (let attempt = 1; !this.stopped; attempt++) {
-      const { outcome } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
-      if (this.stopped) return;
+      const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
+      if (this.stopped) return void (await recorded);
       if (outcome.ok) {
         this.backoff.reset();
-        if (!(await store.advance(owner, this.webhook.id, ackPosition, true))) return this.stop();
+        const [advanced] = await Promise.all([store.advance(owner, this.webhook.id, ackPosition, true), recorded]);
+        if (!advanced) return this.stop();
         this.webhook.position = ackPosition;
         poster.metrics.results.inc(batch.results.length);
         return;
       }
-      const since = await store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed");
+      const [since] = await Promise.all([store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed"), recorded]);
       if (since === null) return this.stop();
       const left = since + settings.retryWindowMs - Date.now();
       if (left <= 0) {
