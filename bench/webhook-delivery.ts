@@ -15,7 +15,7 @@
  * Receivers and the stream client run in this process, with the platform: on this 2-core box they
  * share one event loop and are part of what is measured.
  *
- *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500]
+ *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=100]
  */
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
@@ -28,6 +28,7 @@ const RESULTS = Number(process.argv[2] ?? 20_000);
 const RESULTS_100 = Number(process.argv[3] ?? 2_000);
 const SECONDS = Number(process.argv[4] ?? 10);
 const RATE = Number(process.argv[5] ?? 2500);
+const BATCH = Number(process.argv[6] ?? 100);
 const TICK_MS = 20;
 const ADMIN = "bench";
 const now = () => performance.timeOrigin + performance.now();
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const db = await createTestDatabase("bench_webhooks");
   const platform = await startPlatform({
     databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN,
-    webhooks: { secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true },
+    webhooks: { secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true, settings: { batchSize: BATCH } },
   });
   const all: WebhookReceiver[] = [];
   try {
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     });
     const stream = new StreamClient(platform.gatewayUrl);
     const streamAt = new Map<string, number>();
-    stream.socket.on("atlas_result", (r: { prb_id: number; timestamp: number }) => streamAt.set(`${r.prb_id}:${r.timestamp}`, now()));
+    stream.socket.on("atlas_result", (r: { prb_id: number; timestamp: number }) => streamAt.set(`${r.prb_id}:${r.timestamp}`, Date.now()));
     stream.socket.emit("atlas_subscribe", { stream_type: "result", msm });
     await sleep(500);
     const perTick = Math.round((RATE * TICK_MS) / 1000);
@@ -138,7 +139,8 @@ async function main(): Promise<void> {
       const probe = probes[t % probes.length]!;
       const batch = Array.from({ length: perTick }, () => pingResult(probe.prbId, msm, clock++));
       posts.push(postResults(platform.ingestUrl, probe, batch).then(() => {
-        const at = now();
+        // Wall clock, as the receiver stamps arrivals (the monotonic clock drifts from it here).
+        const at = Date.now();
         for (const r of batch) ackedAt.set(`${r.prb_id}:${r.timestamp}`, at);
       }));
       const wait = start + (t + 1) * TICK_MS - now();
