@@ -3,8 +3,8 @@
  * latency at a steady 2,500 results/s, with the worker's default settings (batches of up to 100
  * results, 100 ms wait for a short batch).
  *
- * - Throughput: `results` stored first through ingest, then webhooks created with `resumeFrom: "0"`
- *   (the whole stored log) on receivers that answer 200 at once; counted until every receiver
+ * - Throughput: `results` stored first through ingest, then webhooks created with `resumeFrom` the
+ *   position before them (so they deliver that backlog) on receivers that answer 200 at once; counted until every receiver
  *   acknowledged every result. Baseline, same run: undici POSTing the same bodies (100 results
  *   each) to the same receivers, one at a time per receiver, no storage or signing.
  * - Latency: a sender posts 50 results every 20 ms to ingest for `seconds`; one webhook and one
@@ -19,6 +19,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
+import { createPool, StreamHistory } from "@probestream/db";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
   createApiKey, createTestDatabase, pingResult, postResults, registerProbe, restCall, StreamClient, WebhookReceiver, type TestProbe,
@@ -63,12 +64,12 @@ async function until(done: () => boolean, timeoutMs: number, what: string): Prom
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
-/** Webhooks on `receivers` for the whole stored log of `msm`; results/s until each acknowledged `expected`. */
-async function deliver(platform: Platform, key: string, receivers: WebhookReceiver[], msm: number, expected: number): Promise<number> {
+/** Webhooks on `receivers` for the stored log of `msm` after `after`; results/s until each acknowledged `expected`. */
+async function deliver(platform: Platform, key: string, receivers: WebhookReceiver[], msm: number, expected: number, after: string): Promise<number> {
   const started = now();
   for (const r of receivers) {
     const res = await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
-      url: r.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm, resumeFrom: "0" },
+      url: r.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm, resumeFrom: after },
     });
     if (res.status !== 201) throw new Error(`webhook not created: ${JSON.stringify(res.body)}`);
   }
@@ -97,22 +98,26 @@ async function main(): Promise<void> {
     webhooks: { secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true, settings: { batchSize: BATCH } },
   });
   const all: WebhookReceiver[] = [];
+  const pool = createPool(db.url, 2);
   try {
     const { key } = await createApiKey(db.url, "bench", ["webhooks:manage", "results:read_private"]);
     const probes = await Promise.all(Array.from({ length: 20 }, (_, i) => registerProbe(platform.ingestUrl, ADMIN, 5001 + i)));
 
+    const history = new StreamHistory(pool);
+    let after = await history.newestPosition();
     await fill(platform, probes, 3_000_001, RESULTS);
     const one = [await WebhookReceiver.start()];
     all.push(...one);
-    const oneRate = await deliver(platform, key, one, 3_000_001, RESULTS);
+    const oneRate = await deliver(platform, key, one, 3_000_001, RESULTS, after);
     one[0]!.behaviour = () => ({ status: 200 });
     const oneBare = await barePosts(one);
     console.log(`1 receiver, ${fmt(RESULTS)} results: webhooks ${fmt(oneRate)} results/s, bare POSTs ${fmt(oneBare)} results/s, ratio ${(oneRate / oneBare).toFixed(2)}`);
 
+    after = await history.newestPosition();
     await fill(platform, probes, 3_000_002, RESULTS_100);
     const hundred = await Promise.all(Array.from({ length: 100 }, () => WebhookReceiver.start()));
     all.push(...hundred);
-    const hundredRate = await deliver(platform, key, hundred, 3_000_002, RESULTS_100);
+    const hundredRate = await deliver(platform, key, hundred, 3_000_002, RESULTS_100, after);
     const hundredBare = await barePosts(hundred);
     console.log(`100 receivers, ${fmt(RESULTS_100)} results each: webhooks ${fmt(hundredRate)} results/s delivered in all, bare POSTs ${fmt(hundredBare)}, ratio ${(hundredRate / hundredBare).toFixed(2)}`);
     // Those webhooks are done: delete them so the latency run has one.
@@ -161,6 +166,7 @@ async function main(): Promise<void> {
     stream.socket.close();
   } finally {
     await platform.close();
+    await pool.end();
     await Promise.all(all.map((r) => r.close()));
     await db.drop();
   }

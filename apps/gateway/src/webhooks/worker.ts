@@ -35,8 +35,8 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   idlePollMs: 2000,
 };
 
-/** Rows of the log looked at per read (most may be filtered out by addresses or values). */
-const SCAN_ROWS = 1000;
+/** Rows of the log looked at per read at most (most may be other measurements', or filtered out). */
+const SPAN_ROWS = 2000;
 
 /**
  * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has
@@ -206,7 +206,7 @@ class Lane {
     const { matcher } = this.reading;
     const start = this.webhook.position;
     const scan = this.scanSize();
-    const { rows, upTo } = await this.read(start);
+    const { rows, upTo, more } = await this.read(start);
     if (!positionAfter(upTo, start)) return this.sleep(settings.idlePollMs, true);
     const results: Batch["results"] = [];
     let scannedTo = start;
@@ -224,10 +224,10 @@ class Lane {
     if (results.length === 0) {
       if (!(await store.advance(owner, this.webhook.id, scannedTo, false))) return this.stop();
       this.webhook.position = scannedTo;
-      return rows.length === scan ? undefined : this.sleep(settings.idlePollMs, true);
+      return rows.length === scan || more ? undefined : this.sleep(settings.idlePollMs, true);
     }
     const waited = Date.now() - firstStoredAt;
-    if (results.length < settings.batchSize && waited < settings.batchWaitMs) {
+    if (results.length < settings.batchSize && !more && waited < settings.batchWaitMs) {
       return this.sleep(Math.min(settings.batchWaitMs, settings.batchWaitMs - waited), false);
     }
     // The next page is read while this batch is POSTed: a busy webhook waits on one round trip less per batch.
@@ -238,14 +238,14 @@ class Lane {
 
   /** Without filters beyond SQL's every row read is delivered: then no more than a batch is read. */
   private scanSize(): number {
-    return this.reading.matcher === null ? this.worker.settings.batchSize : SCAN_ROWS;
+    return this.reading.matcher === null ? this.worker.settings.batchSize : SPAN_ROWS;
   }
 
   /** A page of the log after `start`; new commits announced from now on wake the lane again. */
   private readPage(start: string): ReturnType<StreamHistory["logPage"]> {
     const { sub, readerId } = this.reading;
     this.woken = false;
-    return this.worker.history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, this.scanSize());
+    return this.worker.history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, this.scanSize(), SPAN_ROWS);
   }
 
   /** The page read ahead, when it starts where the lane is now under the same settings; else a fresh read. */
