@@ -140,7 +140,7 @@ export class StreamHistory {
     );
     const first = rows[0];
     const more = first?.spanned === span;
-    const upTo = more ? first!.span_end! : (first?.horizon ?? LOG_START);
+    const upTo = more ? first.span_end! : (first?.horizon ?? LOG_START);
     const found = rows.filter((r) => r.pos !== null);
     return { rows: found.map((r) => ({ ...toRow(r), storedAtMs: Number(r.stored_ms) })), upTo, more };
   }
