@@ -1,11 +1,11 @@
 /**
  * Webhook delivery: results/s delivered to 1 receiver and to 100 receivers, and the commit-to-POST
- * latency at a steady 2,500 results/s, with the worker's default settings (batches of up to 100
- * results, 100 ms wait for a short batch).
+ * latency at a steady 2,500 results/s, with the worker's default settings (batches of up to `batch`
+ * = 500 results, 100 ms wait for a short batch).
  *
  * - Throughput: `results` stored first through ingest, then webhooks created with `resumeFrom` the
  *   position before them (so they deliver that backlog) on receivers that answer 200 at once; counted until every receiver
- *   acknowledged every result. Baseline, same run: undici POSTing the same bodies (100 results
+ *   acknowledged every result. Baseline, same run: undici POSTing the same bodies (a batch
  *   each) to the same receivers, one at a time per receiver, no storage or signing.
  * - Latency: a sender posts 50 results every 20 ms to ingest for `seconds`; one webhook and one
  *   socket.io stream subscriber (the baseline: the live stream of the same commits) take
@@ -15,7 +15,7 @@
  * Receivers and the stream client run in this process, with the platform: on this 2-core box they
  * share one event loop and are part of what is measured.
  *
- *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=100]
+ *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500]
  */
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
@@ -29,7 +29,7 @@ const RESULTS = Number(process.argv[2] ?? 20_000);
 const RESULTS_100 = Number(process.argv[3] ?? 2_000);
 const SECONDS = Number(process.argv[4] ?? 10);
 const RATE = Number(process.argv[5] ?? 2500);
-const BATCH = Number(process.argv[6] ?? 100);
+const BATCH = Number(process.argv[6] ?? 500);
 const TICK_MS = 20;
 const ADMIN = "bench";
 const now = () => performance.timeOrigin + performance.now();

@@ -25,7 +25,7 @@ export interface WorkerSettings {
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
-  batchSize: 100,
+  batchSize: 500,
   batchWaitMs: 100,
   retryWindowMs: 24 * 3600_000,
   retryBaseMs: 1000,
