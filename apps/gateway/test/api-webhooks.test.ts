@@ -211,7 +211,7 @@ describe("target safety (private targets not allowed)", () => {
     expect(outcome.error).toMatch(/refused/);
   });
 
-  it("follows no redirect and reads answers up to a size limit", async () => {
+  it("follows no redirect: a 3xx is a failed attempt", async () => {
     const loose = new WebhookSender({ timeoutMs: 2000, maxResponseBytes: 1024, allowPrivateTargets: true });
     const redirecting = await WebhookReceiver.start(() => ({ status: 302, headers: { location: "http://169.254.169.254/" } }));
     try {

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { positionAfter, type LeasedWebhook, type StreamHistory, type WebhookStore } from "@probestream/db";
-import { Channels, type MessageBus } from "@probestream/bus";
+import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
 import { Backoff, parseSubscription, type NormalizedSubscription } from "@probestream/types";
 import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
+import { ResultIndex, type ResultFilter } from "../streaming/result-index.js";
 import { Rights } from "../access/api-keys.js";
 import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
 
@@ -48,6 +49,8 @@ const SPAN_ROWS = 2000;
 export class WebhookWorker {
   readonly owner = `worker-${randomUUID()}`;
   private readonly lanes = new Map<number, Lane>();
+  /** The lanes by the indexed part of their subscriptions, for wake-ups. */
+  readonly index = new ResultIndex<Lane>();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private ticking: Promise<void> = Promise.resolve();
@@ -63,11 +66,31 @@ export class WebhookWorker {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.bus.subscribe(Channels.results, () => {
+    this.unsubscribe = await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message));
+    // Messages missed while the bus was away: every lane looks at the log.
+    this.bus.onResubscribed(() => {
       for (const lane of this.lanes.values()) lane.wake();
     });
     this.tickSoon();
     this.timer = setInterval(() => this.tickSoon(), Math.max(200, Math.floor(this.settings.leaseMs / 3)));
+  }
+
+  /**
+   * Wakes the lanes whose msm/prb/type a newly committed result matches (the stream's index), so
+   * that webhooks of other measurements do not read the log for nothing; the rest of their filters
+   * are applied to what they read. A lane not woken still looks every `idlePollMs`.
+   */
+  private wakeFor(message: string): void {
+    if (this.index.size === 0) return;
+    for (const r of decodeResultBatch(message).results) {
+      let result: { msm_id?: unknown; prb_id?: unknown; type?: unknown };
+      try {
+        result = JSON.parse(r.json) as typeof result;
+      } catch {
+        continue;
+      }
+      this.index.forEachMatch({ msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) }, (lane) => lane.wake());
+    }
   }
 
   /** Takes new webhooks at once (one just created or resumed), instead of at the next renewal. */
@@ -130,6 +153,8 @@ function readingOf(webhook: LeasedWebhook): Reading {
   };
 }
 
+const filterOf = ({ sub }: Reading): ResultFilter => ({ msm: sub.msm, prb: sub.prb, type: sub.type });
+
 class Lane {
   reloadWanted = false;
   finished: Promise<void> = Promise.resolve();
@@ -140,12 +165,15 @@ class Lane {
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private readAhead: { start: string; version: number; page: ReturnType<StreamHistory["logPage"]> } | null = null;
+  /** Its place in the worker's index (kept as added, so that it is removed from the same bucket). */
+  filter: ResultFilter;
 
   constructor(
     private readonly worker: WebhookWorker,
     public webhook: LeasedWebhook,
   ) {
     this.reading = readingOf(webhook);
+    this.filter = filterOf(this.reading);
     this.backoff = new Backoff(worker.settings.retryBaseMs, worker.settings.retryMaxMs);
   }
 
@@ -166,13 +194,18 @@ class Lane {
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.step();
-      } catch (err) {
-        this.worker.log.error({ err, webhook: this.webhook.id }, "webhook delivery failed; retrying");
-        await this.sleep(1000, false);
+    this.worker.index.add(this);
+    try {
+      while (!this.stopped) {
+        try {
+          await this.step();
+        } catch (err) {
+          this.worker.log.error({ err, webhook: this.webhook.id }, "webhook delivery failed; retrying");
+          await this.sleep(1000, false);
+        }
       }
+    } finally {
+      this.worker.index.remove(this);
     }
   }
 
@@ -202,6 +235,9 @@ class Lane {
       if (!fresh) return this.stop();
       this.webhook = fresh;
       this.reading = readingOf(fresh);
+      this.worker.index.remove(this);
+      this.filter = filterOf(this.reading);
+      this.worker.index.add(this);
     }
     const { matcher } = this.reading;
     const start = this.webhook.position;
