@@ -170,6 +170,29 @@ describe("webhooks API", () => {
   });
 });
 
+describe("webhooks of a revoked key", () => {
+  it("stop delivering when their key is revoked", async () => {
+    const temporary = (await createApiKey(db.url, "carol", ["webhooks:manage"])).key;
+    const got = await WebhookReceiver.start();
+    try {
+      const created = await api("POST", "/api/v2/webhooks/", temporary, hook(got.url, { msm: 1601 }));
+      expect(created.status).toBe(201);
+      const now = Math.floor(Date.now() / 1000);
+      await postResults(platform.ingestUrl, probe, [pingResult(7001, 1601, now - 20)]);
+      await got.waitFor(() => got.acknowledgedPositions().length >= 1);
+      const self = (await api("GET", "/api/v2/keys/current/", temporary)).body.id as number;
+      expect((await api("DELETE", `/api/v2/keys/${self}/`, temporary)).status).toBe(204);
+      // The worker notices at its next lease renewal (a third of the lease, 1 s here).
+      await new Promise((r) => setTimeout(r, 1500));
+      await postResults(platform.ingestUrl, probe, [pingResult(7001, 1601, now - 19)]);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(got.allPositions()).toHaveLength(1);
+    } finally {
+      await got.close();
+    }
+  });
+});
+
 describe("target safety (private targets not allowed)", () => {
   const sender = new WebhookSender({ timeoutMs: 2000, maxResponseBytes: 1024, allowPrivateTargets: false });
   afterAll(async () => {
