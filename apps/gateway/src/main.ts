@@ -2,6 +2,7 @@ import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db"
 import { busNamespaceOf, createBus } from "@probestream/bus";
 import { envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
+import { webhookOptionsFromEnv } from "./webhooks/index.js";
 import { DEFAULT_LIMITS } from "./streaming/limits.js";
 
 // The gateway alone: with REDIS_URL, any number of these serve the results of any number of ingests.
@@ -21,6 +22,8 @@ const app = await createGatewayApp({
   corsOrigins: envString("GATEWAY_CORS_ORIGINS")?.split(",").map((o) => o.trim()).filter((o) => o !== ""),
   metrics: metricsAccessFromEnv(),
   // Many users behind one NAT or proxy share an address: operators raise this for them.
+  // Webhooks need WEBHOOK_SECRET_KEY (every gateway of a deployment the same); each gateway also delivers unless WEBHOOK_WORKER=0.
+  webhooks: webhookOptionsFromEnv(),
   limits: { sessionsPerAddress: envCount("STREAM_SESSIONS_PER_ADDRESS", DEFAULT_LIMITS.sessionsPerAddress) },
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");

@@ -15,6 +15,7 @@ import { apiPlugin, DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } fr
 import { resolveCallers } from "./api/caller.js";
 import { installCors } from "./api/cors.js";
 import { installBaseUrl } from "./api/public-url.js";
+import { Webhooks, type WebhookOptions } from "./webhooks/index.js";
 
 export interface GatewayOptions {
   pool: Pool;
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
   metrics?: MetricsAccess;
+  /** Webhooks (API, and a delivery worker unless `worker: false`); without them `/api/v2/webhooks/` answers 503. */
+  webhooks?: WebhookOptions;
 }
 
 /**
@@ -93,7 +96,13 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
     metrics.stop();
   });
 
-  await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus, statusChecks: hub.statusChecks });
+  const webhooks = opts.webhooks && new Webhooks(opts.pool, opts.bus, registry, fastify.log, opts.webhooks);
+  if (webhooks) {
+    await webhooks.start();
+    fastify.addHook("preClose", () => webhooks.stop());
+  }
+
+  await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus, statusChecks: hub.statusChecks, webhooks });
   serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(socketIoClientRoute);
   await fastify.register(httpStreamRoute, { hub, keys });

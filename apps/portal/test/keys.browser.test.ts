@@ -10,12 +10,14 @@ let stack: PortalStack;
 let browser: Browser;
 let managerKey: string;
 let readerKey: string;
+let hookKey: string;
 
 beforeAll(async () => {
   stack = await startPortalStack("portal_keys", async (databaseUrl) => {
     managerKey = (await createApiKey(databaseUrl, "kim", ["measurements:create", "results:read_private", "keys:manage"])).key;
     readerKey = (await createApiKey(databaseUrl, "kim", ["results:read_private"])).key;
-  });
+    hookKey = (await createApiKey(databaseUrl, "lee", ["webhooks:manage"])).key;
+  }, { webhooks: { secretKey: Buffer.alloc(32, 3), allowPrivateTargets: true, worker: false } });
   browser = await launchChromium();
 });
 
@@ -102,6 +104,27 @@ describe("API keys page", () => {
       expect(await apiStatus(readerKey)).toBe(403);
       expect((await context.cookies()).filter((c) => c.value !== "")).toEqual([]);
       expect(await apiStatus(managerKey)).toBe(200);
+    });
+  });
+
+  it("lists the user's webhooks and their health to a key with webhooks:manage", async () => {
+    const created = await fetch(`${stack.platform.gatewayUrl}/api/v2/webhooks/`, {
+      method: "POST",
+      headers: { authorization: `Key ${hookKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: "http://127.0.0.1:9/kim-hook", secret: "kim-webhook-secret-01", subscription: { stream_type: "result", msm: 1001 } }),
+    });
+    expect(created.status).toBe(201);
+    await withSignedIn(hookKey, async (page) => {
+      await page.goto(`${stack.portalUrl}/keys`);
+      const row = page.locator('[data-testid="webhook-row"]');
+      await expect(row.count()).resolves.toBe(1);
+      await expect(row.getAttribute("data-state")).resolves.toBe("active");
+      await expect(row.textContent()).resolves.toContain("http://127.0.0.1:9/kim-hook");
+      expect(await seriousA11yViolations(page)).toEqual([]);
+    });
+    await withSignedIn(managerKey, async (page) => {
+      await page.goto(`${stack.portalUrl}/keys`);
+      await expect(page.getByText("This key lacks webhooks:manage").count()).resolves.toBe(1);
     });
   });
 

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startPlatform, type Platform } from "@probestream/standalone";
+import { startPlatform, type Platform, type PlatformOptions } from "@probestream/standalone";
 import { createTestDatabase, freePort, type TestDatabase } from "@probestream/testkit";
 
 const require = createRequire(import.meta.url);
@@ -40,7 +40,11 @@ export interface PortalStack {
  * A throwaway database, ingest + gateway on it, and the portal pointing at both. `prepare` runs on
  * the database before the apps start (measurements, keys).
  */
-export async function startPortalStack(name: string, prepare?: (databaseUrl: string) => Promise<void>): Promise<PortalStack> {
+export async function startPortalStack(
+  name: string,
+  prepare?: (databaseUrl: string) => Promise<void>,
+  platformOptions: Partial<PlatformOptions> = {},
+): Promise<PortalStack> {
   const db = await createTestDatabase(name);
   await prepare?.(db.url);
   const platform = await startPlatform({
@@ -49,6 +53,7 @@ export async function startPortalStack(name: string, prepare?: (databaseUrl: str
     gatewayPort: 0,
     ingestPort: 0,
     ingestAdminToken: ADMIN_TOKEN,
+    ...platformOptions,
   });
   const port = await freePort();
   const portalUrl = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { migrate, startEmbeddedPostgres } from "@probestream/db";
 import { envFlag, envOptionalCount, envPort, envString, loggerOptions } from "@probestream/service-kit";
 import { startDemo } from "./demo.js";
 import { startPlatform } from "./platform.js";
+import { webhookOptionsFromEnv } from "@probestream/gateway";
 
 /**
  * The embedded default: the whole platform from one command. Embedded PostgreSQL unless
@@ -21,6 +22,16 @@ const log = pino(loggerOptions());
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 /** Where `npm run keys:create` (packages/db/src/cli/create-key.ts) finds the embedded database. */
 const EMBEDDED_URL_FILE = join(root, ".data", "database-url");
+/** The key sealing webhook secrets when WEBHOOK_SECRET_KEY is unset: made once, kept beside the data (not in the database). */
+const WEBHOOK_KEY_FILE = join(root, ".data", "webhook-secret-key");
+
+function localWebhookKey(): Buffer {
+  if (!existsSync(WEBHOOK_KEY_FILE)) {
+    mkdirSync(dirname(WEBHOOK_KEY_FILE), { recursive: true });
+    writeFileSync(WEBHOOK_KEY_FILE, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+  }
+  return Buffer.from(readFileSync(WEBHOOK_KEY_FILE, "utf8").trim(), "hex");
+}
 const FLEET_STOP_MS = 2000;
 const CHILD_STOP_MS = 3000;
 
@@ -75,6 +86,7 @@ try {
     logger: loggerOptions(),
     gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
     gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),
+    webhooks: webhookOptionsFromEnv(envString("WEBHOOK_SECRET_KEY") ? undefined : localWebhookKey()),
   });
   stops.push({ name: "ingest and gateway", stop: () => platform.close() });
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createPool, ResultReader } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
 import { createIngestApp } from "@probestream/ingest";
-import { createGatewayApp, type StreamLimits } from "@probestream/gateway";
+import { createGatewayApp, type StreamLimits, type WebhookOptions } from "@probestream/gateway";
 
 export interface PlatformOptions {
   databaseUrl: string;
@@ -30,6 +30,8 @@ export interface PlatformOptions {
   gatewayPublicUrl?: string;
   /** Trust `X-Forwarded-*` from the proxy in front of the gateway (default no). */
   gatewayTrustProxy?: boolean;
+  /** Webhooks: their API and a delivery worker in this process (without, `/api/v2/webhooks/` answers 503). */
+  webhooks?: WebhookOptions;
 }
 
 export interface Platform {
@@ -66,6 +68,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       redisNamespace: namespace,
       publicUrl: opts.gatewayPublicUrl,
       trustProxy: opts.gatewayTrustProxy,
+      webhooks: opts.webhooks,
     },
     logger,
   );

@@ -18,3 +18,4 @@ export * from "./result-admission.js";
 export * from "./stream-history.js";
 export * from "./probe-connections.js";
 export * from "./status-check.js";
+export * from "./webhook-store.js";

@@ -6,3 +6,4 @@ export * from "./results.js";
 export * from "./stream-clients.js";
 export { freePort } from "./faults/net.js";
 export * from "./rest-client.js";
+export * from "./webhook-receiver.js";

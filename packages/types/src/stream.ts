@@ -45,6 +45,22 @@ function valueFilterSchema<V extends TSchema>(value: V) {
  * HTTP transport reads a query string). The schema checks each value's shape;
  * {@link parseSubscription} also checks how parameters combine.
  */
+/**
+ * Schemas without their `default`: a subscription holds what the client gave, so that a validator
+ * filling defaults (a webhook's body) does not give every stream the alert parameters; an alert
+ * stream's defaults come from statusCheckOptions.
+ */
+function withoutDefaults<T extends Record<string, TSchema>>(properties: T): T {
+  return Object.fromEntries(
+    Object.entries(properties).map(([name, schema]) => {
+      // Every own property copied, TypeBox's hidden modifiers (optional) included.
+      const copy = Object.create(Object.getPrototypeOf(schema) as object, Object.getOwnPropertyDescriptors(schema)) as TSchema & { default?: unknown };
+      delete copy.default;
+      return [name, copy];
+    }),
+  ) as T;
+}
+
 export const SubscriptionParams = Type.Object(
   {
     stream_type: Type.Optional(Type.Enum([...STREAM_TYPES])),
@@ -72,7 +88,7 @@ export const SubscriptionParams = Type.Object(
     resumeFrom: Type.Optional(Type.String({ pattern: STREAM_POSITION.source })),
     client: Type.Optional(Type.String()),
     // Alert streams: the status check's parameters, as the REST endpoint takes them.
-    ...StatusCheckParams.properties,
+    ...withoutDefaults(StatusCheckParams.properties),
   },
   { additionalProperties: false },
 );

@@ -17,6 +17,7 @@ export const Rights = {
   readPrivateResults: "results:read_private",
   manageProbes: "probes:manage",
   manageKeys: "keys:manage",
+  manageWebhooks: "webhooks:manage",
 } as const satisfies Record<string, ApiRight>;
 
 /** The key of a request: `?key=KEY` (as RIPE Atlas) or `Authorization: Key KEY`. */

@@ -1,4 +1,4 @@
-import type { ApiKey, Measurement, ParticipationRequestResource, Probe } from "@probestream/types";
+import type { ApiKey, Measurement, ParticipationRequestResource, Probe, Webhook, WebhookDelivery } from "@probestream/types";
 
 /** Example answers shown in the API's documentation, one per endpoint. */
 const BASE = "https://atlas.example.net";
@@ -51,4 +51,16 @@ export const statusCheckExample = {
     "6001": { alert: false, last: 9.4, last_packet_loss: 0, source: "Country: NL" },
     "6002": { alert: true, last: null, last_packet_loss: 100, source: "Country: AU", all: [null, null, null], alert_reasons: ["loss"] },
   },
+};
+
+export const webhookExample: Webhook = {
+  id: 3, url: "https://hooks.example.net/atlas", subscription: { stream_type: "result", msm: 1001, greaterThan: { avg: 50 } },
+  description: "slow pings", state: "active", position: "7581200000000004711", retrying_since: null, last_error: null,
+  last_success_at: 1_764_547_260, created_at: 1_764_547_200, updated_at: 1_764_547_200,
+};
+
+export const webhookDeliveryExample: WebhookDelivery = {
+  id: 91, delivery_id: "6f1c2a4e-0d51-4c59-9a39-0e4f8a3c2b17", attempt: 1, event: "result",
+  first_position: "7581200000000004702", last_position: "7581200000000004711", results: 10, outcome: "delivered",
+  status_code: 200, latency_ms: 42, error: null, attempted_at: 1_764_547_260.125,
 };

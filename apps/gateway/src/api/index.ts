@@ -12,6 +12,8 @@ import { installOpenApi } from "./openapi.js";
 import { probeRoutes } from "./probes.js";
 import { resultsRoutes } from "./results.js";
 import { statusCheckRoutes, type LiveStatusChecks } from "./status-check.js";
+import { webhookRoutes } from "./webhooks.js";
+import type { Webhooks } from "../webhooks/index.js";
 
 export interface ApiOptions {
   pool: Pool;
@@ -19,6 +21,7 @@ export interface ApiOptions {
   bus: MessageBus;
   /** Status checks kept current on the live path (the stream hub's); without it, every poll reads storage. */
   statusChecks?: LiveStatusChecks;
+  webhooks?: Webhooks;
 }
 
 /** Makes a header value of names a client sent: printable ASCII, quotes escaped. */
@@ -81,6 +84,7 @@ export async function apiPlugin(fastify: FastifyInstance, opts: ApiOptions): Pro
     await routesOfApi.register(keyRoutes, { store: new ApiKeyStore(opts.pool) });
     await routesOfApi.register(resultsRoutes, { reader: opts.reader });
     await routesOfApi.register(statusCheckRoutes, { pool: opts.pool, reader: opts.reader, live: opts.statusChecks });
+    await routesOfApi.register(webhookRoutes, { pool: opts.pool, webhooks: opts.webhooks });
   });
 
   fastify.get("/api/v2/openapi.json", {

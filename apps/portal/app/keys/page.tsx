@@ -6,6 +6,7 @@ import { formatTime } from "../../lib/format";
 import { revokeKey } from "./actions";
 import { CreateKeyForm } from "./create-key-form";
 import styles from "./keys.module.css";
+import { WebhooksSection } from "./webhooks-section";
 
 export const metadata: Metadata = { title: "API keys" };
 export const dynamic = "force-dynamic";
@@ -95,6 +96,7 @@ export default async function KeysPage() {
       <CreateKeyForm
         choices={API_RIGHTS.map((right) => ({ right, description: API_RIGHT_DESCRIPTIONS[right], held: current.rights.includes(right) }))}
       />
+      <WebhooksSection mayManage={current.rights.includes("webhooks:manage")} />
     </>
   );
 }

@@ -2,3 +2,4 @@ export * from "./definitions.js";
 export * from "./resources.js";
 export * from "./validation.js";
 export * from "./status-check.js";
+export * from "./webhooks.js";

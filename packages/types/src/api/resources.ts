@@ -239,7 +239,7 @@ export const LatestQuery = Type.Object(
 export type LatestQuery = Static<typeof LatestQuery>;
 
 /** Rights an API key may carry. */
-export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage", "keys:manage"] as const;
+export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage", "keys:manage", "webhooks:manage"] as const;
 export type ApiRight = (typeof API_RIGHTS)[number];
 
 /** What each right allows, as the docs and the portal explain it. */
@@ -248,6 +248,7 @@ export const API_RIGHT_DESCRIPTIONS: Record<ApiRight, string> = {
   "results:read_private": "Read the results of the user's private measurements",
   "probes:manage": "Register probes (probe hosts)",
   "keys:manage": "Revoke the user's other keys (any key may list keys, create keys with its own rights and revoke itself)",
+  "webhooks:manage": "Create, change and delete webhooks that push results to a URL (they deliver what the creating key may read)",
 };
 
 export const ApiKeyCreateRequest = Type.Object(

@@ -1,0 +1,77 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Registry } from "prom-client";
+import { StreamHistory, WebhookStore, type Pool } from "@probestream/db";
+import type { MessageBus } from "@probestream/bus";
+import { envCount, envFlag, envString } from "@probestream/service-kit";
+import { WebhookMetrics } from "./metrics.js";
+import { SecretBox } from "./secret-box.js";
+import { WebhookSender, type SenderSettings } from "./sender.js";
+import { WebhookPoster } from "./delivery.js";
+import { DEFAULT_WORKER_SETTINGS, WebhookWorker, type WorkerSettings } from "./worker.js";
+
+export interface WebhookOptions {
+  /** 32 bytes that seal webhook secrets at rest (WEBHOOK_SECRET_KEY). */
+  secretKey: Buffer;
+  /** Loopback, private and link-local targets allowed (WEBHOOK_ALLOW_PRIVATE_TARGETS): self-hosting and tests. */
+  allowPrivateTargets?: boolean;
+  /** Whether this process delivers (hosts a worker); default yes. The API is served either way. */
+  worker?: boolean;
+  settings?: Partial<WorkerSettings>;
+  sender?: Partial<Omit<SenderSettings, "allowPrivateTargets">>;
+}
+
+export const DEFAULT_SENDER_SETTINGS = { timeoutMs: 10_000, maxResponseBytes: 64 * 1024 };
+
+/** Webhooks in one process: their store and sealing for the API, and (unless turned off) a delivery worker. */
+export class Webhooks {
+  readonly store: WebhookStore;
+  readonly box: SecretBox;
+  readonly sender: WebhookSender;
+  readonly poster: WebhookPoster;
+  readonly worker: WebhookWorker | null;
+
+  constructor(pool: Pool, bus: MessageBus, registry: Registry, log: FastifyBaseLogger, opts: WebhookOptions) {
+    this.store = new WebhookStore(pool);
+    this.box = new SecretBox(opts.secretKey);
+    this.sender = new WebhookSender({ ...DEFAULT_SENDER_SETTINGS, ...opts.sender, allowPrivateTargets: opts.allowPrivateTargets ?? false });
+    this.poster = new WebhookPoster(this.store, this.box, this.sender, new WebhookMetrics(registry, this.store));
+    this.worker = opts.worker === false
+      ? null
+      : new WebhookWorker(this.store, new StreamHistory(pool), this.poster, bus, log, { ...DEFAULT_WORKER_SETTINGS, ...opts.settings });
+  }
+
+  async start(): Promise<void> {
+    await this.worker?.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+    await this.sender.close();
+  }
+}
+
+export { SecretBox } from "./secret-box.js";
+export { verifySignature, signature, SIGNATURE_HEADER } from "./signing.js";
+export { DEFAULT_WORKER_SETTINGS, type WorkerSettings } from "./worker.js";
+
+/**
+ * Webhook settings from the environment (gateway and standalone mains); undefined without a key
+ * (`WEBHOOK_SECRET_KEY`, or `fallbackKey`, the one `npm start` keeps beside its embedded data).
+ */
+export function webhookOptionsFromEnv(fallbackKey?: Buffer): WebhookOptions | undefined {
+  const keyText = envString("WEBHOOK_SECRET_KEY");
+  const secretKey = keyText !== undefined ? SecretBox.keyFromText(keyText) : fallbackKey;
+  if (secretKey === undefined) return undefined;
+  return {
+    secretKey,
+    allowPrivateTargets: envFlag("WEBHOOK_ALLOW_PRIVATE_TARGETS"),
+    worker: envString("WEBHOOK_WORKER") !== "0",
+    settings: {
+      batchSize: envCount("WEBHOOK_BATCH_SIZE", DEFAULT_WORKER_SETTINGS.batchSize),
+      batchWaitMs: envCount("WEBHOOK_BATCH_WAIT_MS", DEFAULT_WORKER_SETTINGS.batchWaitMs),
+      retryWindowMs: envCount("WEBHOOK_RETRY_WINDOW_S", DEFAULT_WORKER_SETTINGS.retryWindowMs / 1000) * 1000,
+      leaseMs: envCount("WEBHOOK_LEASE_MS", DEFAULT_WORKER_SETTINGS.leaseMs),
+    },
+    sender: { timeoutMs: envCount("WEBHOOK_TIMEOUT_MS", DEFAULT_SENDER_SETTINGS.timeoutMs) },
+  };
+}

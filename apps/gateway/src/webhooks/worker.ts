@@ -1,0 +1,322 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import { positionAfter, type LeasedWebhook, type StreamHistory, type WebhookStore } from "@probestream/db";
+import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
+import { Backoff, parseSubscription, type NormalizedSubscription } from "@probestream/types";
+import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
+import { ResultIndex, type ResultFilter } from "../streaming/result-index.js";
+import { Rights } from "../access/api-keys.js";
+import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
+
+export interface WorkerSettings {
+  /** Results per POST at most (N). */
+  batchSize: number;
+  /** A batch smaller than `batchSize` waits this long after its first result was stored for more (T). */
+  batchWaitMs: number;
+  /** How long a batch is retried before the webhook is marked failing. */
+  retryWindowMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A lease's length; renewed every third of it. */
+  leaseMs: number;
+  /** Webhooks one worker delivers at most. */
+  maxWebhooks: number;
+  /** How often an idle webhook looks at the log without a bus wake-up (a missed message, no relay). */
+  idlePollMs: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
+  batchSize: 500,
+  batchWaitMs: 100,
+  retryWindowMs: 24 * 3600_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 300_000,
+  leaseMs: 30_000,
+  maxWebhooks: 1000,
+  idlePollMs: 2000,
+};
+
+/** Rows of the log looked at per read at most (most may be other measurements', or filtered out). */
+const SPAN_ROWS = 2000;
+
+/**
+ * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has
+ * its own lane: one batch in flight at a time, acknowledged (its position saved) only after a 2xx,
+ * so results arrive at least once and in log order, and a slow or dead receiver holds up only its
+ * own lane. Any number of workers share the webhooks through their leases (WebhookStore); a bus
+ * message on the results channel wakes the lanes, but what they send always comes from the log.
+ */
+export class WebhookWorker {
+  readonly owner = `worker-${randomUUID()}`;
+  private readonly lanes = new Map<number, Lane>();
+  /** The lanes by the indexed part of their subscriptions, for wake-ups. */
+  readonly index = new ResultIndex<Lane>();
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly store: WebhookStore,
+    readonly history: StreamHistory,
+    readonly poster: WebhookPoster,
+    private readonly bus: MessageBus,
+    readonly log: FastifyBaseLogger,
+    readonly settings: WorkerSettings,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message));
+    // Messages missed while the bus was away: every lane looks at the log.
+    this.bus.onResubscribed(() => {
+      for (const lane of this.lanes.values()) lane.wake();
+    });
+    this.tickSoon();
+    this.timer = setInterval(() => this.tickSoon(), Math.max(200, Math.floor(this.settings.leaseMs / 3)));
+  }
+
+  /**
+   * Wakes the lanes whose msm/prb/type a newly committed result matches (the stream's index), so
+   * that webhooks of other measurements do not read the log for nothing; the rest of their filters
+   * are applied to what they read. A lane not woken still looks every `idlePollMs`.
+   */
+  private wakeFor(message: string): void {
+    if (this.index.size === 0) return;
+    for (const r of decodeResultBatch(message).results) {
+      let result: { msm_id?: unknown; prb_id?: unknown; type?: unknown };
+      try {
+        result = JSON.parse(r.json) as typeof result;
+      } catch {
+        continue;
+      }
+      this.index.forEachMatch({ msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) }, (lane) => lane.wake());
+    }
+  }
+
+  /** Takes new webhooks at once (one just created or resumed), instead of at the next renewal. */
+  tickSoon(): void {
+    this.ticking = this.ticking.then(() => this.tick()).catch((err: unknown) => this.log.error({ err }, "webhook leases could not be renewed"));
+  }
+
+  /** Renews the leases held (dropping lanes that lost theirs, reloading changed ones), then claims free webhooks. */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.lanes.size > 0) {
+      const held = await this.store.renew(this.owner, [...this.lanes.keys()], this.settings.leaseMs);
+      for (const [id, lane] of this.lanes) {
+        const version = held.get(id);
+        if (version === undefined) lane.stop();
+        else if (version !== lane.webhook.version) lane.reloadWanted = true;
+      }
+    }
+    const room = this.settings.maxWebhooks - this.lanes.size;
+    if (room <= 0 || this.stopped) return;
+    for (const webhook of await this.store.claim(this.owner, this.settings.leaseMs, room)) {
+      if (this.stopped) break;
+      const lane = new Lane(this, webhook);
+      this.lanes.set(webhook.id, lane);
+      this.poster.metrics.leased.set(this.lanes.size);
+      void lane.run().finally(() => {
+        if (this.lanes.get(webhook.id) === lane) this.lanes.delete(webhook.id);
+        this.poster.metrics.leased.set(this.lanes.size);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.unsubscribe?.().catch(() => undefined);
+    const lanes = [...this.lanes.values()];
+    for (const lane of lanes) lane.stop();
+    await Promise.all(lanes.map((lane) => lane.finished));
+    await this.store.release(this.owner, lanes.map((l) => l.webhook.id)).catch(() => undefined);
+  }
+}
+
+/** The reader and filters of a webhook's subscription. */
+interface Reading {
+  sub: NormalizedSubscription;
+  matcher: ResultPredicate | null;
+  readerId: number | null;
+}
+
+function readingOf(webhook: LeasedWebhook): Reading {
+  const parsed = parseSubscription(webhook.subscription);
+  if (!parsed.ok) throw new Error(`stored subscription is invalid: ${parsed.error.message}`);
+  return {
+    sub: parsed.value,
+    matcher: compileResultFilter(parsed.value),
+    // The one access rule: private results only to their owner's key with results:read_private.
+    readerId: webhook.keyRights.includes(Rights.readPrivateResults) ? webhook.userId : null,
+  };
+}
+
+const filterOf = ({ sub }: Reading): ResultFilter => ({ msm: sub.msm, prb: sub.prb, type: sub.type });
+
+class Lane {
+  reloadWanted = false;
+  finished: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private reading: Reading;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private readonly abort = new AbortController();
+  private readonly backoff: Backoff;
+  private readAhead: { start: string; version: number; page: ReturnType<StreamHistory["logPage"]> } | null = null;
+  /** Its place in the worker's index (kept as added, so that it is removed from the same bucket). */
+  filter: ResultFilter;
+
+  constructor(
+    private readonly worker: WebhookWorker,
+    public webhook: LeasedWebhook,
+  ) {
+    this.reading = readingOf(webhook);
+    this.filter = filterOf(this.reading);
+    this.backoff = new Backoff(worker.settings.retryBaseMs, worker.settings.retryMaxMs);
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wakeUp?.();
+  }
+
+  run(): Promise<void> {
+    this.finished = this.loop();
+    return this.finished;
+  }
+
+  private async loop(): Promise<void> {
+    this.worker.index.add(this);
+    try {
+      while (!this.stopped) {
+        try {
+          await this.step();
+        } catch (err) {
+          this.worker.log.error({ err, webhook: this.webhook.id }, "webhook delivery failed; retrying");
+          await this.sleep(1000, false);
+        }
+      }
+    } finally {
+      this.worker.index.remove(this);
+    }
+  }
+
+  /** Waits `ms`, or less when stopped (or, with `wakeable`, when new results are committed). */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopped || (wakeable && this.woken)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        if (this.stopped || wakeable) {
+          this.wakeUp = null;
+          done();
+        }
+      };
+    });
+  }
+
+  private async step(): Promise<void> {
+    const { store, settings, owner } = this.worker;
+    if (this.reloadWanted) {
+      this.reloadWanted = false;
+      const fresh = await store.reload(owner, this.webhook.id);
+      if (!fresh) return this.stop();
+      this.webhook = fresh;
+      this.reading = readingOf(fresh);
+      this.worker.index.remove(this);
+      this.filter = filterOf(this.reading);
+      this.worker.index.add(this);
+    }
+    const { matcher } = this.reading;
+    const start = this.webhook.position;
+    const scan = this.scanSize();
+    const { rows, upTo, more } = await this.read(start);
+    if (!positionAfter(upTo, start)) return this.sleep(settings.idlePollMs, true);
+    const results: Batch["results"] = [];
+    let scannedTo = start;
+    let firstStoredAt = 0;
+    for (const row of rows) {
+      if (matcher === null || matcher(JSON.parse(row.json) as Record<string, unknown>)) {
+        if (results.length === 0) firstStoredAt = row.storedAtMs;
+        results.push({ position: row.id, json: row.json });
+      }
+      scannedTo = row.id;
+      if (results.length === settings.batchSize) break;
+    }
+    // Nothing more before upTo: a short batch covers (and a later one starts after) all of it.
+    if (rows.length < scan && results.length < settings.batchSize) scannedTo = upTo;
+    if (results.length === 0) {
+      if (!(await store.advance(owner, this.webhook.id, scannedTo, false))) return this.stop();
+      this.webhook.position = scannedTo;
+      return rows.length === scan || more ? undefined : this.sleep(settings.idlePollMs, true);
+    }
+    const waited = Date.now() - firstStoredAt;
+    if (results.length < settings.batchSize && !more && waited < settings.batchWaitMs) {
+      return this.sleep(Math.min(settings.batchWaitMs, settings.batchWaitMs - waited), false);
+    }
+    // The next page is read while this batch is POSTed: a busy webhook waits on one round trip less per batch.
+    this.readAhead = { start: scannedTo, version: this.webhook.version, page: this.readPage(scannedTo) };
+    this.readAhead.page.catch(() => undefined);
+    await this.deliver(newBatch("result", results), scannedTo, firstStoredAt);
+  }
+
+  /** Without filters beyond SQL's every row read is delivered: then no more than a batch is read. */
+  private scanSize(): number {
+    return this.reading.matcher === null ? this.worker.settings.batchSize : SPAN_ROWS;
+  }
+
+  /** A page of the log after `start`; new commits announced from now on wake the lane again. */
+  private readPage(start: string): ReturnType<StreamHistory["logPage"]> {
+    const { sub, readerId } = this.reading;
+    this.woken = false;
+    return this.worker.history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, this.scanSize(), SPAN_ROWS);
+  }
+
+  /** The page read ahead, when it starts where the lane is now under the same settings; else a fresh read. */
+  private read(start: string): ReturnType<StreamHistory["logPage"]> {
+    const ahead = this.readAhead;
+    this.readAhead = null;
+    if (ahead && ahead.start === start && ahead.version === this.webhook.version) return ahead.page;
+    return this.readPage(start);
+  }
+
+  /** Attempts one batch until it is acknowledged, the retry window runs out, or the lane stops. */
+  private async deliver(batch: Batch, ackPosition: string, firstStoredAt: number): Promise<void> {
+    const { store, poster, settings, owner, log } = this.worker;
+    poster.metrics.commitToPostSeconds.observe(Math.max(0, Date.now() - firstStoredAt) / 1000);
+    for (let attempt = 1; !this.stopped; attempt++) {
+      const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
+      if (this.stopped) return void (await recorded);
+      if (outcome.ok) {
+        this.backoff.reset();
+        const [advanced] = await Promise.all([store.advance(owner, this.webhook.id, ackPosition, true), recorded]);
+        if (!advanced) return this.stop();
+        this.webhook.position = ackPosition;
+        poster.metrics.results.inc(batch.results.length);
+        return;
+      }
+      const [since] = await Promise.all([store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed"), recorded]);
+      if (since === null) return this.stop();
+      const left = since + settings.retryWindowMs - Date.now();
+      if (left <= 0) {
+        log.warn({ webhook: this.webhook.id, error: outcome.error }, "webhook failing: its retry window ran out");
+        await store.markFailing(owner, this.webhook.id, outcome.error ?? "failed");
+        return this.stop();
+      }
+      const delay = outcome.retryAfterMs ?? this.backoff.next();
+      await this.sleep(Math.min(delay, left), false);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Webhook delivery: results/s delivered to 1 receiver and to 100 receivers, and the commit-to-POST
+ * latency at a steady 2,500 results/s, with the worker's default settings (batches of up to `batch`
+ * = 500 results, 100 ms wait for a short batch).
+ *
+ * - Throughput: `results` stored first through ingest, then webhooks created with `resumeFrom` the
+ *   position before them (so they deliver that backlog) on receivers that answer 200 at once; counted until every receiver
+ *   acknowledged every result. Baseline, same run: undici POSTing the same bodies (a batch
+ *   each) to the same receivers, one at a time per receiver, no storage or signing.
+ * - Latency: a sender posts 50 results every 20 ms to ingest for `seconds`; one webhook and one
+ *   socket.io stream subscriber (the baseline: the live stream of the same commits) take
+ *   everything. Each latency is receive time minus the time ingest acknowledged the result's batch
+ *   (its commit), so it spans relay/log read, batching, signing and the POST.
+ *
+ * Receivers and the stream client run in this process, with the platform: on this 2-core box they
+ * share one event loop and are part of what is measured.
+ *
+ *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500]
+ */
+import { performance } from "node:perf_hooks";
+import { request } from "undici";
+import { createPool, StreamHistory } from "@probestream/db";
+import { startPlatform, type Platform } from "@probestream/standalone";
+import {
+  createApiKey, createTestDatabase, pingResult, postResults, registerProbe, restCall, StreamClient, WebhookReceiver, type TestProbe,
+} from "@probestream/testkit";
+
+const RESULTS = Number(process.argv[2] ?? 20_000);
+const RESULTS_100 = Number(process.argv[3] ?? 2_000);
+const SECONDS = Number(process.argv[4] ?? 10);
+const RATE = Number(process.argv[5] ?? 2500);
+const BATCH = Number(process.argv[6] ?? 500);
+const TICK_MS = 20;
+const ADMIN = "bench";
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+let clock = Math.floor(Date.now() / 1000) - 20 * 3600;
+
+/** Stores `n` results of `msm` through ingest, 500 a post, 4 posts at a time. */
+async function fill(platform: Platform, probes: TestProbe[], msm: number, n: number): Promise<void> {
+  let left = n;
+  let next = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (left > 0) {
+      const size = Math.min(500, left);
+      left -= size;
+      const probe = probes[next++ % probes.length]!;
+      const batch = Array.from({ length: size }, () => pingResult(probe.prbId, msm, clock++));
+      const res = await postResults(platform.ingestUrl, probe, batch);
+      if (res.status !== 200) throw new Error(`ingest answered ${res.status}`);
+    }
+  }));
+}
+
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(5);
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+
+/** Webhooks on `receivers` for the stored log of `msm` after `after`; results/s until each acknowledged `expected`. */
+async function deliver(platform: Platform, key: string, receivers: WebhookReceiver[], msm: number, expected: number, after: string): Promise<number> {
+  const started = now();
+  for (const r of receivers) {
+    const res = await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
+      url: r.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm, resumeFrom: after },
+    });
+    if (res.status !== 201) throw new Error(`webhook not created: ${JSON.stringify(res.body)}`);
+  }
+  await until(() => receivers.every((r) => r.acknowledgedPositions().length >= expected), 600_000, "deliveries");
+  return (expected * receivers.length) / ((now() - started) / 1000);
+}
+
+/** The baseline: the bodies the webhooks sent, POSTed again by a bare undici loop per receiver. */
+async function barePosts(receivers: WebhookReceiver[]): Promise<number> {
+  const started = now();
+  let results = 0;
+  await Promise.all(receivers.map(async (r) => {
+    for (const d of r.deliveries.slice()) {
+      const res = await request(r.url, { method: "POST", headers: { "content-type": "application/json" }, body: d.body });
+      await res.body.dump();
+      results += d.positions.length;
+    }
+  }));
+  return results / ((now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase("bench_webhooks");
+  const platform = await startPlatform({
+    databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN,
+    webhooks: { secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true, settings: { batchSize: BATCH } },
+  });
+  const all: WebhookReceiver[] = [];
+  const pool = createPool(db.url, 2);
+  try {
+    const { key } = await createApiKey(db.url, "bench", ["webhooks:manage", "results:read_private"]);
+    const probes = await Promise.all(Array.from({ length: 20 }, (_, i) => registerProbe(platform.ingestUrl, ADMIN, 5001 + i)));
+
+    const history = new StreamHistory(pool);
+    let after = await history.newestPosition();
+    await fill(platform, probes, 3_000_001, RESULTS);
+    const one = [await WebhookReceiver.start()];
+    all.push(...one);
+    const oneRate = await deliver(platform, key, one, 3_000_001, RESULTS, after);
+    one[0]!.behaviour = () => ({ status: 200 });
+    const oneBare = await barePosts(one);
+    console.log(`1 receiver, ${fmt(RESULTS)} results: webhooks ${fmt(oneRate)} results/s, bare POSTs ${fmt(oneBare)} results/s, ratio ${(oneRate / oneBare).toFixed(2)}`);
+
+    after = await history.newestPosition();
+    await fill(platform, probes, 3_000_002, RESULTS_100);
+    const hundred = await Promise.all(Array.from({ length: 100 }, () => WebhookReceiver.start()));
+    all.push(...hundred);
+    const hundredRate = await deliver(platform, key, hundred, 3_000_002, RESULTS_100, after);
+    const hundredBare = await barePosts(hundred);
+    console.log(`100 receivers, ${fmt(RESULTS_100)} results each: webhooks ${fmt(hundredRate)} results/s delivered in all, bare POSTs ${fmt(hundredBare)}, ratio ${(hundredRate / hundredBare).toFixed(2)}`);
+    // Those webhooks are done: delete them so the latency run has one.
+    const listed = await restCall(platform.gatewayUrl, "GET", "/api/v2/webhooks/?page_size=500", key);
+    for (const w of listed.body.results as { id: number }[]) await restCall(platform.gatewayUrl, "DELETE", `/api/v2/webhooks/${w.id}/`, key);
+
+    const msm = 3_000_003;
+    const ackedAt = new Map<string, number>();
+    const receiver = await WebhookReceiver.start();
+    all.push(receiver);
+    await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
+      url: receiver.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm },
+    });
+    const stream = new StreamClient(platform.gatewayUrl);
+    const streamAt = new Map<string, number>();
+    stream.socket.on("atlas_result", (r: { prb_id: number; timestamp: number }) => streamAt.set(`${r.prb_id}:${r.timestamp}`, Date.now()));
+    stream.socket.emit("atlas_subscribe", { stream_type: "result", msm });
+    await sleep(500);
+    const perTick = Math.round((RATE * TICK_MS) / 1000);
+    const ticks = Math.round((SECONDS * 1000) / TICK_MS);
+    const start = now();
+    const posts: Promise<void>[] = [];
+    for (let t = 0; t < ticks; t++) {
+      const probe = probes[t % probes.length]!;
+      const batch = Array.from({ length: perTick }, () => pingResult(probe.prbId, msm, clock++));
+      posts.push(postResults(platform.ingestUrl, probe, batch).then(() => {
+        // Wall clock, as the receiver stamps arrivals (the monotonic clock drifts from it here).
+        const at = Date.now();
+        for (const r of batch) ackedAt.set(`${r.prb_id}:${r.timestamp}`, at);
+      }));
+      const wait = start + (t + 1) * TICK_MS - now();
+      if (wait > 0) await sleep(wait);
+    }
+    await Promise.all(posts);
+    const sentRate = ackedAt.size / ((now() - start) / 1000);
+    await until(() => new Set(receiver.acknowledgedPositions()).size >= ackedAt.size && streamAt.size >= ackedAt.size, 60_000, "latency run");
+    const hookAt = new Map<string, number>();
+    for (const d of receiver.deliveries) for (const r of d.results) if (!hookAt.has(`${String(r.prb_id)}:${String(r.timestamp)}`)) hookAt.set(`${String(r.prb_id)}:${String(r.timestamp)}`, d.at);
+    const lat = (m: Map<string, number>) => [...ackedAt].map(([k, at]) => Math.max(0, m.get(k)! - at)).sort((a, b) => a - b);
+    const hook = lat(hookAt);
+    const live = lat(streamAt);
+    console.log(`latency at ${fmt(sentRate)} results/s acknowledged (${fmt(ackedAt.size)} results), commit (ingest's answer) to arrival:`);
+    console.log(`  webhook POST:  p50 ${percentile(hook, 50).toFixed(1)} ms, p99 ${percentile(hook, 99).toFixed(1)} ms, max ${hook.at(-1)!.toFixed(1)} ms (${receiver.deliveries.length} POSTs)`);
+    console.log(`  socket stream: p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms (baseline)`);
+    console.log(`  ratio p50 ${(percentile(hook, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(hook, 99) / percentile(live, 99)).toFixed(2)}`);
+    stream.socket.close();
+  } finally {
+    await platform.close();
+    await pool.end();
+    await Promise.all(all.map((r) => r.close()));
+    await db.drop();
+  }
+}
+
+await main();
