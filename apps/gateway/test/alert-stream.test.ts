@@ -5,7 +5,7 @@ import { newestResultsPerProbe } from "@probestream/db";
 import { STATUS_CHECK_DEFAULTS, probeSource, statusCheck as recompute } from "@probestream/types";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
-  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, postResults, registerProbe, restCall,
+  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, openHttpStream, postResults, registerProbe, restCall,
   type Json, type TestDatabase, type TestProbe,
 } from "@probestream/testkit";
 
@@ -138,24 +138,9 @@ describe("alert streams on the plain WebSocket", () => {
 describe("alert streams over HTTP", () => {
   it("streams atlas_alert lines for a subscription in the query string", async () => {
     const msm = 9303;
-    const abort = new AbortController();
-    const res = await fetch(`${platform.gatewayUrl}/stream/?streamType=alert&msm=${msm}&permitted_total_alerts=1`, { signal: abort.signal });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const lines: unknown[][] = [];
-    let text = "";
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        text += new TextDecoder().decode(value);
-        let nl: number;
-        while ((nl = text.indexOf("\n")) >= 0) {
-          lines.push(JSON.parse(text.slice(0, nl)) as unknown[]);
-          text = text.slice(nl + 1);
-        }
-      }
-    })();
+    const stream = await openHttpStream(`${platform.gatewayUrl}/stream/?streamType=alert&msm=${msm}&permitted_total_alerts=1`);
+    const { lines } = stream;
+    expect(stream.response.status).toBe(200);
     await expect.poll(() => lines.length).toBe(1);
     expect(lines[0]).toEqual(["atlas_subscribed", { streamType: "alert", msm, permitted_total_alerts: 1 }]);
     await post([ping(msm, 61, T0, [null])]);
@@ -164,8 +149,7 @@ describe("alert streams over HTTP", () => {
     await post([ping(msm, 62, T0, [null])]);
     await expect.poll(() => lines.length).toBe(3);
     expect(lines[2]).toEqual(["atlas_alert", expect.objectContaining({ prb_id: 62, alert: true, global_alert: true, alerting_probes: 2 })]);
-    abort.abort();
-    await pump;
+    await stream.close();
   });
 });
 

@@ -6,7 +6,7 @@ import { Registry } from "prom-client";
 import { InProcessBus } from "@probestream/bus";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
-  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, loadFixtures, pingResult, postResults, registerProbe,
+  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, loadFixtures, openHttpStream, pingResult, postResults, registerProbe,
   type Json, type TestDatabase, type TestProbe,
 } from "@probestream/testkit";
 import { ANONYMOUS } from "../src/access/api-keys.js";
@@ -101,25 +101,10 @@ describe("plain WebSocket at /stream/", () => {
 
 describe("plain HTTP streaming on GET /stream/", () => {
   it("streams one JSON message per line for a subscription in the query string", async () => {
-    const abort = new AbortController();
-    const res = await fetch(`${platform.gatewayUrl}/stream/?streamType=result&msm=9201&type=ping`, { signal: abort.signal });
+    const stream = await openHttpStream(`${platform.gatewayUrl}/stream/?streamType=result&msm=9201&type=ping`);
+    const { response: res, lines } = stream;
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/ndjson/);
-    const reader = res.body!.getReader();
-    const lines: unknown[][] = [];
-    let text = "";
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        text += new TextDecoder().decode(value);
-        let nl: number;
-        while ((nl = text.indexOf("\n")) >= 0) {
-          lines.push(JSON.parse(text.slice(0, nl)) as unknown[]);
-          text = text.slice(nl + 1);
-        }
-      }
-    })();
     await expect.poll(() => lines.length).toBe(1);
     // The echo is typed as a socket client would have sent it: msm=9201 is a number.
     expect(lines[0]).toEqual(["atlas_subscribed", { streamType: "result", msm: 9201, type: "ping" }]);
@@ -127,8 +112,7 @@ describe("plain HTTP streaming on GET /stream/", () => {
     await post([sent]);
     await expect.poll(() => lines.length).toBe(2);
     expect(lines[1]).toEqual(["atlas_result", { ...sent, stored_timestamp: expect.any(Number) }]);
-    abort.abort();
-    await pump;
+    await stream.close();
   });
 
   it("adds positions with sendPositions=true", async () => {

@@ -101,3 +101,37 @@ export class PlainStreamClient {
     this.ws.close();
   }
 }
+
+/**
+ * The HTTP stream (`GET /stream/?...`, one `[event, payload]` JSON array per line) read as it
+ * arrives: `lines` grows with each complete line; `close()` aborts the request and waits for the
+ * reader to stop.
+ */
+export async function openHttpStream(url: string): Promise<{ response: Response; lines: unknown[][]; close(): Promise<void> }> {
+  const abort = new AbortController();
+  const response = await fetch(url, { signal: abort.signal });
+  const lines: unknown[][] = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      text += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = text.indexOf("\n")) >= 0) {
+        lines.push(JSON.parse(text.slice(0, nl)) as unknown[]);
+        text = text.slice(nl + 1);
+      }
+    }
+  })();
+  return {
+    response,
+    lines,
+    close: async () => {
+      abort.abort();
+      await pump;
+    },
+  };
+}
