@@ -204,7 +204,7 @@ describe("downloads behave as files", () => {
 
   it("gzips the OpenAPI document, the docs renderer, lists and results when accepted, and never labels a plain body gzip", async () => {
     const gzip = { "accept-encoding": "gzip" };
-    for (const path of ["/api/v2/openapi.json", "/api/v2/docs/js/scalar.js", "/api/v2/measurements/", `/api/v2/measurements/${m.early}/results/`]) {
+    for (const path of ["/api/v2/openapi.json", "/api/v2/docs/static/swagger-ui-bundle.js", "/api/v2/measurements/", `/api/v2/measurements/${m.early}/results/`]) {
       const res = await get(path, undefined, gzip);
       expect(res.status, path).toBe(200);
       expect(res.headers["content-encoding"], path).toBe("gzip");

@@ -71,6 +71,13 @@ describe("ResultWriter", () => {
     expect(first).toEqual({ type: "ping", prb_id: 1, msm_id: 42, timestamp: 1_328_019_792, fw: 5020, stored_timestamp: expect.any(Number) });
   });
 
+  it("stores non-ASCII text byte for byte (the bodies travel as UTF-8 bytes)", async () => {
+    const r: ResultToStore = { msmId: 43, prbId: 5, timestamp: 1_700_000_700, type: "ping", body: '{"type":"ping","msm_name":"Pïng ✓ 𝄞","x":"\\u00e9"}' };
+    const { stored } = await writer.write([r]);
+    expect(stored[0]!.json).toBe(`${r.body.slice(0, -1)},"stored_timestamp":${stored[0]!.storedTimestamp}}`);
+    expect(await readAll(43)).toEqual([stored[0]!.json]);
+  });
+
   it("concurrent writers on the same new day and measurement neither fail nor deadlock", async () => {
     const day = 1_600_000_000;
     const batches = Array.from({ length: 8 }, (_, i) =>

@@ -11,3 +11,4 @@ export * from "./api/index.js";
 export * from "./controller.js";
 export * from "./backoff.js";
 export * from "./status-check.js";
+export * from "./json-bytes.js";

@@ -3,7 +3,7 @@ import { Readable, Transform, pipeline, type Stream } from "node:stream";
 import type { ResultReader } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
-  ApiError, IdParams, LatestQuery, ResultsQuery,
+  ApiError, IdParams, LatestQuery, ResultsQuery, joinJsonBytes,
   type LatestQuery as LatestQueryT, type ResultsQuery as ResultsQueryT,
 } from "@probestream/types";
 import { mayRead, type Caller } from "../access/api-keys.js";
@@ -38,8 +38,8 @@ function framing(format: "json" | "txt"): Transform {
   return new Transform({
     writableObjectMode: true,
     transform(batch: string[], _enc, done) {
-      if (format === "txt") return done(null, `${batch.join("\n")}\n`);
-      const chunk = `${first ? "[" : ","}${batch.join(",")}`;
+      if (format === "txt") return done(null, joinJsonBytes(batch, "\n", "", "\n"));
+      const chunk = joinJsonBytes(batch, ",", first ? "[" : ",");
       first = false;
       done(null, chunk);
     },
