@@ -18,6 +18,7 @@ import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { startPlatform } from "@probestream/standalone";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
 import { AppProcess } from "../packages/testkit/src/faults/index.js";
@@ -166,6 +167,7 @@ async function runProbestream(layout: Layout, redisUrl: string): Promise<Outcome
       const probes: TestProbe[] = [];
       for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
       const t0 = Math.floor(Date.now() / 1000) - 86_400;
+      const walWaits = await sampleWalWaits(db.url);
       const outcome = await drive(platform.gatewayUrl, async (tick, results) => {
         // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
         results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
@@ -179,6 +181,8 @@ async function runProbestream(layout: Layout, redisUrl: string): Promise<Outcome
         await res.arrayBuffer();
       });
       console.log(`    relay: ${await relaySources(platform.ingestUrl)}`);
+      console.log(`    stages: ${await stageTails(platform.ingestUrl, platform.gatewayUrl)}`);
+      console.log(`    disk: ${await walWaits.stop()}`);
       return outcome;
     } finally {
       await platform.stop();
@@ -196,6 +200,60 @@ async function relaySources(ingestUrl: string): Promise<string> {
   const [commit, log] = [count("commit"), count("log")];
   const share = ((100 * commit) / Math.max(1, commit + log)).toFixed(1);
   return `${commit} results published straight from commits proven final, ${log} read back from the log (${share} % without a read)`;
+}
+
+/** Share of a histogram's observations above `seconds` (a bucket bound), from a Prometheus text. */
+function shareAbove(text: string, name: string, seconds: string): string {
+  const bucket = (le: string) => Number(new RegExp(`^${name}_bucket\\{[^}]*le="${le.replace("+", "\\+")}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+  const all = bucket("+Inf");
+  return `${((100 * (all - bucket(seconds))) / Math.max(1, all)).toFixed(2)} %`;
+}
+
+/**
+ * Where the slow deliveries were: posts slower than 50 ms to commit (ingest: parse, the writer's
+ * queue, the statement), commit → socket write slower than 50 ms (relay, bus, gateway), and gap
+ * fills (batches the gateway read from storage instead of taking from the bus).
+ */
+async function stageTails(ingestUrl: string, gatewayUrl: string): Promise<string> {
+  const [ingest, gateway] = await Promise.all([ingestUrl, gatewayUrl].map(async (u) => (await fetch(`${u}/metrics`)).text()));
+  const gapFills = Number(/^gateway_bus_gap_fills_total(?:\{[^}]*\})? (\d+)/m.exec(gateway)?.[1] ?? 0);
+  return (
+    `post → commit over 50 ms: ${shareAbove(ingest, "ingest_batch_store_seconds", "0.05")} of batches; ` +
+    `commit → send over 50 ms: ${shareAbove(gateway, "gateway_commit_to_send_seconds", "0.05")} of results; gap fills: ${gapFills}`
+  );
+}
+
+/**
+ * Statements of the benchmark's database caught waiting for the WAL to reach the disk (every 10 ms,
+ * from pg_stat_activity): a commit is acknowledged only once its WAL is flushed, so a slow flush
+ * holds every result behind it, while the baseline stores nothing. Reports how many waited longer
+ * than 20 ms and the longest (statement start to the last sample seen waiting; a lower bound).
+ */
+async function sampleWalWaits(databaseUrl: string): Promise<{ stop(): Promise<string> }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const longest = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ key: string; ms: number }>(
+        `SELECT pid || ':' || query_start AS key, extract(epoch FROM clock_timestamp() - query_start) * 1000 AS ms
+         FROM pg_stat_activity WHERE datname = current_database() AND wait_event IN ('WALSync', 'WALWrite')`,
+      );
+      for (const r of rows) longest.set(r.key, Math.max(longest.get(r.key) ?? 0, r.ms));
+      await sleep(10);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await client.end();
+      const waits = [...longest.values()];
+      const max = waits.length > 0 ? Math.max(...waits) : 0;
+      return `statements seen waiting on the WAL flush: ${waits.filter((ms) => ms > 20).length} over 20 ms, the longest ${max.toFixed(0)} ms or more`;
+    },
+  };
 }
 
 async function runStock(layout: Layout, redisUrl: string): Promise<Outcome> {
