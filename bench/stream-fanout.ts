@@ -161,11 +161,16 @@ async function runGatewayAlone(scenario: Scenario): Promise<Outcome> {
   let id = 0;
   try {
     return await drive(`http://127.0.0.1:${address.port}`, scenario, 1, async (first, n) => {
-      const results = Array.from({ length: n }, (_, k) => ({
-        id: `1${String(++id).padStart(12, "0")}`,
-        privateTo: null,
-        json: JSON.stringify({ ...pingResult(5000, scenario.msmOf(first + k), ts++), stored_timestamp: storedTimestamp }),
-      }));
+      const results = Array.from({ length: n }, (_, k) => {
+        const msmId = scenario.msmOf(first + k);
+        const timestamp = ts++;
+        return {
+          id: `1${String(++id).padStart(12, "0")}`,
+          privateTo: null,
+          msmId, prbId: 5000, timestamp, type: "ping",
+          json: JSON.stringify({ ...pingResult(5000, msmId, timestamp), stored_timestamp: storedTimestamp }),
+        };
+      });
       const message = encodeResultBatch(results, position);
       position = results[results.length - 1]!.id;
       await bus.publish(Channels.results, message);

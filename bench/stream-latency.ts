@@ -215,7 +215,8 @@ function shareAbove(text: string, name: string, seconds: string): string {
  * fills (batches the gateway read from storage instead of taking from the bus).
  */
 async function stageTails(ingestUrl: string, gatewayUrl: string): Promise<string> {
-  const [ingest, gateway] = await Promise.all([ingestUrl, gatewayUrl].map(async (u) => (await fetch(`${u}/metrics`)).text()));
+  const metricsOf = async (url: string) => (await fetch(`${url}/metrics`)).text();
+  const [ingest, gateway] = await Promise.all([metricsOf(ingestUrl), metricsOf(gatewayUrl)]);
   const gapFills = Number(/^gateway_bus_gap_fills_total(?:\{[^}]*\})? (\d+)/m.exec(gateway)?.[1] ?? 0);
   return (
     `post → commit over 50 ms: ${shareAbove(ingest, "ingest_batch_store_seconds", "0.05")} of batches; ` +

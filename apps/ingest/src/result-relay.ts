@@ -199,7 +199,7 @@ export class ResultRelay {
 
   private async publish(part: LogEntry[]): Promise<void> {
     const message = encodeResultBatch(
-      part.map((e) => ({ id: e.position, privateTo: e.privateTo, json: e.json })),
+      part.map((e) => ({ id: e.position, privateTo: e.privateTo, msmId: e.msmId, prbId: e.prbId, timestamp: e.timestamp, type: e.type, json: e.json })),
       this.cursor,
       part[part.length - 1]!.storedAtMs,
     );

@@ -1,17 +1,24 @@
 /**
  * The bus format of the committed log, as the relay publishes it: one line per result,
- * `<id> <visibility> <json>`, where id is the result's stream position (log order: it orders
- * results and lets a reader resume), visibility is `-` for a public measurement or the owner's user
- * id for a private one, and json is the result as stored, `stored_timestamp` included. The first
- * line, `@<ms> <after>`, gives when the batch was stored (Unix milliseconds, for commit-to-client
- * latency) and the position the batch follows: a reader whose last position differs has missed a
- * batch and reads the gap from storage. JSON.stringify output holds no raw newline, so a batch is
- * split without parsing the results themselves.
+ * `<id> <visibility> <msm_id> <prb_id> <timestamp> <type> <json>`, where id is the result's stream
+ * position (log order: it orders results and lets a reader resume), visibility is `-` for a public
+ * measurement or the owner's user id for a private one, the next four are the result's own fields
+ * (so that a gateway routes it, and checks a subscription's end time, without parsing the JSON), and
+ * json is the result as stored, `stored_timestamp` included. The first line, `@<ms> <after>`, gives
+ * when the batch was stored (Unix milliseconds, for commit-to-client latency) and the position the
+ * batch follows: a reader whose last position differs has missed a batch and reads the gap from
+ * storage. JSON.stringify output holds no raw newline, so a batch is split without parsing the
+ * results themselves.
  */
 export interface PublishedResult {
   id: string;
   /** Owner of the private measurement, null when public. */
   privateTo: number | null;
+  msmId: number;
+  prbId: number;
+  /** The probe's measurement time, Unix seconds. */
+  timestamp: number;
+  type: string;
   json: string;
 }
 
@@ -24,9 +31,12 @@ export interface ResultBatch {
 
 export function encodeResultBatch(results: readonly PublishedResult[], after: string, committedAt = Date.now()): string {
   let out = `@${committedAt} ${after}\n`;
-  for (const r of results) out += `${r.id} ${r.privateTo ?? "-"} ${r.json}\n`;
+  for (const r of results) out += `${r.id} ${r.privateTo ?? "-"} ${r.msmId} ${r.prbId} ${r.timestamp} ${r.type} ${r.json}\n`;
   return out;
 }
+
+/** Fields before the JSON on a result line. */
+const HEAD_FIELDS = 6;
 
 export function decodeResultBatch(message: string): ResultBatch {
   const out: PublishedResult[] = [];
@@ -39,17 +49,27 @@ export function decodeResultBatch(message: string): ResultBatch {
     committedAt = Number(ms);
     if (previous) after = previous;
   }
+  const spaces = new Array<number>(HEAD_FIELDS);
   while (start < message.length) {
     let end = message.indexOf("\n", start);
     if (end === -1) end = message.length;
-    const first = message.indexOf(" ", start);
-    const second = first === -1 ? -1 : message.indexOf(" ", first + 1);
-    if (first > start && second > first && second < end) {
-      const visibility = message.slice(first + 1, second);
+    let at = start - 1;
+    let found = 0;
+    while (found < HEAD_FIELDS) {
+      at = message.indexOf(" ", at + 1);
+      if (at === -1 || at >= end) break;
+      spaces[found++] = at;
+    }
+    if (found === HEAD_FIELDS && spaces[0]! > start) {
+      const visibility = message.slice(spaces[0]! + 1, spaces[1]);
       out.push({
-        id: message.slice(start, first),
+        id: message.slice(start, spaces[0]),
         privateTo: visibility === "-" ? null : Number(visibility),
-        json: message.slice(second + 1, end),
+        msmId: Number(message.slice(spaces[1]! + 1, spaces[2])),
+        prbId: Number(message.slice(spaces[2]! + 1, spaces[3])),
+        timestamp: Number(message.slice(spaces[3]! + 1, spaces[4])),
+        type: message.slice(spaces[4]! + 1, spaces[5]),
+        json: message.slice(spaces[5]! + 1, end),
       });
     }
     start = end + 1;

@@ -45,10 +45,10 @@ describe("Redis namespaces", () => {
 });
 
 describe("result batch encoding", () => {
-  it("round-trips ids and JSON, including spaces and unicode inside the JSON", () => {
+  it("round-trips ids, routing fields and JSON, including spaces and unicode inside the JSON", () => {
     const batch = [
-      { id: "1", privateTo: null, json: '{"a": "x y","b":"ü\\n"}' },
-      { id: "9007199254740993", privateTo: 7, json: "{}" },
+      { id: "1", privateTo: null, msmId: 1001, prbId: 6001, timestamp: 1_700_000_000, type: "ping", json: '{"a": "x y","b":"ü\\n"}' },
+      { id: "9007199254740993", privateTo: 7, msmId: 2_000_000_001, prbId: 1, timestamp: 0, type: "sslcert", json: "{}" },
     ];
     expect(decodeResultBatch(encodeResultBatch(batch, "41", 1234))).toEqual({ committedAt: 1234, after: "41", results: batch });
     expect(decodeResultBatch(encodeResultBatch([], "0", 5))).toEqual({ committedAt: 5, after: "0", results: [] });

@@ -57,6 +57,11 @@ export interface LogEntry {
   position: string;
   json: string;
   privateTo: number | null;
+  msmId: number;
+  prbId: number;
+  /** The probe's measurement time, Unix seconds. */
+  timestamp: number;
+  type: string;
   /** When its transaction began storing it (Unix ms). */
   storedAtMs: number;
 }
@@ -74,13 +79,18 @@ export async function readFinalAfter(db: Queryable, position: string, limit: num
   const params: unknown[] = [];
   const after = afterPositionSql(position, params);
   params.push(limit);
-  const { rows } = await db.query<{ position: string; json: string; private_to: number | null; stored_ms: string }>(
+  const { rows } = await db.query<{
+    position: string; json: string; private_to: number | null; msm_id: number; prb_id: number; ts: string; type: string; stored_ms: string;
+  }>(
     `SELECT ${POSITION_SQL} AS position, ${SERVED_JSON_SQL} AS json, ${PRIVATE_TO_SQL} AS private_to,
-            (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms
+            msm_id, prb_id, extract(epoch FROM ts)::bigint AS ts, type, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms
      FROM results WHERE ${after} AND ${FINAL_SQL} ORDER BY tx, id LIMIT $${params.length}`,
     params,
   );
-  return rows.map((r) => ({ position: r.position, json: r.json, privateTo: r.private_to, storedAtMs: Number(r.stored_ms) }));
+  return rows.map((r) => ({
+    position: r.position, json: r.json, privateTo: r.private_to, msmId: r.msm_id, prbId: r.prb_id, timestamp: Number(r.ts), type: r.type,
+    storedAtMs: Number(r.stored_ms),
+  }));
 }
 
 /** Where the relay `name` has published up to; null when it never ran. */

@@ -225,7 +225,10 @@ export class ResultWriter {
     const stored = this.toStored(rows, owner);
     if (rows.length > 0) {
       this.onCommitted?.({
-        entries: stored.map((r, k) => ({ position: r.id, json: r.json, privateTo: r.privateTo, storedAtMs: Number(rows[k]!.stored_ms) })),
+        entries: stored.map((r, k) => ({
+          position: r.id, json: r.json, privateTo: r.privateTo, msmId: r.msmId, prbId: r.prbId, timestamp: r.timestamp, type: r.type,
+          storedAtMs: Number(rows[k]!.stored_ms),
+        })),
         finalAfter: rows[0]!.final_after,
         backendPid: rows[0]!.backend_pid,
       });

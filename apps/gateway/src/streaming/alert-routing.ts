@@ -183,7 +183,7 @@ export class AlertRouting {
 
   /** A committed result, from the live path (bus or gap fill), in commit order. */
   onResult(entry: StreamEntry): void {
-    const byOptions = this.groups.get(Number(entry.result.msm_id));
+    const byOptions = this.groups.get(entry.msmId);
     if (!byOptions) return;
     for (const group of byOptions.values()) {
       if (group.queue) group.queue.push(entry);
@@ -192,7 +192,7 @@ export class AlertRouting {
   }
 
   private fold(group: AlertGroup, entry: StreamEntry): void {
-    const prbId = Number(entry.result.prb_id);
+    const prbId = entry.prbId;
     if (Number.isInteger(prbId) && !group.state.hasSource(prbId)) this.lookUpSource(group, prbId);
     const change = group.state.add(entry.result, seqOf(entry.id));
     if (!change || group.queue) return;

@@ -8,7 +8,7 @@ import type { AlertRouting } from "./alert-routing.js";
 import { Frame } from "./frame.js";
 import { ResultIndex } from "./result-index.js";
 import type { StreamSession, StreamTransport } from "./session.js";
-import { positionAfter, type StreamEntry } from "./stream-entry.js";
+import { positionAfter, StreamEntry } from "./stream-entry.js";
 import type { Subscription } from "./subscription.js";
 
 export interface LiveRoutingOptions {
@@ -80,28 +80,19 @@ export class LiveRouting {
     for (const r of batch.results) {
       if (!positionAfter(r.id, this.lastSeen)) continue;
       this.lastSeen = r.id;
-      // Nobody subscribed to results or alerts: nothing to parse.
+      // Nobody subscribed to results or alerts: nothing to route.
       if (this.index.size === 0 && !this.opts.alerts.active) continue;
-      let result: Record<string, unknown>;
-      try {
-        result = JSON.parse(r.json) as Record<string, unknown>;
-      } catch (err) {
-        this.opts.log.error({ err, id: r.id }, "unreadable result on the bus");
-        continue;
-      }
-      this.route({ id: r.id, json: r.json, privateTo: r.privateTo, result, committedAt: batch.committedAt });
+      this.route(new StreamEntry(r.id, r.json, r.privateTo, r.msmId, r.prbId, r.timestamp, r.type, batch.committedAt));
     }
   }
 
   private route(entry: StreamEntry): void {
-    const { result } = entry;
     this.opts.alerts.onResult(entry);
-    const routed = { msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) };
     const frame = Frame.ofJson(StreamEvents.result, entry.json, { position: entry.id });
     const reached = new Set<StreamSession>();
     let broadcasts: Map<StreamTransport, BroadcastGroups> | undefined;
-    this.index.forEachMatch(routed, (sub) => {
-      if (!mayRead(sub.session.caller, entry.privateTo) || !sub.accepts(result)) return;
+    this.index.forEachMatch(entry, (sub) => {
+      if (!mayRead(sub.session.caller, entry.privateTo) || !sub.accepts(entry.timestamp, () => entry.result)) return;
       if (sub.mode === "history") return sub.hold(entry);
       if (!positionAfter(entry.id, sub.deliveredUpTo)) return;
       if (reached.has(sub.session)) return;
@@ -153,7 +144,8 @@ export class LiveRouting {
       for await (const page of this.opts.history.afterPosition({ readerId: null, everything: true }, this.lastSeen)) {
         for (const row of page) {
           this.lastSeen = row.id;
-          this.route({ id: row.id, json: row.json, privateTo: row.privateTo, result: JSON.parse(row.json) as Record<string, unknown>, committedAt: 0 });
+          const result = JSON.parse(row.json) as Record<string, unknown>;
+          this.route(new StreamEntry(row.id, row.json, row.privateTo, Number(result.msm_id), Number(result.prb_id), row.ts, String(result.type), 0));
         }
       }
       this.opts.metrics.gapFills.inc();

@@ -53,7 +53,7 @@ export class Replay {
           if (sub.ended) return last;
           last = row.id;
           const frame = Frame.ofJson(StreamEvents.result, row.json, { position: row.id });
-          if (!sub.acceptsStored(row.ts, frame)) continue;
+          if (!sub.accepts(row.ts, () => frame.payload as Record<string, unknown>)) continue;
           const waiting = pace(row);
           if (waiting) await waiting;
           if (sub.ended) return last;
