@@ -167,7 +167,7 @@ async function runProbestream(layout: Layout, redisUrl: string): Promise<Outcome
       const probes: TestProbe[] = [];
       for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, 6000 + p));
       const t0 = Math.floor(Date.now() / 1000) - 86_400;
-      const walWaits = await sampleWalWaits(db.url);
+      const postgresWaits = await samplePostgresWaits(db.url);
       const outcome = await drive(platform.gatewayUrl, async (tick, results) => {
         // Distinct timestamps within each probe's results keep every result new to the writer's dedup.
         results.forEach((r, k) => (r.timestamp = t0 + Math.floor(tick / PROBES) * PER_TICK + k));
@@ -182,7 +182,7 @@ async function runProbestream(layout: Layout, redisUrl: string): Promise<Outcome
       });
       console.log(`    relay: ${await relaySources(platform.ingestUrl)}`);
       console.log(`    stages: ${await stageTails(platform.ingestUrl, platform.gatewayUrl)}`);
-      console.log(`    disk: ${await walWaits.stop()}`);
+      console.log(`    PostgreSQL: ${await postgresWaits.stop()}`);
       return outcome;
     } finally {
       await platform.stop();
@@ -225,23 +225,38 @@ async function stageTails(ingestUrl: string, gatewayUrl: string): Promise<string
 }
 
 /**
- * Statements of the benchmark's database caught waiting for the WAL to reach the disk (every 10 ms,
- * from pg_stat_activity): a commit is acknowledged only once its WAL is flushed, so a slow flush
- * holds every result behind it, while the baseline stores nothing. Reports how many waited longer
- * than 20 ms and the longest (statement start to the last sample seen waiting; a lower bound).
+ * What PostgreSQL made the live path wait for, sampled every 10 ms from pg_stat_activity:
+ * - statements of the benchmark's database caught waiting for the WAL to reach the disk: a commit is
+ *   acknowledged only once its WAL is flushed, so a slow flush holds every result behind it, while
+ *   the baseline stores nothing;
+ * - write transactions anywhere in the cluster open longer than 30 ms: transaction ids are the
+ *   cluster's, and the relay publishes a commit once every older transaction has ended.
+ * Each is reported as how many lasted longer than 20 ms (30 ms) and the longest, from its start to
+ * the last sample that saw it (a lower bound).
  */
-async function sampleWalWaits(databaseUrl: string): Promise<{ stop(): Promise<string> }> {
+async function samplePostgresWaits(databaseUrl: string): Promise<{ stop(): Promise<string> }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const longest = new Map<string, number>();
+  const walWaits = new Map<string, number>();
+  const openWrites = new Map<string, { ms: number; where: string }>();
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await client.query<{ key: string; ms: number }>(
-        `SELECT pid || ':' || query_start AS key, extract(epoch FROM clock_timestamp() - query_start) * 1000 AS ms
-         FROM pg_stat_activity WHERE datname = current_database() AND wait_event IN ('WALSync', 'WALWrite')`,
+      const { rows } = await client.query<{ key: string; wal_ms: number | null; open_ms: number | null; db: string; query: string }>(
+        `SELECT pid || ':' || query_start AS key,
+                CASE WHEN datname = current_database() AND wait_event IN ('WALSync', 'WALWrite')
+                     THEN (extract(epoch FROM clock_timestamp() - query_start) * 1000)::float8 END AS wal_ms,
+                CASE WHEN backend_xid IS NOT NULL AND clock_timestamp() - xact_start > interval '30 ms'
+                     THEN (extract(epoch FROM clock_timestamp() - xact_start) * 1000)::float8 END AS open_ms,
+                CASE WHEN datname = current_database() THEN 'this database' ELSE 'another database' END AS db, left(query, 60) AS query
+         FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+           AND ((datname = current_database() AND wait_event IN ('WALSync', 'WALWrite'))
+                OR (backend_xid IS NOT NULL AND clock_timestamp() - xact_start > interval '30 ms'))`,
       );
-      for (const r of rows) longest.set(r.key, Math.max(longest.get(r.key) ?? 0, r.ms));
+      for (const r of rows) {
+        if (r.wal_ms !== null) walWaits.set(r.key, Math.max(walWaits.get(r.key) ?? 0, r.wal_ms));
+        if (r.open_ms !== null && r.open_ms > (openWrites.get(r.key)?.ms ?? 0)) openWrites.set(r.key, { ms: r.open_ms, where: `${r.db}: ${r.query}` });
+      }
       await sleep(10);
     }
   })();
@@ -250,9 +265,13 @@ async function sampleWalWaits(databaseUrl: string): Promise<{ stop(): Promise<st
       running = false;
       await loop;
       await client.end();
-      const waits = [...longest.values()];
-      const max = waits.length > 0 ? Math.max(...waits) : 0;
-      return `statements seen waiting on the WAL flush: ${waits.filter((ms) => ms > 20).length} over 20 ms, the longest ${max.toFixed(0)} ms or more`;
+      const wal = [...walWaits.values()];
+      const longestOpen = [...openWrites.values()].sort((a, b) => b.ms - a.ms)[0];
+      return (
+        `statements waiting on the WAL flush: ${wal.filter((ms) => ms > 20).length} over 20 ms, the longest ${Math.max(0, ...wal).toFixed(0)} ms; ` +
+        `write transactions open over 30 ms: ${openWrites.size}` +
+        (longestOpen ? `, the longest ${longestOpen.ms.toFixed(0)} ms (${longestOpen.where.replace(/\s+/g, " ")})` : "")
+      );
     },
   };
 }
