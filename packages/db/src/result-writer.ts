@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import type { Pool } from "pg";
 import { joinJsonBytes } from "@probestream/types";
-import { LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, type LogEntry } from "./result-log.js";
+import { LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, precededOnlyByVisibleSql, type LogEntry } from "./result-log.js";
 
 /** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
 export interface ResultToStore {
@@ -67,10 +67,10 @@ export function withStoredTimestamp(body: string, storedTimestamp: number): stri
 //
 // It also proves, when it can, that its rows are final the moment it commits, so that the relay
 // publishes them without reading them back: the statement's snapshot was taken before its
-// transaction id T was assigned, and xmin = xmax = T in it means that every transaction id below T
-// had completed (xmax is one past the newest completed id, and none was running). No row can then
-// come before T's rows any more, and `final_after` names the last one that does. Under concurrent
-// writers the proof often fails (null), and the relay reads the log as usual.
+// transaction id T was assigned; when every id below T it saw running, or that was assigned in
+// between, is another database's (result-log.ts), every row that comes before T's was visible to
+// it. No row can then come before T's rows any more, and `final_after` names the last one that
+// does. Under concurrent writers the proof often fails (null), and the relay reads the log as usual.
 const INSERT_SQL = `
 WITH input AS (
   SELECT t.msm_id, t.prb_id, t.ts, t.type, t.digest, b.body
@@ -92,7 +92,7 @@ WITH input AS (
   SELECT pg_current_xact_id() AS tx, pg_current_snapshot() AS snap
 )
 SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, i.stored_ms, c.private_to, c.created,
-       (SELECT CASE WHEN pg_snapshot_xmin(h.snap) = h.tx AND pg_snapshot_xmax(h.snap) = h.tx THEN COALESCE(
+       (SELECT CASE WHEN ${precededOnlyByVisibleSql("h.snap", "h.tx")} THEN COALESCE(
           (SELECT ${POSITION_SQL} FROM results r WHERE r.tx < h.tx ORDER BY r.tx DESC, r.id DESC LIMIT 1), '${LOG_START}') END
         FROM horizon h) AS final_after, pg_backend_pid() AS backend_pid
 FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.tx, i.id`;

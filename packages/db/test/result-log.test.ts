@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  LOG_START, createPool, newestFinalPosition, positionAfter, positionParts, readFinalAfter, ResultWriter, type Pool, type ResultToStore,
+  LOG_START, createPool, newestFinalPosition, positionAfter, positionParts, readFinalAfter, ResultWriter, type CommittedTurn, type Pool,
+  type ResultToStore,
 } from "@probestream/db";
+import pg from "pg";
 import { createTestDatabase, type TestDatabase } from "@probestream/testkit";
 
 let db: TestDatabase;
@@ -65,6 +67,28 @@ describe("the committed log", () => {
     expect(log[1]!.privateTo).toBeNull();
   });
 
+  it("is not held back by a transaction of another database: it cannot write these results", async () => {
+    const elsewhere = await createTestDatabase("result_log_elsewhere");
+    const other = new pg.Client({ connectionString: elsewhere.url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT pg_current_xact_id()");
+      const turns: CommittedTurn[] = [];
+      const writer = new ResultWriter(pool, (turn) => turns.push(turn));
+      const start = await newestFinalPosition(pool);
+      const { stored } = await writer.write([result(3)]);
+      // Final at once, and proven so by the writer's own statement, while the other one still runs.
+      expect((await readFinalAfter(pool, start, 100)).map((e) => e.position)).toEqual([stored[0]!.id]);
+      expect(await newestFinalPosition(pool)).toBe(stored[0]!.id);
+      expect(turns[0]!.finalAfter).toBe(start);
+      await other.query("COMMIT");
+    } finally {
+      await other.end();
+      await elsewhere.drop();
+    }
+  });
+
   it("reads exactly what comes after a position, with concurrent writers, in pages", async () => {
     const start = await newestFinalPosition(pool);
     const writers = [new ResultWriter(pool), new ResultWriter(pool), new ResultWriter(pool)];
@@ -82,6 +106,6 @@ describe("the committed log", () => {
     }
     expect(seen).toHaveLength(60);
     expect(new Set(seen).size).toBe(60);
-    expect(await readFinalAfter(pool, LOG_START, 1000)).toHaveLength(62);
+    expect(await readFinalAfter(pool, LOG_START, 1000)).toHaveLength(63);
   });
 });
