@@ -17,7 +17,7 @@
  * Afterwards the counts must add up: created = listed; acknowledged = stored; each subscriber
  * received exactly what storage holds for its filter; errors = 0.
  *
- *   npm run bench:seed-week -- [seconds=1800]     full scale (≥ 1800 s for the figures)
+ *   npm run bench:seed-week -- [seconds=1800] [measurements=35000]   full scale (≥ 1800 s for the figures)
  *   npm run bench:seed-week -- --smoke            reduced counts, about a minute
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -56,7 +56,7 @@ export const FULL_SCALE: Omit<SeedWeekOptions, "seconds"> = {
 };
 
 export const SMOKE: SeedWeekOptions = {
-  seconds: 35, probes: 300, anchors: 5, measurements: 120, subscribers: 40, downloads: 2,
+  seconds: 25, probes: 200, anchors: 4, measurements: 80, subscribers: 20, downloads: 2,
   targetRate: 100, churnPerMinute: 0.05, anchoringProbes: 10,
 };
 
@@ -83,7 +83,8 @@ export interface SeedWeekReport {
 }
 
 const ADMIN = "bench-seed-week";
-const USERS = 8;
+/** Users creating measurements: at least this many, and enough that none exceeds 1,000 requests a minute (the gateway allows 1,200 a key). */
+const MIN_USERS = 8;
 const FIRST_PROBE_ID = 1_000_001;
 /** An id below 10,000,000 that no user defined: open to every registered probe (the marker's). */
 const MARKER_MSM = 9_000_001;
@@ -198,6 +199,7 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
   const fail = (kind: string) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
   const random = new Random(14);
 
+  const bootFrom = now();
   const db = await createTestDatabase("bench_seed_week");
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   const redis = await PrivateRedis.start();
@@ -213,7 +215,9 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
     started.push({ stop: () => ingest.terminate() });
     const gateway = await AppProcess.start("gateway", env);
     started.push({ stop: () => gateway.terminate() });
-    const keys = await Promise.all(Array.from({ length: USERS }, (_, i) => createApiKey(db.url, `seed-user-${i}`, RIGHTS)));
+    print(`platform up (database, redis-server, ingest, gateway) after ${((now() - bootFrom) / 1000).toFixed(0)} s`);
+    const users = Math.max(MIN_USERS, Math.ceil((o.measurements / o.seconds) * 60 * 1.2 / 1000));
+    const keys = await Promise.all(Array.from({ length: users }, (_, i) => createApiKey(db.url, `seed-user-${i}`, RIGHTS)));
     const reader = await createApiKey(db.url, "seed-portal", RIGHTS);
     // Each downloader a user of its own: a key's requests are rate-limited together.
     const downloaders = await Promise.all(Array.from({ length: o.downloads }, (_, i) => createApiKey(db.url, `seed-downloader-${i}`, RIGHTS)));
@@ -472,7 +476,7 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
     const endDeep = new Histogram();
     const endDetail = new Histogram();
     const lastPage = Math.max(1, Math.ceil(listedIds.size / 100));
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < Math.min(30, o.subscribers); i++) {
       for (const [h, path] of [
         [endList, "/api/v2/measurements/?page_size=100"],
         [endDeep, `/api/v2/measurements/?page_size=100&page=${lastPage}`],
@@ -548,9 +552,9 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const smoke = process.argv.includes("--smoke");
-  const seconds = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 1800);
-  const options = smoke ? SMOKE : { ...FULL_SCALE, seconds };
-  if (!(options.seconds > 0)) throw new Error("seconds must be a positive number");
+  const [seconds = 1800, measurements = FULL_SCALE.measurements] = process.argv.slice(2).filter((a) => !a.startsWith("--")).map(Number);
+  const options = smoke ? SMOKE : { ...FULL_SCALE, seconds, measurements };
+  if (!(options.seconds > 0 && options.measurements > 0)) throw new Error("seconds and measurements must be positive numbers");
   const report = await runSeedWeek(options);
   process.exitCode = report.errors.size === 0 ? 0 : 1;
 }
