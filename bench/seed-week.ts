@@ -303,7 +303,8 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
     const creating = (async () => {
       const from = now();
       const inFlight = new Set<Promise<void>>();
-      for (let i = 0; i < o.measurements; i++) {
+      // What the platform has not taken by the end of the run is not created: the report says how many were.
+      for (let i = 0; i < o.measurements && now() < from + o.seconds * 1000; i++) {
         const wait = from + (i * o.seconds * 1000) / o.measurements - now();
         if (wait > 0) await sleep(wait);
         while (inFlight.size >= 8) await Promise.race(inFlight);
@@ -396,7 +397,10 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
     const runFrom = now();
     let last = { at: runFrom, stored: 0, relayed: 0, delivered: 0, ingestCpu: cpuSeconds(ingest.proc.pid), gatewayCpu: cpuSeconds(gateway.proc.pid) };
     const sampleOnce = async () => {
-      const text = await (await fetch(`${ingest.url}/metrics`)).text();
+      const res = await fetch(`${ingest.url}/metrics`);
+      // An overloaded ingest answers 503 here too: no sample then, rather than a counter read as 0.
+      if (res.status !== 200) return void (await res.arrayBuffer());
+      const text = await res.text();
       const at = now();
       const s = {
         at, stored: metric(text, "ingest_results_stored_total"), relayed: metric(text, "ingest_relay_results_published_total"),
@@ -454,20 +458,17 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
 
     // At the end: every measurement listed, and list/detail latency at this many measurements.
     const listedIds = new Set<number>();
-    for (let page = 1; ; page++) {
-      const answer = await restCall(gateway.url, "GET", `/api/v2/measurements/?page_size=500&page=${page}&fields=`, keys[0]!.key);
-      if (answer.status !== 200) {
-        fail(`final list answered ${answer.status}`);
-        break;
+    const listAll = async (query: string, key: string) => {
+      for (let page = 1; ; page++) {
+        const answer = await restCall(gateway.url, "GET", `/api/v2/measurements/?${query}&page_size=500&page=${page}&fields=`, key);
+        if (answer.status !== 200) return fail(`final list answered ${answer.status}`);
+        for (const m of answer.body.results as { id: number }[]) listedIds.add(m.id);
+        if (answer.body.next === null) return;
       }
-      for (const m of answer.body.results as { id: number }[]) listedIds.add(m.id);
-      if (answer.body.next === null) break;
-    }
+    };
+    await listAll("sort=id", keys[0]!.key);
     // Each user sees their private measurements; the others' private ones are checked through their owners.
-    for (const { key } of keys) {
-      const answer = await restCall(gateway.url, "GET", "/api/v2/measurements/?mine=true&is_public=false&page_size=500&fields=", key);
-      for (const m of (answer.body.results ?? []) as { id: number }[]) listedIds.add(m.id);
-    }
+    for (const { key } of keys.slice(1)) await listAll("mine=true&is_public=false", key);
     const createdIds = [...createdAt.keys()];
     const listedMatchesCreated = createdIds.length === listedIds.size - (listedIds.has(MARKER_MSM) ? 1 : 0) && createdIds.every((id) => listedIds.has(id));
     if (!listedMatchesCreated) fail(`created ${createdIds.length} but listed ${listedIds.size}`);
@@ -513,7 +514,7 @@ export async function runSeedWeek(o: SeedWeekOptions): Promise<SeedWeekReport> {
     const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 
     print(`— seed week, ${new Date().toISOString().slice(0, 10)}: ${o.probes} probes (${anchors.length} anchors), ${elapsed.toFixed(0)} s —`);
-    print(`measurements created ${createdIds.length} (${anchoringIds.length} anchoring), listed ${listedIds.size - (listedIds.has(MARKER_MSM) ? 1 : 0)}; stopped by users ${stops}; by status ${statuses.map((s) => `${s.status}:${s.n}`).join(" ")}`);
+    print(`measurements created ${createdIds.length} (${anchoringIds.length} anchoring; ${createdIds.length - anchoringIds.length} of the ${o.measurements} asked within the run), listed ${listedIds.size - (listedIds.has(MARKER_MSM) ? 1 : 0)}; stopped by users ${stops}; by status ${statuses.map((s) => `${s.status}:${s.n}`).join(" ")}`);
     print(`creation latency            ${p5099(creation)}`);
     print(`creation → first assignment ${p5099(assignment)}   (push to a probe's session)`);
     print(`creation → first result     ${p5099(firstResult)}`);
