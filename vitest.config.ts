@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // one at a time to keep their databases and ports apart.
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "bench/test/**/*.test.ts"],
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,

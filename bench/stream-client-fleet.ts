@@ -25,6 +25,8 @@ export interface FleetReport {
   disconnected: number;
   /** [bucket of 0.1 ms, count] pairs of the latency histogram since the last reset. */
   latency: [number, number][];
+  /** Results received by each socket, in the order of its subscriptions. */
+  perSocket: number[];
 }
 
 export type FleetMessage =
@@ -41,27 +43,30 @@ const PROGRESS_MS = 25;
 
 const sockets: Socket[] = [];
 let received = 0;
+const perSocket: number[] = [];
 let disconnected = 0;
 let histogram = new Map<number, number>();
 
 const send = (m: FleetMessage) => process.send!(m);
 const now = () => performance.timeOrigin + performance.now();
 
-function record(result: unknown, at: number): void {
+function record(result: unknown, at: number, index: number): void {
   received++;
+  perSocket[index]!++;
   const sent = (result as { bench_sent_ms?: unknown } | null)?.bench_sent_ms;
   if (typeof sent !== "number") return;
   const bucket = Math.max(0, Math.round((at - sent) * 10));
   histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
 }
 
-function open(url: string, subscription: Record<string, unknown>): Promise<Socket> {
+function open(url: string, subscription: Record<string, unknown>, index: number): Promise<Socket> {
+  perSocket[index] = 0;
   return new Promise((resolve, reject) => {
     const socket = io(url, { path: "/stream/socket.io", transports: ["websocket"], forceNew: true, reconnection: false });
     socket.on("atlas_result", (payload: unknown) => {
       const at = now();
-      if (Array.isArray(payload)) for (const r of payload) record(r, at);
-      else record(payload, at);
+      if (Array.isArray(payload)) for (const r of payload) record(r, at, index);
+      else record(payload, at, index);
     });
     for (const event of FORWARDED) socket.on(event, (payload: unknown) => send({ type: "event", event, payload, received }));
     socket.once("atlas_subscribed", () => resolve(socket));
@@ -75,7 +80,7 @@ function open(url: string, subscription: Record<string, unknown>): Promise<Socke
 async function connect(cmd: ConnectCommand): Promise<void> {
   // In waves: a thousand simultaneous handshakes overflow the listen backlog on a small box.
   for (let i = 0; i < cmd.subscriptions.length; i += CONNECT_WAVE) {
-    sockets.push(...(await Promise.all(cmd.subscriptions.slice(i, i + CONNECT_WAVE).map((s) => open(cmd.url, s)))));
+    sockets.push(...(await Promise.all(cmd.subscriptions.slice(i, i + CONNECT_WAVE).map((s, k) => open(cmd.url, s, sockets.length + k)))));
   }
   setInterval(() => send({ type: "progress", received, disconnected }), PROGRESS_MS).unref();
   send({ type: "ready" });
@@ -84,7 +89,7 @@ async function connect(cmd: ConnectCommand): Promise<void> {
 process.on("message", (cmd: FleetCommand) => {
   if (cmd.type === "connect") connect(cmd).catch((e: Error) => send({ type: "error", message: e.message }));
   else if (cmd.type === "reset") histogram = new Map();
-  else if (cmd.type === "report") send({ type: "report", received, disconnected, latency: [...histogram] });
+  else if (cmd.type === "report") send({ type: "report", received, disconnected, latency: [...histogram], perSocket });
   else if (cmd.type === "close") {
     for (const s of sockets) s.close();
     process.exit(0);

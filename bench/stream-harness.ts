@@ -49,6 +49,10 @@ class Fleet {
     });
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   connect(url: string, subscriptions: Json[]): Promise<FleetMessage> {
     return this.request({ type: "connect", url, subscriptions }, "ready", 120_000);
   }
@@ -97,6 +101,11 @@ export class ClientFleets {
     await Promise.all(this.fleets.map((f, i) => f.connect(url, subscriptions.filter((_, j) => j % n === i))));
   }
 
+  /** The client processes' ids (their memory is part of a benchmark's figures). */
+  get pids(): number[] {
+    return this.fleets.flatMap((f) => (f.pid === undefined ? [] : [f.pid]));
+  }
+
   /** The next atlas_replay_finished or atlas_backlog_sent any socket receives (and the count received before it). */
   nextEvent(timeoutMs: number): Promise<{ event: string; payload: unknown; received: number }> {
     return Promise.race(this.fleets.map((f) => f.nextEvent(timeoutMs)));
@@ -116,15 +125,18 @@ export class ClientFleets {
     for (const f of this.fleets) f.reset();
   }
 
-  /** The merged latency histogram, in milliseconds, and exact received counts. */
-  async report(): Promise<{ received: number; disconnected: number; latency: Histogram }> {
+  /** The merged latency histogram, in milliseconds, and exact received counts (also per subscription, in `connect`'s order). */
+  async report(): Promise<{ received: number; disconnected: number; latency: Histogram; perSubscription: number[] }> {
     const reports = await Promise.all(this.fleets.map((f) => f.report()));
+    const n = reports.length;
     const latency = new Histogram();
     for (const r of reports) for (const [bucket, count] of r.latency) latency.add(bucket / 10, count);
     return {
       received: reports.reduce((s, r) => s + r.received, 0),
       disconnected: reports.reduce((s, r) => s + r.disconnected, 0),
       latency,
+      // Subscription j went to process j % n, as its (j / n)th socket.
+      perSubscription: reports.flatMap((r) => r.perSocket).map((_, j) => reports[j % n]!.perSocket[Math.floor(j / n)]!),
     };
   }
 

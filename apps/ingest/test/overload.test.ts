@@ -56,4 +56,25 @@ describe("ingest under overload", () => {
     const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM results WHERE msm_id = $1", [MSM]);
     expect(rows[0]!.n).toBe(acknowledged.length * 40);
   });
+
+  it("answers 503 with Retry-After, not 500, while its event loop lags", async () => {
+    const lagging = await createIngestApp({ pool, bus: new InProcessBus(), adminToken: ADMIN, maxEventLoopDelayMs: 5 }, false);
+    try {
+      const lagUrl = await lagging.listen({ host: "127.0.0.1", port: 0 });
+      // Block this process's event loop (the app's too) past a whole sampling period of its lag.
+      const until = Date.now() + 1500;
+      while (Date.now() < until);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const res = await fetch(`${lagUrl}/probe/results`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: probe.authorization },
+        body: JSON.stringify([pingResult(probe.prbId, MSM, Math.floor(Date.now() / 1000))]),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("2");
+      expect(((await res.json()) as { error: { detail: string } }).error.detail).toMatch(/overloaded/);
+    } finally {
+      await lagging.close();
+    }
+  });
 });

@@ -25,11 +25,19 @@ export interface FleetOptions {
   log?: (message: string) => void;
   /** Whether probes keep a socket.io session open (and so take assignments from the controller); default true. */
   sessions?: boolean;
+  /** How many of the probes are anchors (`is_anchor`), evenly spread over the fleet; default none. */
+  anchors?: number;
+  /** Share of the sessions that drop each minute and come back after 5-30 s (churn); default none. */
+  churnPerMinute?: number;
+  /** Called with every assignment list a probe receives from its controller (benchmarks time them). */
+  onAssignments?: (prbId: number, list: unknown) => void;
 }
 
 export interface FleetStats extends FleetCounters {
   /** Probes whose session is open right now. */
   connected: number;
+  /** Sessions closed by churn so far. */
+  churned: number;
 }
 
 export interface Fleet {
@@ -56,11 +64,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const log = opts.log ?? (() => {});
   const warn = throttled(log);
   const client = new IngestClient(opts.ingestUrl, opts.adminToken);
-  const profiles = createProbeProfiles(opts.probes, opts.firstProbeId ?? DEFAULT_FIRST_PROBE_ID);
+  const profiles = createProbeProfiles(opts.probes, opts.firstProbeId ?? DEFAULT_FIRST_PROBE_ID, opts.anchors);
   const assignments = assignMeasurements(profiles, opts.measurements);
   const measurementsOf = measurementsByProbe(opts.measurements, assignments);
   const pairs = [...assignments.values()].reduce((sum, probes) => sum + probes.length, 0);
-  const counters: FleetCounters = { sent: 0, stored: 0, duplicates: 0, rejected: 0, errors: 0, dropped: 0, assigned: 0 };
+  const counters: FleetCounters = { sent: 0, stored: 0, duplicates: 0, rejected: 0, errors: 0, overloaded: 0, dropped: 0, assigned: 0 };
   const fleetMeasurements = new Set(opts.measurements.map((measurement) => measurement.id));
 
   log(`registering ${profiles.length} probes at ${opts.ingestUrl}`);
@@ -87,7 +95,21 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   log(`${probes.length} probes running ${opts.measurements.length} measurements at ${opts.rate} results/s, and what the controller assigns`);
 
   const sessions = opts.sessions === false ? null : new ProbeSessionClients(opts.ingestUrl, warn);
-  const opening = sessions?.open(probes) ?? Promise.resolve();
+  const { onAssignments } = opts;
+  const sessionProbes = onAssignments
+    ? probes.map((probe) => ({
+        prbId: probe.prbId,
+        get secret() {
+          return probe.secret;
+        },
+        assign(list: unknown) {
+          probe.assign(list);
+          onAssignments(probe.prbId, list);
+        },
+      }))
+    : probes;
+  const opening = sessions?.open(sessionProbes) ?? Promise.resolve();
+  if (opts.churnPerMinute) void opening.then(() => sessions?.startChurn(opts.churnPerMinute ?? 0));
 
   let stopping: Promise<void> | null = null;
   const onAbort = () => void stop();
@@ -110,7 +132,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   return {
     probes: profiles,
     assignments,
-    stats: () => ({ ...counters, connected: sessions?.connected() ?? 0 }),
+    stats: () => ({ ...counters, connected: sessions?.connected() ?? 0, churned: sessions?.churned ?? 0 }),
     stop,
   };
 }

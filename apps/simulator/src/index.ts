@@ -7,3 +7,4 @@ export { createProbeProfile, createProbeProfiles, registrationOf, type ProbeProf
 export { resolveTarget, type TargetHost } from "./targets.js";
 export { pathBetween, type NetworkPath, type Hop } from "./paths.js";
 export { Random, seedOf } from "./random.js";
+export { CITIES, type City } from "./geography.js";

@@ -9,7 +9,7 @@ export type UploadOutcome =
   /** 413: re-send in smaller batches. */
   | { kind: "too-large" }
   /** Network failure, 429 or 5xx: re-send the same batch later. */
-  | { kind: "retry"; reason: string }
+  | { kind: "retry"; reason: string; overloaded?: boolean }
   /** Any other answer: re-sending the same batch cannot help. */
   | { kind: "refused"; reason: string };
 
@@ -68,7 +68,9 @@ export class IngestClient {
     }
     if (status === 401) return { kind: "unauthorized" };
     if (status === 413) return { kind: "too-large" };
-    if (status === 429 || status >= 500) return { kind: "retry", reason: `${status} ${text.slice(0, 200)}` };
+    // Ingest's way to say "too busy, send again later": nothing of the batch was stored.
+    if (status === 429 || status === 503) return { kind: "retry", reason: `${status} ${text.slice(0, 200)}`, overloaded: true };
+    if (status >= 500) return { kind: "retry", reason: `${status} ${text.slice(0, 200)}` };
     return { kind: "refused", reason: `${status} ${text.slice(0, 200)}` };
   }
 }

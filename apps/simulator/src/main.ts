@@ -65,7 +65,7 @@ function log(message: string): void {
 function statsLine(stats: FleetStats, probes: number, perSecond: number): string {
   return (
     `sent=${stats.sent} stored=${stats.stored} duplicates=${stats.duplicates} rejected=${stats.rejected} ` +
-    `errors=${stats.errors} dropped=${stats.dropped} assigned=${stats.assigned} connected=${stats.connected}/${probes} rate=${perSecond.toFixed(1)}/s`
+    `errors=${stats.errors} overloaded=${stats.overloaded} dropped=${stats.dropped} assigned=${stats.assigned} connected=${stats.connected}/${probes} rate=${perSecond.toFixed(1)}/s`
   );
 }
 

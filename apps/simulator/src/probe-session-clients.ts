@@ -2,10 +2,13 @@ import { io, type Socket } from "socket.io-client";
 import { ControllerEvents, PROBE_SOCKET_PATH, backoffDelay } from "@probestream/types";
 import { RETRY_BASE_MS } from "./retry.js";
 import { FIRMWARE } from "./generators/index.js";
+import { Random } from "./random.js";
 
 /** Sessions opened at once: thousands of simultaneous handshakes would swamp ingest. */
 const WAVE_SIZE = 200;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** A session dropped by churn stays away this long (uniformly), as a probe rebooting or losing its line. */
+const CHURN_AWAY_MS = [5_000, 30_000] as const;
 
 /** What a session authenticates with (`secret` is read at every (re)connect, so it may change), and who takes its assignments. */
 export interface SessionProbe {
@@ -26,6 +29,9 @@ export class ProbeSessionClients {
   /** First connection attempts still under way: `close()` ends the wait for them. */
   private readonly waiting = new Set<() => void>();
   private closed = false;
+  private churnTimer: NodeJS.Timeout | undefined;
+  /** Sessions churn has closed so far. */
+  churned = 0;
 
   constructor(
     private readonly ingestUrl: string,
@@ -43,8 +49,32 @@ export class ProbeSessionClients {
     return this.sockets.reduce((count, socket) => count + (socket.connected ? 1 : 0), 0);
   }
 
+  /**
+   * Probes coming and going: every second, enough open sessions to make `sharePerMinute` of the
+   * fleet a minute are closed, and each opens again after a while away.
+   */
+  startChurn(sharePerMinute: number, random = new Random()): void {
+    if (!(sharePerMinute > 0) || this.closed) return;
+    let owed = 0;
+    this.churnTimer = setInterval(() => {
+      owed += (sharePerMinute * this.sockets.length) / 60;
+      for (; owed >= 1; owed--) {
+        const socket = random.pick(this.sockets);
+        if (!socket.connected) continue;
+        socket.disconnect();
+        this.churned++;
+        const back = setTimeout(() => {
+          this.retries.delete(back);
+          socket.connect();
+        }, random.between(...CHURN_AWAY_MS));
+        this.retries.add(back);
+      }
+    }, 1000);
+  }
+
   close(): void {
     this.closed = true;
+    clearInterval(this.churnTimer);
     for (const timer of this.retries) clearTimeout(timer);
     for (const socket of this.sockets) socket.close();
     for (const settle of this.waiting) settle();

@@ -23,6 +23,8 @@ export interface ProbeProfile {
   description: string;
   /** RTT to the ISP's first router: fibre, cable or DSL. */
   accessRttMs: number;
+  /** A RIPE Atlas anchor: registered with `is_anchor`. */
+  isAnchor?: boolean;
 }
 
 /** Share of probes with IPv6, about what RIPE Atlas probes report. */
@@ -65,8 +67,13 @@ export function createProbeProfile(prbId: number): ProbeProfile {
   };
 }
 
-export function createProbeProfiles(count: number, firstProbeId: number): ProbeProfile[] {
-  return Array.from({ length: count }, (_, index) => createProbeProfile(firstProbeId + index));
+/** `anchors` of them anchors, evenly spaced over the ids so that they fall in many cities. */
+export function createProbeProfiles(count: number, firstProbeId: number, anchors = 0): ProbeProfile[] {
+  const every = anchors > 0 ? count / Math.min(anchors, count) : Infinity;
+  return Array.from({ length: count }, (_, index) => {
+    const profile = createProbeProfile(firstProbeId + index);
+    return index % every < 1 ? { ...profile, isAnchor: true } : profile;
+  });
 }
 
 /** What the probe tells `POST /probe/register` about itself. */
@@ -81,6 +88,7 @@ export function registrationOf(probe: ProbeProfile): ProbeRegistration {
     latitude: probe.latitude,
     longitude: probe.longitude,
     description: probe.description,
+    ...(probe.isAnchor ? { is_anchor: true } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ export interface FleetCounters {
   rejected: number;
   /** Uploads that failed (network, 401, 5xx, ...); the batch is re-sent unless it cannot succeed. */
   errors: number;
+  /** Uploads ingest refused as overloaded (503, 429: nothing stored); the batch is re-sent. */
+  overloaded: number;
   /** Results given up on: refused batches, the oldest of a backlog too long, unsent at stop. */
   dropped: number;
   /** Results of measurements the controller assigned (the others come from the fleet's own list at its rate). */
@@ -187,7 +189,8 @@ export class SimulatedProbe {
           await this.renewSecret();
           break;
         case "retry":
-          counters.errors++;
+          if (outcome.overloaded) counters.overloaded++;
+          else counters.errors++;
           this.pending = batch.concat(this.pending);
           warn("retry", `probe ${this.prbId}: upload failed, retrying: ${outcome.reason}`);
           break;

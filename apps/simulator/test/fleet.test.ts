@@ -98,4 +98,22 @@ describe("fleet against a live ingest", () => {
     expect(await count("SELECT count(*) AS n FROM results")).toBe(stats.stored);
     await expect.poll(() => count("SELECT count(*) AS n FROM probes WHERE status = 2"), { timeout: 5_000 }).toBe(PROBES);
   });
+
+  it("registers its anchors as anchors and churns its sessions: they drop, are recorded, and come back", async () => {
+    const first = FIRST_PROBE_ID + 100;
+    // Half the sessions a second: every probe drops within a few seconds.
+    const churning = await startFleet({
+      ingestUrl, adminToken: ADMIN, probes: 4, anchors: 2, rate: 1, measurements: [], firstProbeId: first, churnPerMinute: 30,
+    });
+    fleet = churning;
+    expect(await count("SELECT count(*) AS n FROM probes WHERE id >= $1 AND is_anchor", [first])).toBe(2);
+    await expect.poll(() => churning.stats().churned, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    const disconnects = "SELECT count(*) AS n FROM probe_status_events WHERE prb_id >= $1 AND event = 'disconnect'";
+    await expect.poll(() => count(disconnects, [first]), { timeout: 10_000 }).toBeGreaterThan(0);
+    // Back after 5-30 s: more connections than the four first ones.
+    const connects = "SELECT count(*) AS n FROM probe_status_events WHERE prb_id >= $1 AND event = 'connect'";
+    await expect.poll(() => count(connects, [first]), { timeout: 40_000, interval: 500 }).toBeGreaterThan(4);
+    await churning.stop();
+    fleet = undefined;
+  }, 60_000);
 });

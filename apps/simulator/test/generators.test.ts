@@ -247,6 +247,16 @@ describe("probes", () => {
     expect(new Set(createProbeProfiles(100, 1).map((probe) => probe.countryCode)).size).toBeGreaterThan(5);
   });
 
+  it("include the anchors asked for, spread over the fleet's cities, registered as anchors", () => {
+    const probes = createProbeProfiles(8200, 1_000_001, 119);
+    const anchors = probes.filter((probe) => probe.isAnchor);
+    expect(anchors).toHaveLength(119);
+    expect(new Set(anchors.map((probe) => probe.city)).size).toBeGreaterThan(15);
+    expect(registrationOf(anchors[0]!)).toMatchObject({ is_anchor: true });
+    expect(registrationOf(probes.find((probe) => !probe.isAnchor)!)).not.toHaveProperty("is_anchor");
+    expect(createProbeProfiles(3, 1, 10).every((probe) => probe.isAnchor)).toBe(true);
+  });
+
   it("share the measurements out, every measurement to some probes", () => {
     const probes = createProbeProfiles(30, 100);
     const assignments = assignMeasurements(probes, DEFAULT_MEASUREMENTS);

@@ -104,7 +104,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
       const detail = first ? `${first.path.slice(1) || where}: ${first.detail}` : err.message;
       return sendError(reply, errorBody(400, detail, errors));
     }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    // 503 is an overload a client may retry (under-pressure's, with its Retry-After), not a failure of ours.
+    const status = err.statusCode && ((err.statusCode >= 400 && err.statusCode < 500) || err.statusCode === 503) ? err.statusCode : 500;
     if (status === 500) {
       request.log.error({ err }, "request failed");
       return sendError(reply, errorBody(500, "Internal server error"));
