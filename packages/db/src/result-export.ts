@@ -105,6 +105,11 @@ export async function exportPartition(pool: Pool, dir: string, partition: string
   const day = partitionDay(partition);
   if (!DAY.test(day)) throw new Error(`not a daily results partition: ${partition}`);
   await mkdir(dir, { recursive: true });
+  // What an export of this day cut short (a crash) left behind: callers export one at a time
+  // (dropExpiredPartitions holds a lock).
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(`.partial-${day}-`)) await rm(join(dir, name), { recursive: true, force: true });
+  }
   const tmp = join(dir, `.partial-${day}-${randomBytes(6).toString("hex")}`);
   await mkdir(tmp);
   const client = await pool.connect();
