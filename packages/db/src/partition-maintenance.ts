@@ -36,21 +36,15 @@ const EXPIRY_LOCK = "hashtext('results_partition_expiry')";
  */
 export async function dropExpiredPartitions(pool: Pool, keepDays: number, opts: ExpiryOptions = {}): Promise<string[]> {
   const session = await pool.connect();
-  let broken: Error | undefined;
+  let locked = false;
   try {
     const { rows } = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${EXPIRY_LOCK}) AS locked`);
-    if (!rows[0]!.locked) return [];
-    try {
-      return await expire(pool, session, keepDays, opts);
-    } finally {
-      await session.query(`SELECT pg_advisory_unlock(${EXPIRY_LOCK})`);
-    }
-  } catch (err) {
-    // A session whose unlock did not run must not go back to the pool holding the lock.
-    broken = err as Error;
-    throw err;
+    locked = rows[0]!.locked;
+    return locked ? await expire(pool, session, keepDays, opts) : [];
   } finally {
-    session.release(broken);
+    // Never back to the pool holding the lock: a session that cannot unlock is closed (the lock goes with it).
+    const unlocked = !locked || (await session.query(`SELECT pg_advisory_unlock(${EXPIRY_LOCK})`).then(() => true, () => false));
+    session.release(unlocked ? undefined : new Error("could not release the partition expiry lock"));
   }
 }
 

@@ -104,19 +104,22 @@ export class ResultReader {
     return days.filter((d) => !online.has(`results_${d.day}`));
   }
 
-  /** Online ranges and exported days in timestamp order. */
+  /**
+   * Exported days and the ranges between them in timestamp order. Each range is looked up again
+   * when its turn comes: a day the retention exported and dropped meanwhile is read from its export.
+   */
   private async *joined(q: ResultQuery, exported: ExportedDay[], batchRows: number): AsyncGenerator<string[]> {
     let from = q.start;
     for (const day of exported) {
-      if (from === undefined || from < day.start) yield* this.onlineBatches({ ...q, start: from, stop: day.start - 1 }, batchRows);
+      if (from === undefined || from < day.start) yield* this.rangeBatches({ ...q, start: from, stop: day.start - 1 }, batchRows);
       yield* readExportedDay(day, q.start, q.stop, q.probeIds, batchRows);
       from = day.stop + 1;
     }
-    if (q.stop === undefined || from! <= q.stop) yield* this.onlineBatches({ ...q, start: from }, batchRows);
+    if (q.stop === undefined || from! <= q.stop) yield* this.rangeBatches({ ...q, start: from }, batchRows);
   }
 
-  private async *onlineBatches(q: ResultQuery, batchRows: number): AsyncGenerator<string[]> {
-    const rows = await this.online(q, batchRows);
+  private async *rangeBatches(q: ResultQuery, batchRows: number): AsyncGenerator<string[]> {
+    const rows = await this.stream(q, batchRows);
     try {
       for await (const batch of rows) yield batch as string[];
     } finally {
