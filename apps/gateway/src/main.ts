@@ -13,7 +13,8 @@ const namespace = envString("BUS_NAMESPACE") ?? busNamespaceOf(databaseUrl);
 const bus = createBus(redisUrl, namespace);
 const app = await createGatewayApp({
   pool,
-  reader: new ResultReader(pool),
+  // The retention's export (the ingest's RESULTS_EXPORT_DIR, shared): downloads serve dropped days from it.
+  reader: new ResultReader(pool, { exportDir: envString("RESULTS_EXPORT_DIR") }),
   bus,
   redisUrl,
   redisNamespace: namespace,

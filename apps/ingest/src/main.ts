@@ -16,6 +16,7 @@ const app = await createIngestApp({
   openMeasurements: envString("INGEST_OPEN_MEASUREMENTS") !== "0",
   maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
   retentionDays: envOptionalCount("RESULTS_RETENTION_DAYS"),
+  exportDir: envString("RESULTS_EXPORT_DIR"),
   metrics: metricsAccessFromEnv(),
   maxWaitingResults: envCount("INGEST_MAX_WAITING_RESULTS", DEFAULT_MAX_WAITING_RESULTS),
 });

@@ -8,6 +8,9 @@ export class IngestMetrics {
   readonly publishFailures: Counter;
   readonly relayed: Counter<"source">;
   readonly probeSessions: Gauge;
+  readonly partitionsExported: Counter;
+  readonly partitionsDropped: Counter;
+  readonly partitionExportFailures: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -38,6 +41,21 @@ export class IngestMetrics {
     this.probeSessions = new Gauge({
       name: "ingest_probe_sessions",
       help: "Probes connected to this controller",
+      registers,
+    });
+    this.partitionsExported = new Counter({
+      name: "ingest_results_partitions_exported_total",
+      help: "Expired daily results partitions written to RESULTS_EXPORT_DIR before their drop",
+      registers,
+    });
+    this.partitionsDropped = new Counter({
+      name: "ingest_results_partitions_dropped_total",
+      help: "Daily results partitions dropped past RESULTS_RETENTION_DAYS",
+      registers,
+    });
+    this.partitionExportFailures = new Counter({
+      name: "ingest_results_partition_export_failures_total",
+      help: "Expired partitions whose export failed: kept, and tried again on the next round",
       registers,
     });
   }

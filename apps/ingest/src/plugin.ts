@@ -43,6 +43,11 @@ export interface IngestOptions {
    * (hourly), and results that old are refused (default: kept for ever).
    */
   retentionDays?: number;
+  /**
+   * With a retention: write each expired partition here before dropping it, as gzip files of one
+   * served result per line (the gateway's downloads read them; default: drop only).
+   */
+  exportDir?: string;
   /** Who may read `/metrics` on this port; default open (embedders bind where they choose). */
   metrics?: MetricsAccess;
   /** Results waiting to be committed at most; past it batches get 503 with Retry-After (default 50,000). */
@@ -72,7 +77,19 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   relay.start();
   const stopPartitionUpkeep = maintainPartitions(opts.pool, (err) => fastify.log.error({ err }, "results partition upkeep failed"), {
     retentionDays: opts.retentionDays,
-    onDropped: (partitions) => fastify.log.info({ partitions, retentionDays: opts.retentionDays }, "dropped results partitions past the retention"),
+    exportDir: opts.exportDir,
+    onExported: ({ partition, results }) => {
+      metrics.partitionsExported.inc();
+      fastify.log.info({ partition, results, exportDir: opts.exportDir }, "exported results partition before its drop");
+    },
+    onDropped: (partition) => {
+      metrics.partitionsDropped.inc();
+      fastify.log.info({ partition, retentionDays: opts.retentionDays }, "dropped results partition past the retention");
+    },
+    onExportFailed: (err) => {
+      metrics.partitionExportFailures.inc();
+      fastify.log.error({ err, partition: err.partition }, "results partition export failed: kept, tried again next round");
+    },
   });
   fastify.addHook("onClose", async () => stopPartitionUpkeep());
   const sessions = new ProbeSessions(fastify.server, {

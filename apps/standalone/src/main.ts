@@ -83,6 +83,7 @@ try {
     controller: envString("INGEST_CONTROLLER_NAME") ?? "ctr-local",
     maxResultAgeDays: Number(envString("INGEST_MAX_RESULT_AGE_DAYS") ?? 30),
     retentionDays: envOptionalCount("RESULTS_RETENTION_DAYS"),
+    resultsExportDir: envString("RESULTS_EXPORT_DIR"),
     logger: loggerOptions(),
     gatewayPublicUrl: envString("GATEWAY_PUBLIC_URL"),
     gatewayTrustProxy: envFlag("GATEWAY_TRUST_PROXY"),

@@ -24,6 +24,8 @@ export interface PlatformOptions {
   maxResultAgeDays?: number;
   /** Days of results kept (ingest's `retentionDays`). */
   retentionDays?: number;
+  /** Where expired partitions are exported before their drop, and downloads read them (ingest's `exportDir`). */
+  resultsExportDir?: string;
   /** Redis channel namespace; default: derived from the database URL (apps sharing a database share it). */
   busNamespace?: string;
   /** The gateway's public base URL, for links in API answers (see the gateway's `publicUrl`). */
@@ -55,13 +57,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const logger = opts.logger ?? false;
   const ingest = await createIngestApp(
     { pool, bus, adminToken: opts.ingestAdminToken, controller: opts.controller, probeHeartbeatMs: opts.probeHeartbeatMs, evidenceFlushMs: opts.evidenceFlushMs,
-      maxResultAgeDays: opts.maxResultAgeDays, retentionDays: opts.retentionDays },
+      maxResultAgeDays: opts.maxResultAgeDays, retentionDays: opts.retentionDays,
+      exportDir: opts.resultsExportDir },
     logger,
   );
   const gateway = await createGatewayApp(
     {
       pool,
-      reader: new ResultReader(pool),
+      reader: new ResultReader(pool, { exportDir: opts.resultsExportDir }),
       bus,
       limits: opts.streamLimits,
       redisUrl: opts.redisUrl,

@@ -12,6 +12,7 @@ export * from "./probe-directory.js";
 export * from "./api-key-store.js";
 export * from "./probe-registry.js";
 export * from "./partition-maintenance.js";
+export * from "./result-export.js";
 export * from "./probe-tags.js";
 export * from "./result-log.js";
 export * from "./result-admission.js";

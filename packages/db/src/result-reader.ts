@@ -2,6 +2,7 @@ import type { Pool } from "pg";
 import Cursor from "pg-cursor";
 import { Readable } from "node:stream";
 import { MEASUREMENT_PRIVATE_TO_SQL, SERVED_JSON_SQL } from "./result-log.js";
+import { exportedDays, readExportedDay, type ExportedDay } from "./result-export.js";
 
 export interface ResultQuery {
   msmId: number;
@@ -41,9 +42,17 @@ function rangeFilter(q: ResultQuery): { where: string; params: unknown[] } {
   return { where, params };
 }
 
-/** The user-facing read path out of Postgres: stored results, served as stored. */
+export interface ResultReaderOptions {
+  /**
+   * Where the retention job exports partitions before dropping them (`RESULTS_EXPORT_DIR`):
+   * downloads serve the days no longer online from there.
+   */
+  exportDir?: string;
+}
+
+/** The user-facing read path out of Postgres (and the export of dropped days): stored results, served as stored. */
 export class ResultReader {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool, private readonly opts: ResultReaderOptions = {}) {}
 
   /**
    * Who may read a measurement's results: `{privateTo: null}` when public, else its owner's user
@@ -72,13 +81,60 @@ export class ResultReader {
   }
 
   /**
-   * Streams a measurement's results in timestamp order through a server-side cursor, so memory
+   * Streams a measurement's results in timestamp order, in batches of served JSON. Days dropped
+   * after their export are read from the export files, the rest from Postgres, joined in order:
+   * the same bytes as before the drop. Memory stays flat whatever the size.
+   */
+  async stream(q: ResultQuery, batchRows = 1000): Promise<Readable> {
+    const exported = this.opts.exportDir === undefined ? [] : await this.exportedDays(this.opts.exportDir, q);
+    if (exported.length === 0) return this.online(q, batchRows);
+    return Readable.from(this.joined(q, exported, batchRows), { objectMode: true, highWaterMark: 2 });
+  }
+
+  /** The exported days of a download's range that are no longer online (a partition still attached is read there). */
+  private async exportedDays(dir: string, q: ResultQuery): Promise<ExportedDay[]> {
+    const days = await exportedDays(dir, q.msmId, q.start, q.stop);
+    if (days.length === 0) return days;
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'results'::regclass AND NOT i.inhdetachpending AND c.relname = ANY($1::text[])`,
+      [days.map((d) => `results_${d.day}`)],
+    );
+    const online = new Set(rows.map((r) => r.name));
+    return days.filter((d) => !online.has(`results_${d.day}`));
+  }
+
+  /**
+   * Exported days and the ranges between them in timestamp order. Each range is looked up again
+   * when its turn comes: a day the retention exported and dropped meanwhile is read from its export.
+   */
+  private async *joined(q: ResultQuery, exported: ExportedDay[], batchRows: number): AsyncGenerator<string[]> {
+    let from = q.start;
+    for (const day of exported) {
+      if (from === undefined || from < day.start) yield* this.rangeBatches({ ...q, start: from, stop: day.start - 1 }, batchRows);
+      yield* readExportedDay(day, q.start, q.stop, q.probeIds, batchRows);
+      from = day.stop + 1;
+    }
+    if (q.stop === undefined || from! <= q.stop) yield* this.rangeBatches({ ...q, start: from }, batchRows);
+  }
+
+  private async *rangeBatches(q: ResultQuery, batchRows: number): AsyncGenerator<string[]> {
+    const rows = await this.stream(q, batchRows);
+    try {
+      for await (const batch of rows) yield batch as string[];
+    } finally {
+      rows.destroy();
+    }
+  }
+
+  /**
+   * Streams a measurement's stored results in timestamp order through a server-side cursor, so memory
    * stays flat whatever the size. Each chunk is one cursor read: an array of up to `batchRows`
    * results' served JSON. Whole reads, not a row per chunk as pg-query-stream gives: measured here,
    * a chunk per row held a REST download to 0.18 of the bare cursor read. The pool connection is
    * held until the stream ends or is destroyed.
    */
-  async stream(q: ResultQuery, batchRows = 1000): Promise<Readable> {
+  private async online(q: ResultQuery, batchRows: number): Promise<Readable> {
     const { where, params } = rangeFilter(q);
     const client = await this.pool.connect();
     const cursor = client.query(new Cursor<{ json: string }>(`SELECT ${SERVED_JSON} FROM results WHERE ${where} ORDER BY ts, id`, params));

@@ -98,7 +98,8 @@ export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRoute
         openapi: {
           summary:
             "A measurement's results, streamed as read (`json`: one array, `txt`: one per line); gzip when accepted; " +
-            "`download=true` answers them as a file (`RIPE-Atlas-measurement-ID.json`)",
+            "`download=true` answers them as a file (`RIPE-Atlas-measurement-ID.json`); days the retention dropped are " +
+            "served from their export when the server keeps one",
           tag: "results",
           responses: { 200: { description: "The results", schema: Results, example: [resultExample] }, ...refusals },
         },
