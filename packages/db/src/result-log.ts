@@ -79,9 +79,13 @@ export function afterPositionSql(position: string, params: unknown[]): string {
  * SQL for a result as served to users: the probe's JSON with `stored_timestamp` appended, without
  * parsing it (the one place that builds it from storage). A stored result is never `{}` (ingest
  * validates its fields), so the body is read once, with no test for an empty object: measured here,
- * reading it twice cost downloads 1.7 times the bare read.
+ * reading it twice cost downloads 1.7 times the bare read. Its closing brace (one byte) is cut as
+ * bytes: text functions count characters, which in UTF-8 means scanning the whole body twice
+ * (measured here: 300,000 pings read in 1.27 s with `left(body, -1)`, 0.74 s this way, 0.69 s bare).
  */
-export const SERVED_JSON_SQL = `left(body::text, -1) || ',"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}'`;
+export const SERVED_JSON_SQL =
+  `convert_from(substring(convert_to(body::text, 'UTF8') FROM 1 FOR octet_length(body::text) - 1), 'UTF8')` +
+  ` || ',"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}'`;
 
 /** SQL for who may read measurement `m`: null when public, else its owner (0: nobody). The one rule. */
 export const MEASUREMENT_PRIVATE_TO_SQL = "CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END";
