@@ -51,7 +51,8 @@ export interface DeliveryAttempt {
   webhookId: number;
   deliveryId: string;
   attempt: number;
-  event: "result" | "test";
+  /** The stream type delivered (`result`, `alert`, `probestatus`, `metadata`) or `test`. */
+  event: string;
   firstPosition: string | null;
   lastPosition: string | null;
   results: number;
@@ -275,7 +276,7 @@ export class WebhookStore {
     const [{ rows: count }, { rows }] = await Promise.all([
       this.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1", [webhookId]),
       this.pool.query<{
-        id: string; delivery_id: string; attempt: number; event: "result" | "test"; first_position: string | null;
+        id: string; delivery_id: string; attempt: number; event: string; first_position: string | null;
         last_position: string | null; results: number; outcome: "delivered" | "failed"; status_code: number | null;
         latency_ms: number; error: string | null; attempted_ms: string;
       }>(

@@ -50,9 +50,9 @@ function checkSubscription(params: Record<string, unknown>, creating: boolean): 
   }
   const parsed = parseSubscription(params);
   if (!parsed.ok) throw invalid(`/subscription${parsed.error.parameter ? `/${parsed.error.parameter}` : ""}`, parsed.error.message);
-  if (parsed.value.streamType !== "result") {
+  if (parsed.value.streamType !== "result" && parsed.value.streamType !== "alert") {
     const key = params.stream_type !== undefined ? "stream_type" : "streamType";
-    throw invalid(`/subscription/${key}`, "webhooks deliver result streams only");
+    throw invalid(`/subscription/${key}`, "webhooks deliver result and alert streams");
   }
   const { resumeFrom, ...stored } = params;
   return { stored, resumeFrom: resumeFrom as string | undefined };
@@ -233,7 +233,7 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
       const w = pageWindow(request.query);
       const { total, attempts } = await webhooks.store.attempts(request.params.id, w.offset, w.limit);
       return pageOf(request, w, total, attempts.map((a): WebhookDelivery => ({
-        id: a.id, delivery_id: a.deliveryId, attempt: a.attempt, event: a.event, first_position: a.firstPosition,
+        id: a.id, delivery_id: a.deliveryId, attempt: a.attempt, event: a.event as WebhookDelivery["event"], first_position: a.firstPosition,
         last_position: a.lastPosition, results: a.results, outcome: a.outcome, status_code: a.statusCode, latency_ms: a.latencyMs,
         error: a.error, attempted_at: a.attemptedAt / 1000,
       })));

@@ -11,6 +11,10 @@ export const WEBHOOK_STREAM_ONLY_PARAMETERS = [
   "buffering", "sendBacklog", "sendPositions", "startTime", "endTime", "stopTime", "speed", "enrichProbes", "client",
 ] as const;
 
+/** What a delivery carries (`event` in its body, `X-Probestream-Event`): its stream type's events, or a test. */
+export const WEBHOOK_EVENT_KINDS = ["result", "alert", "probestatus", "metadata"] as const;
+export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
+
 const WebhookUrl = Type.String({
   minLength: 8,
   maxLength: 2048,
@@ -70,7 +74,7 @@ export const WebhookDelivery = Type.Object({
   id: Type.Integer(),
   delivery_id: Type.String({ description: "The same for every attempt of one batch (`X-Probestream-Delivery`)" }),
   attempt: Type.Integer({ minimum: 1 }),
-  event: Type.Enum(["result", "test"]),
+  event: Type.Enum([...WEBHOOK_EVENT_KINDS, "test"]),
   first_position: Nullable(Type.String()),
   last_position: Nullable(Type.String()),
   results: Type.Integer({ minimum: 0 }),
