@@ -1,4 +1,5 @@
 import { measurementStatusName, type MeasurementEvent } from "@probestream/types";
+import { Channels, type MessageBus } from "./message-bus.js";
 
 /**
  * The bus format of `Channels.metadata`, in JSON: a measurement event as clients see it, and who
@@ -21,7 +22,23 @@ export interface MeasurementState {
 
 /** The message telling about a measurement: private ones reach only their owner's subscribers. */
 export function encodeMeasurementEvent(m: MeasurementState, event: MeasurementEvent["event"]): string {
-  const published: PublishedMeasurementEvent = {
+  return JSON.stringify(measurementEventOf(m, event));
+}
+
+/**
+ * Tells about a measurement: the event is stored first (`store`: the database's measurement event
+ * log, which webhooks deliver from and resume in), then published for streams and schedulers.
+ */
+export async function publishMeasurementEvent(
+  bus: MessageBus, m: MeasurementState, event: MeasurementEvent["event"], store: (published: PublishedMeasurementEvent) => Promise<void>,
+): Promise<void> {
+  const published = measurementEventOf(m, event);
+  await store(published);
+  await bus.publish(Channels.metadata, JSON.stringify(published));
+}
+
+function measurementEventOf(m: MeasurementState, event: MeasurementEvent["event"]): PublishedMeasurementEvent {
+  return {
     privateTo: m.is_public ? null : (m.owner_id ?? 0),
     event: {
       msm_id: m.id,
@@ -32,7 +49,6 @@ export function encodeMeasurementEvent(m: MeasurementState, event: MeasurementEv
       is_public: m.is_public,
     },
   };
-  return JSON.stringify(published);
 }
 
 /** The event of a measurement event message; throws on a message that is not one. */

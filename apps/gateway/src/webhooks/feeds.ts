@@ -1,4 +1,7 @@
-import { newestResultsPerProbe, positionAfter, probeCountries, type LeasedWebhook, type Pool, type StreamHistory } from "@probestream/db";
+import {
+  eventLogPage, newestResultsPerProbe, positionAfter, probeCountries,
+  type EventLog, type EventLogFilter, type LeasedWebhook, type Pool, type StreamHistory,
+} from "@probestream/db";
 import { StatusCheckState, parseSubscription, probeSource, type NormalizedSubscription, type WebhookEventKind } from "@probestream/types";
 import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
 import type { ResultFilter } from "../streaming/result-index.js";
@@ -137,6 +140,24 @@ class AlertFeed implements Feed {
   }
 }
 
+/** Probe status or measurement events, from their logs in the database (event-log.ts). */
+class EventLogFeed implements Feed {
+  readonly filter = null;
+
+  constructor(
+    readonly kind: EventLog,
+    private readonly pool: Pool,
+    private readonly f: EventLogFilter,
+  ) {}
+
+  async next(start: string, limit: number): Promise<FeedPage> {
+    const { events, upTo, more } = await eventLogPage(this.pool, this.kind, this.f, start, limit, SPAN_ROWS);
+    if (!positionAfter(upTo, start)) return { events: [], scannedTo: start, more: false };
+    const full = events.length === limit;
+    return { events, scannedTo: full ? events[events.length - 1]!.position : upTo, more: more || full };
+  }
+}
+
 /** The feed of a stored webhook's subscription (checked when it was stored). */
 export function feedOf(webhook: LeasedWebhook, pool: Pool, history: StreamHistory): Feed {
   const parsed = parseSubscription(webhook.subscription);
@@ -146,6 +167,7 @@ export function feedOf(webhook: LeasedWebhook, pool: Pool, history: StreamHistor
   switch (sub.streamType) {
     case "alert": return new AlertFeed(pool, history, sub, readerId);
     case "result": return new ResultFeed(history, sub, readerId);
-    default: throw new Error(`webhooks do not deliver ${sub.streamType} streams`);
+    case "probestatus": return new EventLogFeed("probestatus", pool, { prb: sub.prb, readerId });
+    case "metadata": return new EventLogFeed("metadata", pool, { msm: sub.msm, type: sub.type, readerId });
   }
 }

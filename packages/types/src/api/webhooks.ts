@@ -5,7 +5,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 
 /**
  * Subscription parameters a webhook does not take: they shape a socket's frames or its history
- * (a webhook's history is its position), or need a stream type webhooks do not deliver yet.
+ * (a webhook's history is its position), or enrich events at sending (enrichProbes).
  */
 export const WEBHOOK_STREAM_ONLY_PARAMETERS = [
   "buffering", "sendBacklog", "sendPositions", "startTime", "endTime", "stopTime", "speed", "enrichProbes", "client",
@@ -14,6 +14,13 @@ export const WEBHOOK_STREAM_ONLY_PARAMETERS = [
 /** What a delivery carries (`event` in its body, `X-Probestream-Event`): its stream type's events, or a test. */
 export const WEBHOOK_EVENT_KINDS = ["result", "alert", "probestatus", "metadata"] as const;
 export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
+
+/**
+ * What selects the events of a probestatus or metadata webhook: a probe's connections, a
+ * measurement's (or a result type's) events. The result filters select nothing in those streams,
+ * so a webhook refuses them rather than storing a filter that does not filter.
+ */
+export const WEBHOOK_EVENT_PARAMETERS = { probestatus: ["prb"], metadata: ["msm", "type"] } as const;
 
 const WebhookUrl = Type.String({
   minLength: 8,
