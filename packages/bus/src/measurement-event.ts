@@ -20,9 +20,9 @@ export interface MeasurementState {
   owner_id: number | null;
 }
 
-/** The message telling about a measurement: private ones reach only their owner's subscribers. */
-export function encodeMeasurementEvent(m: MeasurementState, event: MeasurementEvent["event"]): string {
-  return JSON.stringify(measurementEventOf(m, event));
+/** The message of a measurement event. */
+export function encodeMeasurementEvent(published: PublishedMeasurementEvent): string {
+  return JSON.stringify(published);
 }
 
 /**
@@ -34,10 +34,11 @@ export async function publishMeasurementEvent(
 ): Promise<void> {
   const published = measurementEventOf(m, event);
   await store(published);
-  await bus.publish(Channels.metadata, JSON.stringify(published));
+  await bus.publish(Channels.metadata, encodeMeasurementEvent(published));
 }
 
-function measurementEventOf(m: MeasurementState, event: MeasurementEvent["event"]): PublishedMeasurementEvent {
+/** The event telling about a measurement: private ones reach only their owner's subscribers. */
+export function measurementEventOf(m: MeasurementState, event: MeasurementEvent["event"]): PublishedMeasurementEvent {
   return {
     privateTo: m.is_public ? null : (m.owner_id ?? 0),
     event: {
