@@ -66,7 +66,7 @@ describe("webhooks API", () => {
       [hook(receiver.url, { msm: "one" }), "/subscription/msm"],
       [hook(receiver.url, { bogus: 1 }), "/subscription/bogus"],
       [hook(receiver.url, { buffering: true }), "/subscription/buffering"],
-      [hook(receiver.url, { stream_type: "probestatus" }), "/subscription/stream_type"],
+      [hook(receiver.url, { stream_type: "probestatus", msm: 1 }), "/subscription/msm"],
       [hook(receiver.url, { sourcePrefix: "10.0.0.0/99" }), "/subscription/sourcePrefix"],
       [{ ...hook(receiver.url, {}), extra: 1 }, "/extra"],
     ];

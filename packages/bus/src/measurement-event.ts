@@ -1,4 +1,5 @@
 import { measurementStatusName, type MeasurementEvent } from "@probestream/types";
+import { Channels, type MessageBus } from "./message-bus.js";
 
 /**
  * The bus format of `Channels.metadata`, in JSON: a measurement event as clients see it, and who
@@ -19,9 +20,26 @@ export interface MeasurementState {
   owner_id: number | null;
 }
 
-/** The message telling about a measurement: private ones reach only their owner's subscribers. */
-export function encodeMeasurementEvent(m: MeasurementState, event: MeasurementEvent["event"]): string {
-  const published: PublishedMeasurementEvent = {
+/** The message of a measurement event. */
+export function encodeMeasurementEvent(published: PublishedMeasurementEvent): string {
+  return JSON.stringify(published);
+}
+
+/**
+ * Tells about a measurement: the event is stored first (`store`: the database's measurement event
+ * log, which webhooks deliver from and resume in), then published for streams and schedulers.
+ */
+export async function publishMeasurementEvent(
+  bus: MessageBus, m: MeasurementState, event: MeasurementEvent["event"], store: (published: PublishedMeasurementEvent) => Promise<void>,
+): Promise<void> {
+  const published = measurementEventOf(m, event);
+  await store(published);
+  await bus.publish(Channels.metadata, encodeMeasurementEvent(published));
+}
+
+/** The event telling about a measurement: private ones reach only their owner's subscribers. */
+export function measurementEventOf(m: MeasurementState, event: MeasurementEvent["event"]): PublishedMeasurementEvent {
+  return {
     privateTo: m.is_public ? null : (m.owner_id ?? 0),
     event: {
       msm_id: m.id,
@@ -32,7 +50,6 @@ export function encodeMeasurementEvent(m: MeasurementState, event: MeasurementEv
       is_public: m.is_public,
     },
   };
-  return JSON.stringify(published);
 }
 
 /** The event of a measurement event message; throws on a message that is not one. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MeasurementStatusId, type ProbeStatusEvent } from "@probestream/types";
-import { decodeMeasurementEvent, decodeProbeStatus, encodeMeasurementEvent, encodeProbeStatus } from "@probestream/bus";
+import { decodeMeasurementEvent, decodeProbeStatus, encodeMeasurementEvent, encodeProbeStatus, measurementEventOf } from "@probestream/bus";
 
 describe("bus codecs", () => {
   it("carry a probe status event unchanged, and refuse a message that is none", () => {
@@ -15,12 +15,12 @@ describe("bus codecs", () => {
 
   it("tell a measurement's event with its status name; a private one only to its owner", () => {
     const stopped = { id: 1001, type: "ping", status: MeasurementStatusId.Stopped, is_public: false, owner_id: 3 };
-    const published = decodeMeasurementEvent(encodeMeasurementEvent(stopped, "stopped"));
+    const published = decodeMeasurementEvent(encodeMeasurementEvent(measurementEventOf(stopped, "stopped")));
     expect(published.privateTo).toBe(3);
     expect(published.event).toMatchObject({
       msm_id: 1001, event: "stopped", type: "ping", status: { id: 4, name: "Stopped" }, is_public: false,
     });
-    const created = decodeMeasurementEvent(encodeMeasurementEvent({ ...stopped, status: MeasurementStatusId.Ongoing, is_public: true }, "created"));
+    const created = decodeMeasurementEvent(encodeMeasurementEvent(measurementEventOf({ ...stopped, status: MeasurementStatusId.Ongoing, is_public: true }, "created")));
     expect(created.privateTo).toBeNull();
     expect(created.event.status).toEqual({ id: 2, name: "Ongoing" });
     expect(() => decodeMeasurementEvent('{"privateTo":null}')).toThrow(/msm_id/);

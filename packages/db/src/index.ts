@@ -20,3 +20,4 @@ export * from "./stream-history.js";
 export * from "./probe-connections.js";
 export * from "./status-check.js";
 export * from "./webhook-store.js";
+export * from "./event-log.js";

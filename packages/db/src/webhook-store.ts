@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { inTransaction } from "./transaction.js";
 
 export type WebhookState = "active" | "paused" | "failing";
 
@@ -51,7 +52,8 @@ export interface DeliveryAttempt {
   webhookId: number;
   deliveryId: string;
   attempt: number;
-  event: "result" | "test";
+  /** The stream type delivered (`result`, `alert`, `probestatus`, `metadata`) or `test`. */
+  event: string;
   firstPosition: string | null;
   lastPosition: string | null;
   results: number;
@@ -275,7 +277,7 @@ export class WebhookStore {
     const [{ rows: count }, { rows }] = await Promise.all([
       this.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1", [webhookId]),
       this.pool.query<{
-        id: string; delivery_id: string; attempt: number; event: "result" | "test"; first_position: string | null;
+        id: string; delivery_id: string; attempt: number; event: string; first_position: string | null;
         last_position: string | null; results: number; outcome: "delivered" | "failed"; status_code: number | null;
         latency_ms: number; error: string | null; attempted_ms: string;
       }>(
@@ -293,6 +295,30 @@ export class WebhookStore {
         error: r.error, attemptedAt: Number(r.attempted_ms),
       })),
     };
+  }
+
+  /**
+   * Replaces every stored sealed secret by `reseal(sealed, userId)` in one transaction (key
+   * rotation): the rows are locked meanwhile, and when `reseal` throws for any, nothing is changed.
+   * `reseal` answers null for a secret to leave as it is. Answers how many were replaced, of how many.
+   */
+  async resealSecrets(reseal: (sealed: Buffer, userId: number, id: number) => Buffer | null): Promise<{ resealed: number; total: number }> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ id: number; user_id: number; secret_sealed: Buffer }>(
+        "SELECT id, user_id, secret_sealed FROM webhooks ORDER BY id FOR UPDATE",
+      );
+      const changed = rows.flatMap((r) => {
+        const sealed = reseal(r.secret_sealed, r.user_id, r.id);
+        return sealed === null ? [] : [{ id: r.id, sealed }];
+      });
+      if (changed.length > 0) {
+        await client.query(
+          `UPDATE webhooks w SET secret_sealed = v.sealed FROM unnest($1::int[], $2::bytea[]) AS v(id, sealed) WHERE w.id = v.id`,
+          [changed.map((c) => c.id), changed.map((c) => c.sealed)],
+        );
+      }
+      return { resealed: changed.length, total: rows.length };
+    });
   }
 
   /** Webhooks by state, over the whole database (for `/metrics`). */

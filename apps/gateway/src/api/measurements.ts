@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { MessageBus } from "@probestream/bus";
-import { Channels, encodeMeasurementEvent } from "@probestream/bus";
+import { publishMeasurementEvent } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
 import {
   getParticipationRequest, listMeasurements, listParticipationRequests, measurementParticipants,
-  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf, UNFINISHED,
+  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf, recordMeasurementEvent, UNFINISHED,
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
 import {
@@ -87,7 +87,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
     });
   };
   const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
-    bus.publish(Channels.metadata, encodeMeasurementEvent(m, event));
+    publishMeasurementEvent(bus, m, event, (published) => recordMeasurementEvent(pool, published));
   /** The measurement, if the caller may see it: 404 when it does not exist, 403 when private to another. */
   const readable = async (id: number, caller: Caller): Promise<MeasurementRow> => {
     const m = await store.get(id);

@@ -1,10 +1,10 @@
 import { lookup } from "node:dns/promises";
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "@probestream/service-kit";
-import { StreamHistory, type Pool, type WebhookRow } from "@probestream/db";
+import { StreamHistory, newestEventPosition, type Pool, type WebhookRow } from "@probestream/db";
 import {
   ApiError, IdParams, KeyQuery, Page, PagedQuery, Webhook, WebhookCreateRequest, WebhookDelivery, WebhookUpdateRequest,
-  WEBHOOK_STREAM_ONLY_PARAMETERS, parseSubscription,
+  WEBHOOK_EVENT_PARAMETERS, WEBHOOK_STREAM_ONLY_PARAMETERS, parseSubscription, type StreamType,
   type IdParams as Id, type PagedQuery as ListQuery, type WebhookCreateRequest as CreateBody, type WebhookUpdateRequest as UpdateBody,
 } from "@probestream/types";
 import { Rights } from "../access/api-keys.js";
@@ -41,7 +41,7 @@ const invalid = (pointer: string, detail: string) => new HttpError(400, `${point
  * The stream's subscription, checked by the stream's own rules, minus what only a socket takes;
  * answers it to store (without `resumeFrom`) and the position to start after, if one was given.
  */
-function checkSubscription(params: Record<string, unknown>, creating: boolean): { stored: Record<string, unknown>; resumeFrom?: string } {
+function checkSubscription(params: Record<string, unknown>, creating: boolean): { stored: Record<string, unknown>; streamType: StreamType; resumeFrom?: string } {
   for (const name of WEBHOOK_STREAM_ONLY_PARAMETERS) {
     if (params[name] !== undefined) throw invalid(`/subscription/${name}`, "applies to streams only; a webhook does not take it");
   }
@@ -50,12 +50,22 @@ function checkSubscription(params: Record<string, unknown>, creating: boolean): 
   }
   const parsed = parseSubscription(params);
   if (!parsed.ok) throw invalid(`/subscription${parsed.error.parameter ? `/${parsed.error.parameter}` : ""}`, parsed.error.message);
-  if (parsed.value.streamType !== "result") {
-    const key = params.stream_type !== undefined ? "stream_type" : "streamType";
-    throw invalid(`/subscription/${key}`, "webhooks deliver result streams only");
+  const { streamType } = parsed.value;
+  if (streamType === "probestatus" || streamType === "metadata") {
+    const allowed: readonly string[] = WEBHOOK_EVENT_PARAMETERS[streamType];
+    const misplaced = Object.keys(params).find((k) => params[k] !== undefined && !allowed.includes(k) && !["stream_type", "streamType", "resumeFrom"].includes(k));
+    if (misplaced !== undefined) throw invalid(`/subscription/${misplaced}`, `does not apply to ${streamType} webhooks (they take ${allowed.join(", ")})`);
   }
   const { resumeFrom, ...stored } = params;
-  return { stored, resumeFrom: resumeFrom as string | undefined };
+  return { stored, streamType, resumeFrom: resumeFrom as string | undefined };
+}
+
+/** The log a stream type is read from; its positions mean nothing in another. */
+const logOf = (streamType: StreamType) => (streamType === "alert" ? "result" : streamType);
+
+function streamTypeOf(w: WebhookRow): StreamType {
+  const parsed = parseSubscription(w.subscription);
+  return parsed.ok ? parsed.value.streamType : "result";
 }
 
 /** Refuses a target the sender would refuse, naming `url`; a host name is resolved and each of its addresses checked. */
@@ -112,9 +122,12 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
       schema: { body: WebhookCreateRequest, querystring: KeyQuery },
       config: {
         openapi: {
-          summary: "Create a webhook: batches of the subscription's results POSTed to a URL, signed, at least once, in order",
-          description: "The subscription is the stream's (`atlas_subscribe` parameters, result streams) without the socket-only ones; " +
-            "`resumeFrom` starts after that position (default: results committed from now on). Each POST carries " +
+          summary: "Create a webhook: batches of the subscription's events POSTed to a URL, signed, at least once, in order",
+          description: "The subscription is the stream's (`atlas_subscribe` parameters) without the socket-only ones. Stream types: " +
+            "`result` (results, as `atlas_result`), `alert` (the alert stream's `atlas_alert` events, computed from the stored results " +
+            "with the status check's parameters), `probestatus` (`atlas_probestatus`; takes `prb`), `metadata` (`atlas_metadata`; " +
+            "takes `msm`, `type`). The body's `event` names the type, `results` holds the events. " +
+            "`resumeFrom` starts after that position of the type's log (default: what is stored from now on). Each POST carries " +
             "`X-Probestream-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`, `X-Probestream-Webhook`, " +
             "`X-Probestream-Delivery`, `X-Probestream-First-Position` and `-Last-Position`. A 2xx acknowledges the batch; anything " +
             "else is retried with exponential back-off (honouring `Retry-After`) until the retry window runs out, then the webhook is `failing`.",
@@ -125,14 +138,17 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
     },
     async (request, reply) => {
       const { userId, keyId, webhooks } = setup(request.caller);
-      const { stored, resumeFrom } = checkSubscription(request.body.subscription, true);
+      const { stored, streamType, resumeFrom } = checkSubscription(request.body.subscription, true);
       await checkTarget(webhooks, request.body.url, webhooks.sender.allowsPrivateTargets);
       const created = await webhooks.store.create(userId, keyId, {
         url: request.body.url,
         secretSealed: webhooks.box.seal(request.body.secret, userId),
         subscription: stored,
         description: request.body.description ?? "",
-        position: resumeFrom ?? (await history.newestPosition()),
+        // Positions are of the log the stream type is read from: results (result, alert streams) or its events.
+        position: resumeFrom ?? (streamType === "probestatus" || streamType === "metadata"
+          ? await newestEventPosition(opts.pool, streamType)
+          : await history.newestPosition()),
       });
       webhooks.worker?.tickSoon();
       return reply.status(201).send(present(created));
@@ -187,7 +203,17 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
     async (request) => {
       const { userId, webhooks } = setup(request.caller);
       const body = request.body;
-      const subscription = body.subscription === undefined ? undefined : checkSubscription(body.subscription, false).stored;
+      let subscription: Record<string, unknown> | undefined;
+      if (body.subscription !== undefined) {
+        const checked = checkSubscription(body.subscription, false);
+        const current = await found(webhooks, userId, request.params.id);
+        // Its position is in the log of its stream type: another type would read another log from it.
+        if (logOf(checked.streamType) !== logOf(streamTypeOf(current))) {
+          const key = body.subscription.stream_type !== undefined ? "stream_type" : "streamType";
+          throw invalid(`/subscription/${key}`, "cannot move a webhook to a stream of another log (results, probe status, metadata); create another webhook");
+        }
+        subscription = checked.stored;
+      }
       if (body.url !== undefined) await checkTarget(webhooks, body.url, webhooks.sender.allowsPrivateTargets);
       const changed = await webhooks.store.update(userId, request.params.id, {
         url: body.url,
@@ -233,7 +259,7 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
       const w = pageWindow(request.query);
       const { total, attempts } = await webhooks.store.attempts(request.params.id, w.offset, w.limit);
       return pageOf(request, w, total, attempts.map((a): WebhookDelivery => ({
-        id: a.id, delivery_id: a.deliveryId, attempt: a.attempt, event: a.event, first_position: a.firstPosition,
+        id: a.id, delivery_id: a.deliveryId, attempt: a.attempt, event: a.event as WebhookDelivery["event"], first_position: a.firstPosition,
         last_position: a.lastPosition, results: a.results, outcome: a.outcome, status_code: a.statusCode, latency_ms: a.latencyMs,
         error: a.error, attempted_at: a.attemptedAt / 1000,
       })));

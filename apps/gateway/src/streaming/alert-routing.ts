@@ -49,11 +49,12 @@ interface AlertGroup {
 }
 
 /** A stored result's id, from its stream position (tx, then the id). */
-function seqOf(position: string): number {
+export function seqOf(position: string): number {
   return Number(positionParts(position)[1]);
 }
 
-function eventOf(msm: number, change: AlertChange): AlertEvent {
+/** The `atlas_alert` payload of a change (streams and webhooks send the same). */
+export function eventOf(msm: number, change: AlertChange): AlertEvent {
   return { msm_id: msm, prb_id: change.prb_id, ...change.probe, global_alert: change.global_alert, alerting_probes: change.alerting };
 }
 

@@ -1,20 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { DeliveryAttempt, WebhookRow, WebhookStore } from "@probestream/db";
+import type { WebhookEventKind } from "@probestream/types";
 import type { SecretBox } from "./secret-box.js";
 import type { SendOutcome, WebhookSender } from "./sender.js";
 import { SIGNATURE_HEADER, signature } from "./signing.js";
 import type { WebhookMetrics } from "./metrics.js";
 
-/** One batch as POSTed: results in log order with their positions. */
+/** One batch as POSTed: the events of the webhook's stream type in position order, with their positions. */
 export interface Batch {
   deliveryId: string;
-  event: "result" | "test";
+  event: WebhookEventKind | "test";
   results: { position: string; json: string }[];
 }
 
 /**
- * The body of a delivery: the results as the stream sends them (the probe's JSON, verbatim) and,
- * beside them, their positions, so a receiver recognises a re-delivery by position.
+ * The body of a delivery: the events as the stream sends them (for results the probe's JSON,
+ * verbatim; for the other stream types the payloads of `atlas_alert`, `atlas_probestatus`,
+ * `atlas_metadata`) under `results`, one shape for every kind, and beside them their positions, so
+ * a receiver recognises a re-delivery by position.
  */
 export function deliveryBody(webhookId: number, batch: Batch): string {
   const first = batch.results[0]?.position ?? null;

@@ -37,7 +37,7 @@ export class Webhooks {
     this.poster = new WebhookPoster(this.store, this.box, this.sender, new WebhookMetrics(registry, this.store));
     this.worker = opts.worker === false
       ? null
-      : new WebhookWorker(this.store, new StreamHistory(pool), this.poster, bus, log, { ...DEFAULT_WORKER_SETTINGS, ...opts.settings });
+      : new WebhookWorker(this.store, pool, new StreamHistory(pool), this.poster, bus, log, { ...DEFAULT_WORKER_SETTINGS, ...opts.settings });
   }
 
   async start(): Promise<void> {

@@ -4,7 +4,7 @@ import { isPublicAddress, literalAddressOf, publicOnlyLookup, RefusedTargetError
 export interface SenderSettings {
   /** Whole attempt, connection to the end of the answer's headers and body. */
   timeoutMs: number;
-  /** Bytes of an answer read at most; the rest is not read (only the status counts). */
+  /** Bytes of an answer read at most: a longer answer is cut off there, and the attempt failed. */
   maxResponseBytes: number;
   /** Loopback, private and link-local targets allowed (self-hosted setups, tests). */
   allowPrivateTargets: boolean;
@@ -74,8 +74,10 @@ export class WebhookSender {
       for await (const chunk of res.body) {
         read += (chunk as Buffer).length;
         if (read > this.settings.maxResponseBytes) {
+          // A receiver streaming without end must not hold the lane; its answer is no acknowledgement.
           res.body.destroy();
-          break;
+          const error = `the answer exceeded ${this.settings.maxResponseBytes} bytes and was cut off`;
+          return done({ ok: false, statusCode: res.statusCode, error, retryAfterMs: null });
         }
       }
       const ok = res.statusCode >= 200 && res.statusCode < 300;

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
-import { positionAfter, type LeasedWebhook, type StreamHistory, type WebhookStore } from "@probestream/db";
+import { positionAfter, type LeasedWebhook, type Pool, type StreamHistory, type WebhookStore } from "@probestream/db";
 import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
-import { Backoff, parseSubscription, type NormalizedSubscription } from "@probestream/types";
-import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
+import { Backoff, type WebhookEventKind } from "@probestream/types";
 import { ResultIndex, type ResultFilter } from "../streaming/result-index.js";
-import { Rights } from "../access/api-keys.js";
 import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
+import { feedOf, type Feed, type FeedEvent, type FeedPage } from "./feeds.js";
 
 export interface WorkerSettings {
   /** Results per POST at most (N). */
@@ -36,9 +35,6 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   idlePollMs: 2000,
 };
 
-/** Rows of the log looked at per read at most (most may be other measurements', or filtered out). */
-const SPAN_ROWS = 2000;
-
 /**
  * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has
  * its own lane: one batch in flight at a time, acknowledged (its position saved) only after a 2xx,
@@ -49,15 +45,18 @@ const SPAN_ROWS = 2000;
 export class WebhookWorker {
   readonly owner = `worker-${randomUUID()}`;
   private readonly lanes = new Map<number, Lane>();
-  /** The lanes by the indexed part of their subscriptions, for wake-ups. */
-  readonly index = new ResultIndex<Lane>();
+  /** The lanes reading the result log, by the indexed part of their subscriptions, for wake-ups. */
+  private readonly index = new ResultIndex<Lane>();
+  /** The lanes of probe status and measurement events: any such event wakes them. */
+  private readonly eventLanes = { probestatus: new Set<Lane>(), metadata: new Set<Lane>() };
+  private readonly unsubscribes: (() => Promise<void>)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => Promise<void>) | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(
     readonly store: WebhookStore,
+    private readonly pool: Pool,
     readonly history: StreamHistory,
     readonly poster: WebhookPoster,
     private readonly bus: MessageBus,
@@ -66,8 +65,12 @@ export class WebhookWorker {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message));
-    // Messages missed while the bus was away: every lane looks at the log.
+    this.unsubscribes.push(
+      await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message)),
+      await this.bus.subscribe(Channels.probeStatus, () => this.wakeAll(this.eventLanes.probestatus)),
+      await this.bus.subscribe(Channels.metadata, () => this.wakeAll(this.eventLanes.metadata)),
+    );
+    // Messages missed while the bus was away: every lane looks at storage.
     this.bus.onResubscribed(() => {
       for (const lane of this.lanes.values()) lane.wake();
     });
@@ -91,6 +94,25 @@ export class WebhookWorker {
       }
       this.index.forEachMatch({ msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) }, (lane) => lane.wake());
     }
+  }
+
+  private wakeAll(lanes: Set<Lane>): void {
+    for (const lane of lanes) lane.wake();
+  }
+
+  feedOf(webhook: LeasedWebhook): Feed {
+    return feedOf(webhook, this.pool, this.history);
+  }
+
+  /** Where the lane's wake-ups come from, by what it reads. */
+  watch(lane: Lane): void {
+    if (lane.kind === "probestatus" || lane.kind === "metadata") this.eventLanes[lane.kind].add(lane);
+    else this.index.add(lane);
+  }
+
+  unwatch(lane: Lane): void {
+    if (lane.kind === "probestatus" || lane.kind === "metadata") this.eventLanes[lane.kind].delete(lane);
+    else this.index.remove(lane);
   }
 
   /** Takes new webhooks at once (one just created or resumed), instead of at the next renewal. */
@@ -127,7 +149,7 @@ export class WebhookWorker {
     this.stopped = true;
     clearInterval(this.timer);
     await this.ticking;
-    await this.unsubscribe?.().catch(() => undefined);
+    await Promise.all(this.unsubscribes.map((unsubscribe) => unsubscribe().catch(() => undefined)));
     const lanes = [...this.lanes.values()];
     for (const lane of lanes) lane.stop();
     await Promise.all(lanes.map((lane) => lane.finished));
@@ -135,36 +157,18 @@ export class WebhookWorker {
   }
 }
 
-/** The reader and filters of a webhook's subscription. */
-interface Reading {
-  sub: NormalizedSubscription;
-  matcher: ResultPredicate | null;
-  readerId: number | null;
-}
-
-function readingOf(webhook: LeasedWebhook): Reading {
-  const parsed = parseSubscription(webhook.subscription);
-  if (!parsed.ok) throw new Error(`stored subscription is invalid: ${parsed.error.message}`);
-  return {
-    sub: parsed.value,
-    matcher: compileResultFilter(parsed.value),
-    // The one access rule: private results only to their owner's key with results:read_private.
-    readerId: webhook.keyRights.includes(Rights.readPrivateResults) ? webhook.userId : null,
-  };
-}
-
-const filterOf = ({ sub }: Reading): ResultFilter => ({ msm: sub.msm, prb: sub.prb, type: sub.type });
-
 class Lane {
   reloadWanted = false;
   finished: Promise<void> = Promise.resolve();
   private stopped = false;
-  private reading: Reading;
+  private feed: Feed;
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
-  private readAhead: { start: string; version: number; page: ReturnType<StreamHistory["logPage"]> } | null = null;
+  /** Events read but not yet sent (a batch filling up for up to `batchWaitMs`), and how far they were read. */
+  private pending: { events: FeedEvent[]; scannedTo: string } | null = null;
+  private readAhead: { start: string; feed: Feed; page: Promise<FeedPage> } | null = null;
   /** Its place in the worker's index (kept as added, so that it is removed from the same bucket). */
   filter: ResultFilter;
 
@@ -172,9 +176,13 @@ class Lane {
     private readonly worker: WebhookWorker,
     public webhook: LeasedWebhook,
   ) {
-    this.reading = readingOf(webhook);
-    this.filter = filterOf(this.reading);
+    this.feed = worker.feedOf(webhook);
+    this.filter = this.feed.filter ?? {};
     this.backoff = new Backoff(worker.settings.retryBaseMs, worker.settings.retryMaxMs);
+  }
+
+  get kind(): WebhookEventKind {
+    return this.feed.kind;
   }
 
   wake(): void {
@@ -194,18 +202,19 @@ class Lane {
   }
 
   private async loop(): Promise<void> {
-    this.worker.index.add(this);
+    this.worker.watch(this);
     try {
       while (!this.stopped) {
         try {
           await this.step();
         } catch (err) {
           this.worker.log.error({ err, webhook: this.webhook.id }, "webhook delivery failed; retrying");
+          this.pending = null;
           await this.sleep(1000, false);
         }
       }
     } finally {
-      this.worker.index.remove(this);
+      this.worker.unwatch(this);
     }
   }
 
@@ -233,63 +242,55 @@ class Lane {
       this.reloadWanted = false;
       const fresh = await store.reload(owner, this.webhook.id);
       if (!fresh) return this.stop();
+      this.worker.unwatch(this);
       this.webhook = fresh;
-      this.reading = readingOf(fresh);
-      this.worker.index.remove(this);
-      this.filter = filterOf(this.reading);
-      this.worker.index.add(this);
+      this.feed = this.worker.feedOf(fresh);
+      this.filter = this.feed.filter ?? {};
+      this.pending = null;
+      this.worker.watch(this);
     }
-    const { matcher } = this.reading;
-    const start = this.webhook.position;
-    const scan = this.scanSize();
-    const { rows, upTo, more } = await this.read(start);
-    if (!positionAfter(upTo, start)) return this.sleep(settings.idlePollMs, true);
-    const results: Batch["results"] = [];
-    let scannedTo = start;
-    let firstStoredAt = 0;
-    for (const row of rows) {
-      if (matcher === null || matcher(JSON.parse(row.json) as Record<string, unknown>)) {
-        if (results.length === 0) firstStoredAt = row.storedAtMs;
-        results.push({ position: row.id, json: row.json });
+    const pending = (this.pending ??= { events: [], scannedTo: this.webhook.position });
+    const start = pending.scannedTo;
+    const page = await this.read(start, settings.batchSize - pending.events.length);
+    if (positionAfter(page.scannedTo, start)) {
+      pending.events.push(...page.events);
+      pending.scannedTo = page.scannedTo;
+    }
+    if (pending.events.length === 0) {
+      this.pending = null;
+      if (positionAfter(pending.scannedTo, this.webhook.position)) {
+        if (!(await store.advance(owner, this.webhook.id, pending.scannedTo, false))) return this.stop();
+        this.webhook.position = pending.scannedTo;
       }
-      scannedTo = row.id;
-      if (results.length === settings.batchSize) break;
+      return page.more ? undefined : this.sleep(settings.idlePollMs, true);
     }
-    // Nothing more before upTo: a short batch covers (and a later one starts after) all of it.
-    if (rows.length < scan && results.length < settings.batchSize) scannedTo = upTo;
-    if (results.length === 0) {
-      if (!(await store.advance(owner, this.webhook.id, scannedTo, false))) return this.stop();
-      this.webhook.position = scannedTo;
-      return rows.length === scan || more ? undefined : this.sleep(settings.idlePollMs, true);
-    }
+    const firstStoredAt = pending.events[0]!.storedAtMs;
     const waited = Date.now() - firstStoredAt;
-    if (results.length < settings.batchSize && !more && waited < settings.batchWaitMs) {
-      return this.sleep(Math.min(settings.batchWaitMs, settings.batchWaitMs - waited), false);
+    if (pending.events.length < settings.batchSize && !page.more && waited < settings.batchWaitMs) {
+      return this.sleep(settings.batchWaitMs - waited, false);
     }
+    this.pending = null;
     // The next page is read while this batch is POSTed: a busy webhook waits on one round trip less per batch.
-    this.readAhead = { start: scannedTo, version: this.webhook.version, page: this.readPage(scannedTo) };
+    this.readAhead = { start: pending.scannedTo, feed: this.feed, page: this.readPage(pending.scannedTo, settings.batchSize) };
     this.readAhead.page.catch(() => undefined);
-    await this.deliver(newBatch("result", results), scannedTo, firstStoredAt);
+    const batch = newBatch(this.feed.kind, pending.events.map((e) => ({ position: e.position, json: e.json })));
+    await this.deliver(batch, pending.scannedTo, firstStoredAt);
   }
 
-  /** Without filters beyond SQL's every row read is delivered: then no more than a batch is read. */
-  private scanSize(): number {
-    return this.reading.matcher === null ? this.worker.settings.batchSize : SPAN_ROWS;
-  }
-
-  /** A page of the log after `start`; new commits announced from now on wake the lane again. */
-  private readPage(start: string): ReturnType<StreamHistory["logPage"]> {
-    const { sub, readerId } = this.reading;
+  /** A page of the feed after `start`; new commits announced from now on wake the lane again. */
+  private readPage(start: string, limit: number): Promise<FeedPage> {
     this.woken = false;
-    return this.worker.history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, this.scanSize(), SPAN_ROWS);
+    return this.feed.next(start, limit);
   }
 
-  /** The page read ahead, when it starts where the lane is now under the same settings; else a fresh read. */
-  private read(start: string): ReturnType<StreamHistory["logPage"]> {
+  /** The page read ahead, when it starts where the lane is now from the same feed; else a fresh read. */
+  private async read(start: string, limit: number): Promise<FeedPage> {
     const ahead = this.readAhead;
     this.readAhead = null;
-    if (ahead && ahead.start === start && ahead.version === this.webhook.version) return ahead.page;
-    return this.readPage(start);
+    if (ahead && ahead.start === start && ahead.feed === this.feed) return ahead.page;
+    // A feed reads one page at a time (an alert feed folds as it reads).
+    await ahead?.page.catch(() => undefined);
+    return this.readPage(start, limit);
   }
 
   /** Attempts one batch until it is acknowledged, the retry window runs out, or the lane stops. */

@@ -1,8 +1,8 @@
 import type { Server, Socket } from "socket.io";
 import type { FastifyBaseLogger } from "fastify";
 import type { Pool } from "@probestream/db";
-import { SchedulingStore, type MeasurementRow } from "@probestream/db";
-import { Channels, decodeMeasurementEvent, encodeMeasurementEvent, type MessageBus } from "@probestream/bus";
+import { SchedulingStore, recordMeasurementEvent, type MeasurementRow } from "@probestream/db";
+import { Channels, decodeMeasurementEvent, publishMeasurementEvent, type MessageBus } from "@probestream/bus";
 import { ControllerEvents, MeasurementStatusId } from "@probestream/types";
 
 export interface SchedulerOptions {
@@ -71,7 +71,8 @@ export class MeasurementScheduler {
   }
 
   private publish(m: MeasurementRow): Promise<void> {
-    return this.opts.bus.publish(Channels.metadata, encodeMeasurementEvent(m, m.status === MeasurementStatusId.Stopped ? "stopped" : "changed"));
+    const event = m.status === MeasurementStatusId.Stopped ? "stopped" : "changed";
+    return publishMeasurementEvent(this.opts.bus, m, event, (published) => recordMeasurementEvent(this.opts.pool, published));
   }
 
   private onSession(socket: Socket): void {

@@ -5,11 +5,22 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 
 /**
  * Subscription parameters a webhook does not take: they shape a socket's frames or its history
- * (a webhook's history is its position), or need a stream type webhooks do not deliver yet.
+ * (a webhook's history is its position), or enrich events at sending (enrichProbes).
  */
 export const WEBHOOK_STREAM_ONLY_PARAMETERS = [
   "buffering", "sendBacklog", "sendPositions", "startTime", "endTime", "stopTime", "speed", "enrichProbes", "client",
 ] as const;
+
+/** What a delivery carries (`event` in its body, `X-Probestream-Event`): its stream type's events, or a test. */
+export const WEBHOOK_EVENT_KINDS = ["result", "alert", "probestatus", "metadata"] as const;
+export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
+
+/**
+ * What selects the events of a probestatus or metadata webhook: a probe's connections, a
+ * measurement's (or a result type's) events. The result filters select nothing in those streams,
+ * so a webhook refuses them rather than storing a filter that does not filter.
+ */
+export const WEBHOOK_EVENT_PARAMETERS = { probestatus: ["prb"], metadata: ["msm", "type"] } as const;
 
 const WebhookUrl = Type.String({
   minLength: 8,
@@ -70,7 +81,7 @@ export const WebhookDelivery = Type.Object({
   id: Type.Integer(),
   delivery_id: Type.String({ description: "The same for every attempt of one batch (`X-Probestream-Delivery`)" }),
   attempt: Type.Integer({ minimum: 1 }),
-  event: Type.Enum(["result", "test"]),
+  event: Type.Enum([...WEBHOOK_EVENT_KINDS, "test"]),
   first_position: Nullable(Type.String()),
   last_position: Nullable(Type.String()),
   results: Type.Integer({ minimum: 0 }),
