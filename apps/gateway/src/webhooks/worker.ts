@@ -85,15 +85,8 @@ export class WebhookWorker {
    */
   private wakeFor(message: string): void {
     if (this.index.size === 0) return;
-    for (const r of decodeResultBatch(message).results) {
-      let result: { msm_id?: unknown; prb_id?: unknown; type?: unknown };
-      try {
-        result = JSON.parse(r.json) as typeof result;
-      } catch {
-        continue;
-      }
-      this.index.forEachMatch({ msmId: Number(result.msm_id), prbId: Number(result.prb_id), type: String(result.type) }, (lane) => lane.wake());
-    }
+    // The bus carries each result's msm_id, prb_id and type: nothing to parse.
+    for (const r of decodeResultBatch(message).results) this.index.forEachMatch(r, (lane) => lane.wake());
   }
 
   private wakeAll(lanes: Set<Lane>): void {
