@@ -5,7 +5,7 @@ import { newestResultsPerProbe } from "@probestream/db";
 import { STATUS_CHECK_DEFAULTS, probeSource, statusCheck as recompute } from "@probestream/types";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
-  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, openHttpStream, postResults, registerProbe, restCall,
+  PlainStreamClient, StreamClient, createApiKey, createTestDatabase, pingWithRtts as ping, openHttpStream, postResults, registerProbe, restCall,
   type Json, type TestDatabase, type TestProbe,
 } from "@probestream/testkit";
 
@@ -30,17 +30,6 @@ afterAll(async () => {
   await pool?.end();
   await db?.drop();
 });
-
-function ping(msm: number, prb: number, timestamp: number, rtts: (number | null)[]): Json {
-  const got = rtts.filter((v): v is number => v !== null);
-  return {
-    type: "ping", msm_id: msm, prb_id: prb, timestamp, fw: 5080, af: 4, dst_addr: "193.0.14.129", src_addr: "10.0.0.2", from: "192.0.2.1",
-    proto: "ICMP", size: 48, ttl: 55, step: 240, sent: rtts.length, rcvd: got.length, dup: 0,
-    min: got.length ? Math.min(...got) : -1, max: got.length ? Math.max(...got) : -1,
-    avg: got.length ? got.reduce((a, b) => a + b, 0) / got.length : -1,
-    result: rtts.map((rtt) => (rtt === null ? { x: "*" } : { rtt })),
-  };
-}
 
 /** Posts each probe's results as that probe. */
 async function post(results: Json[]): Promise<void> {

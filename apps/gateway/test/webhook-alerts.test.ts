@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPlatform, type Platform, type PlatformOptions } from "@probestream/standalone";
 import {
-  StreamClient, WebhookReceiver, createApiKey, createTestDatabase, postResults, registerProbe, restCall,
+  StreamClient, WebhookReceiver, createApiKey, createTestDatabase, pingWithRtts as ping, postResults, registerProbe, restCall,
   type Json, type ReceiverBehaviour, type TestDatabase, type TestProbe,
 } from "@probestream/testkit";
 
@@ -39,17 +39,6 @@ afterAll(async () => {
   await platform?.close();
   await db?.drop();
 });
-
-function ping(msm: number, prb: number, timestamp: number, rtts: (number | null)[]): Json {
-  const got = rtts.filter((v): v is number => v !== null);
-  return {
-    type: "ping", msm_id: msm, prb_id: prb, timestamp, fw: 5080, af: 4, dst_addr: "193.0.14.129", src_addr: "10.0.0.2", from: "192.0.2.1",
-    proto: "ICMP", size: 48, ttl: 55, step: 240, sent: rtts.length, rcvd: got.length, dup: 0,
-    min: got.length ? Math.min(...got) : -1, max: got.length ? Math.max(...got) : -1,
-    avg: got.length ? got.reduce((a, b) => a + b, 0) / got.length : -1,
-    result: rtts.map((rtt) => (rtt === null ? { x: "*" } : { rtt })),
-  };
-}
 
 /**
  * Rounds of one result per probe: losses, recoveries and RTT spikes over the median, so that probes
