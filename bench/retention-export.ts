@@ -11,14 +11,14 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  createPool, dropExpiredPartitions, ResultReader, ResultWriter, type PartitionExport, type ResultToStore,
+  createPool, dropExpiredPartitions, ResultReader, ResultWriter, type PartitionExport,
 } from "@probestream/db";
-import { createProbeProfiles, DEFAULT_MEASUREMENTS, generateResult, Random } from "@probestream/simulator";
+import { createProbeProfiles, DEFAULT_MEASUREMENTS, Random } from "@probestream/simulator";
 import { createTestDatabase } from "@probestream/testkit";
+import { storeSimulatedDay } from "./simulated-results.js";
 
 const PER_TYPE = Number(process.argv[2] ?? 20_000);
 const PROBES = 1000;
-const BATCH = 1000;
 const DAY = 86_400;
 
 /** Reads every result of the measurements through the download path; results/s. */
@@ -42,16 +42,7 @@ try {
   const day = Math.floor(Date.now() / 1000 / DAY) * DAY - 40 * DAY;
   const partition = `results_${new Date(day * 1000).toISOString().slice(0, 10).replaceAll("-", "")}`;
   for (const measurement of DEFAULT_MEASUREMENTS) {
-    for (let n = 0; n < PER_TYPE; n += BATCH) {
-      const batch: ResultToStore[] = [];
-      for (let k = n; k < Math.min(n + BATCH, PER_TYPE); k++) {
-        const probe = probes[k % PROBES]!;
-        const timestamp = day + Math.floor((k * DAY) / PER_TYPE);
-        const result = generateResult({ probe, measurement, timestamp, random });
-        batch.push({ msmId: measurement.id, prbId: probe.prbId, timestamp, type: measurement.type, body: JSON.stringify(result) });
-      }
-      await writer.write(batch);
-    }
+    await storeSimulatedDay(writer, measurement, probes, random, day, PER_TYPE);
   }
   await pool.query(`VACUUM ANALYZE ${partition}`);
   const { rows } = await pool.query<{ bytes: string }>("SELECT pg_total_relation_size($1) AS bytes", [partition]);

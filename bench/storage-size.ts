@@ -8,13 +8,13 @@
  *   npx tsx bench/storage-size.ts [results per type=20000]
  */
 import pg from "pg";
-import { createPool, ResultWriter, type ResultToStore } from "@probestream/db";
-import { createProbeProfiles, DEFAULT_MEASUREMENTS, generateResult, Random } from "@probestream/simulator";
+import { createPool, ResultWriter } from "@probestream/db";
+import { createProbeProfiles, DEFAULT_MEASUREMENTS, Random } from "@probestream/simulator";
 import { createTestDatabase } from "@probestream/testkit";
+import { storeSimulatedDay } from "./simulated-results.js";
 
 const PER_TYPE = Number(process.argv[2] ?? 20_000);
 const PROBES = 1000;
-const BATCH = 1000;
 const RIPE_RATE = 2500;
 const DAY = 86_400;
 
@@ -47,16 +47,7 @@ async function measure(compression: "pglz" | "lz4", compressFrom?: number): Prom
       const date = new Date(day * 1000).toISOString().slice(0, 10);
       await pool.query("SELECT ensure_results_partition($1::date)", [date]);
       if (compressFrom !== undefined) await pool.query(`ALTER TABLE results_${date.replaceAll("-", "")} SET (toast_tuple_target = ${compressFrom})`);
-      for (let n = 0; n < PER_TYPE; n += BATCH) {
-        const batch: ResultToStore[] = [];
-        for (let k = n; k < Math.min(n + BATCH, PER_TYPE); k++) {
-          const probe = probes[k % PROBES]!;
-          const timestamp = day + Math.floor((k * DAY) / PER_TYPE);
-          const result = generateResult({ probe, measurement, timestamp, random });
-          batch.push({ msmId: measurement.id, prbId: probe.prbId, timestamp, type: measurement.type, body: JSON.stringify(result) });
-        }
-        await writer.write(batch);
-      }
+      await storeSimulatedDay(writer, measurement, probes, random, day, PER_TYPE);
     }
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
