@@ -9,5 +9,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // CI boxes are noisy: a background step (the scheduler's tick, a relay
+    // round) can take seconds there, so polled expectations wait up to 10 s.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
