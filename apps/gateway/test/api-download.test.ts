@@ -61,8 +61,12 @@ describe("results download", () => {
     expect(lines).toBe(COUNT);
     expect(bytes).toBeGreaterThan(80 * 1024 * 1024);
     expect(JSON.parse(firstLine)).toMatchObject({ msm_id: MSM, timestamp: T0, stored_timestamp: expect.any(Number) });
-    const growth = Math.max(...samples) - baseline;
     expect(samples.length).toBeGreaterThan(10);
-    expect(growth).toBeLessThan(50 * 1024 * 1024);
+    // What stays live (the heap's floor between collections, late in the download) is flat; its peak
+    // also holds garbage not collected yet, which on a busy box can be tens of MB: bounded below the
+    // 84 MB that holding the download would take.
+    const lateFloor = Math.min(...samples.slice(-Math.ceil(samples.length / 4))) - baseline;
+    expect(lateFloor).toBeLessThan(30 * 1024 * 1024);
+    expect(Math.max(...samples) - baseline).toBeLessThan(80 * 1024 * 1024);
   }, 180_000);
 });

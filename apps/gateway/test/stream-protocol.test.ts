@@ -3,7 +3,7 @@ import pg from "pg";
 import { io as ioV4 } from "socket.io-client";
 import Fastify from "fastify";
 import { Registry } from "prom-client";
-import { InProcessBus } from "@probestream/bus";
+import { InProcessBus, measurementEventOf } from "@probestream/bus";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import {
   PlainStreamClient, StreamClient, createApiKey, createTestDatabase, loadFixtures, openHttpStream, pingResult, postResults, registerProbe,
@@ -388,7 +388,13 @@ describe("metadata", () => {
     await client.subscribe({ streamType: "metadata", msm: 9802 });
     const event = client.next("atlas_metadata");
     await post([pingResult(probe.prbId, 9801, 1_750_003_000)]);
-    expect(await event).toMatchObject({ msm_id: 9801, event: "created", type: "ping", status: { id: 2, name: "Ongoing" }, is_public: true });
+    const announced = (await event) as { timestamp: number };
+    // The event is built by the writer's statement (stored with the results): exactly as measurementEventOf builds the others.
+    const expected = measurementEventOf({ id: 9801, type: "ping", status: 2, is_public: true, owner_id: null }, "created").event;
+    expect(JSON.stringify(announced)).toBe(JSON.stringify({ ...expected, timestamp: announced.timestamp }));
+    expect(Math.abs(announced.timestamp - expected.timestamp)).toBeLessThanOrEqual(2);
+    const { rows } = await pool.query("SELECT private_to, event::text AS event FROM measurement_events WHERE msm_id = 9801");
+    expect(rows).toEqual([{ private_to: null, event: JSON.stringify(announced) }]);
     await post([pingResult(probe.prbId, 9801, 1_750_003_001)]);
     await settle();
     expect(client.events.filter((e) => e.event === "atlas_metadata")).toHaveLength(1);

@@ -116,7 +116,6 @@ export async function ingestPlugin(fastify: FastifyInstance, opts: IngestOptions
   serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(registerRoute, { pool: opts.pool, auth, adminToken: opts.adminToken });
   await fastify.register(resultsRoute, {
-    pool: opts.pool,
     writer,
     bus: opts.bus,
     auth,

@@ -26,15 +26,11 @@ export function encodeMeasurementEvent(published: PublishedMeasurementEvent): st
 }
 
 /**
- * Tells about a measurement: the event is stored first (`store`: the database's measurement event
- * log, which webhooks deliver from and resume in), then published for streams and schedulers.
+ * Tells streams and schedulers about measurement changes, once the change and its events (built by
+ * measurementEventOf, stored in its transaction: the log webhooks deliver from) have committed.
  */
-export async function publishMeasurementEvent(
-  bus: MessageBus, m: MeasurementState, event: MeasurementEvent["event"], store: (published: PublishedMeasurementEvent) => Promise<void>,
-): Promise<void> {
-  const published = measurementEventOf(m, event);
-  await store(published);
-  await bus.publish(Channels.metadata, encodeMeasurementEvent(published));
+export async function publishMeasurementEvents(bus: MessageBus, events: readonly PublishedMeasurementEvent[]): Promise<void> {
+  for (const published of events) await bus.publish(Channels.metadata, encodeMeasurementEvent(published));
 }
 
 /** The event telling about a measurement: private ones reach only their owner's subscribers. */

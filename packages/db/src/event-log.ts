@@ -89,9 +89,22 @@ export async function eventLogPage(
   return { events, upTo, more };
 }
 
-/** Stores a measurement event, as published on the bus (who may read it, and the event), before it is published. */
-export async function recordMeasurementEvent(db: Queryable, published: { privateTo: number | null; event: MeasurementEvent }): Promise<void> {
-  await db.query("INSERT INTO measurement_events (msm_id, private_to, event) VALUES ($1, $2, $3)", [
-    published.event.msm_id, published.privateTo, JSON.stringify(published.event),
-  ]);
+/** A measurement event as stored and published: the event, and who may read it. */
+export interface StoredMeasurementEvent {
+  /** Owner of the private measurement (0: nobody), null when public. */
+  privateTo: number | null;
+  event: MeasurementEvent;
+}
+
+/**
+ * Stores measurement events in the transaction of the change they tell about (`db`: its client), so
+ * that no crash can keep the change and lose its event; they are published once it has committed.
+ */
+export async function recordMeasurementEvents(db: Queryable, events: readonly StoredMeasurementEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `INSERT INTO measurement_events (msm_id, private_to, event)
+     SELECT msm_id, private_to, event FROM unnest($1::int[], $2::int[], $3::json[]) WITH ORDINALITY AS e(msm_id, private_to, event, n) ORDER BY n`,
+    [events.map((e) => e.event.msm_id), events.map((e) => e.privateTo), events.map((e) => JSON.stringify(e.event))],
+  );
 }

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { MeasurementStatusId } from "@probestream/types";
 import { assignProbes, selectProbes, unassignProbes, listedProbeIds, type StoredProbeSource } from "./probe-selection.js";
 import { inTransaction } from "./transaction.js";
+import { recordMeasurementEvents, type StoredMeasurementEvent } from "./event-log.js";
 
 type Queryable = Pool | PoolClient;
 
@@ -42,6 +43,37 @@ export const MEASUREMENT_COLUMNS = `
   m.result_count::float8 AS result_count, ${epoch("last_result_at", "last_result_time")},
   (SELECT count(*)::int FROM measurement_probes mp WHERE mp.msm_id = m.id AND mp.removed_at IS NULL) AS participant_count`;
 
+/** Measurements by id, in id order, as `db` (a change's transaction, or the pool) sees them. */
+export async function measurementRows(db: Queryable, ids: readonly number[]): Promise<MeasurementRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<MeasurementRow>(
+    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
+    [ids],
+  );
+  return rows;
+}
+
+/**
+ * The events telling about a change of measurements, given the changed rows as the change's own
+ * transaction sees them. Every method that changes measurements takes one and stores its events in
+ * that transaction: a crash keeps both or neither.
+ */
+export type MeasurementEventsOf = (rows: MeasurementRow[]) => StoredMeasurementEvent[];
+
+/** What a change did: the changed measurements, and the events stored with it, to publish now that it has committed. */
+export interface MeasurementChange {
+  rows: MeasurementRow[];
+  events: StoredMeasurementEvent[];
+}
+
+/** Ends a change inside its transaction: reads the changed rows and stores the events telling about them. */
+export async function recordChange(db: Queryable, ids: readonly number[], eventsOf: MeasurementEventsOf): Promise<MeasurementChange> {
+  const rows = await measurementRows(db, ids);
+  const events = eventsOf(rows);
+  await recordMeasurementEvents(db, events);
+  return { rows, events };
+}
+
 /** A measurement to create: one definition of a request, with the request's common settings applied. */
 export interface NewMeasurement {
   type: string;
@@ -80,9 +112,9 @@ export const UNFINISHED = [MeasurementStatusId.Specified, MeasurementStatusId.Sc
 export class MeasurementStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Creates all of a request's measurements in one transaction, Specified (0); returns their rows. */
-  async create(specs: NewMeasurement[]): Promise<MeasurementRow[]> {
-    const ids = await inTransaction(this.pool, async (client) => {
+  /** Creates all of a request's measurements in one transaction, Specified (0), with their events. */
+  async create(specs: NewMeasurement[], eventsOf: MeasurementEventsOf): Promise<MeasurementChange> {
+    return inTransaction(this.pool, async (client) => {
       const ids: number[] = [];
       for (const s of specs) {
         const { rows } = await client.query<{ id: number }>(
@@ -98,9 +130,8 @@ export class MeasurementStore {
         );
         ids.push(rows[0]!.id);
       }
-      return ids;
+      return recordChange(client, ids, eventsOf);
     });
-    return this.getMany(ids);
   }
 
   /**
@@ -141,12 +172,8 @@ export class MeasurementStore {
     return (await this.getMany([id]))[0] ?? null;
   }
 
-  async getMany(ids: number[]): Promise<MeasurementRow[]> {
-    const { rows } = await this.pool.query<MeasurementRow>(
-      `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
-      [ids],
-    );
-    return rows;
+  getMany(ids: number[]): Promise<MeasurementRow[]> {
+    return measurementRows(this.pool, ids);
   }
 
   async exists(id: number): Promise<boolean> {
@@ -162,24 +189,27 @@ export class MeasurementStore {
 
   /**
    * Stops an unfinished measurement (status 4 Stopped, or another final status) and takes it off its
-   * probes; null when it was already finished, so that only one caller reports the stop.
+   * probes, with its events; no change when it was already finished, so that only one caller reports the stop.
    */
-  async stop(id: number, status: number = MeasurementStatusId.Stopped, db: Queryable = this.pool): Promise<MeasurementRow | null> {
-    const { rows } = await db.query<{ id: number }>(
-      `UPDATE measurements SET status = $2, status_since = now(), stop_time = LEAST(COALESCE(stop_time, now()), now())
-       WHERE id = $1 AND status = ANY($3::int[]) RETURNING id`,
-      [id, status, UNFINISHED],
-    );
-    if (rows.length === 0) return null;
-    await unassignProbes(db, id);
-    return (await this.getMany([id]))[0] ?? null;
+  async stop(id: number, eventsOf: MeasurementEventsOf, status: number = MeasurementStatusId.Stopped): Promise<MeasurementChange> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ id: number }>(
+        `UPDATE measurements SET status = $2, status_since = now(), stop_time = LEAST(COALESCE(stop_time, now()), now())
+         WHERE id = $1 AND status = ANY($3::int[]) RETURNING id`,
+        [id, status, UNFINISHED],
+      );
+      if (rows.length > 0) await unassignProbes(client, id);
+      return recordChange(client, rows.map((r) => r.id), eventsOf);
+    });
   }
 
   /**
    * Applies participation requests to a measurement in one transaction: `add` selects probes like a
-   * probe source, `remove` takes listed probes off. Returns the request ids.
+   * probe source, `remove` takes listed probes off. Returns the request ids, and the change with its events.
    */
-  async participate(msmId: number, requests: ({ action: "add" | "remove" } & StoredProbeSource)[]): Promise<number[]> {
+  async participate(
+    msmId: number, requests: ({ action: "add" | "remove" } & StoredProbeSource)[], eventsOf: MeasurementEventsOf,
+  ): Promise<{ requestIds: number[] } & MeasurementChange> {
     return inTransaction(this.pool, async (client) => {
       const ids: number[] = [];
       const { rows: measured } = await client.query<{ af: number | null }>("SELECT af FROM measurements WHERE id = $1 FOR UPDATE", [msmId]);
@@ -210,7 +240,7 @@ export class MeasurementStore {
          WHERE id = $1`,
         [msmId],
       );
-      return ids;
+      return { requestIds: ids, ...(await recordChange(client, [msmId], eventsOf)) };
     });
   }
 }

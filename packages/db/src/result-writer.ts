@@ -1,7 +1,8 @@
 import { hash } from "node:crypto";
 import type { Pool } from "pg";
-import { joinJsonBytes } from "@probestream/types";
+import { MeasurementStatus, joinJsonBytes } from "@probestream/types";
 import { LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, precededOnlyByVisibleSql, type LogEntry } from "./result-log.js";
+import type { StoredMeasurementEvent } from "./event-log.js";
 
 /** A validated result, ready to store: its key fields and its JSON as the probe sent it. */
 export interface ResultToStore {
@@ -32,8 +33,11 @@ export interface WriteOutcome {
   stored: StoredResult[];
   /** Results already stored before (a probe's re-send), not stored or published again. */
   duplicates: number;
-  /** Measurements this batch created: results of a measurement id the platform had not seen. */
-  createdMeasurements: { id: number; type: string }[];
+  /**
+   * The `created` events of the measurements this batch created (results of a measurement id the
+   * platform had not seen), stored in the batch's transaction: to publish.
+   */
+  createdMeasurements: StoredMeasurementEvent[];
 }
 
 /**
@@ -71,6 +75,14 @@ export function withStoredTimestamp(body: string, storedTimestamp: number): stri
 // between, is another database's (result-log.ts), every row that comes before T's was visible to
 // it. No row can then come before T's rows any more, and `final_after` names the last one that
 // does. Under concurrent writers the proof often fails (null), and the relay reads the log as usual.
+//
+// A measurement it creates gets its `created` event stored by the same statement (the measurement
+// event log, event-log.ts), so that no crash keeps the one without the other. The event is built here,
+// as bus/measurement-event.ts's measurementEventOf serialises its events (a test holds them equal), since
+// this statement is the transaction: only its results tell that the measurement is new.
+const CREATED_EVENT_SQL = `format('{"msm_id":%s,"event":"created","timestamp":%s,"type":%s,"status":{"id":%s,"name":%s},"is_public":%s}',
+  id, floor(extract(epoch FROM now()))::bigint, to_json(type), status, to_json('${JSON.stringify(MeasurementStatus)}'::json ->> status::text), to_json(is_public))::json`;
+
 const INSERT_SQL = `
 WITH input AS (
   SELECT t.msm_id, t.prb_id, t.ts, t.type, t.digest, b.body
@@ -87,14 +99,19 @@ WITH input AS (
   SELECT msm_id, min(type), count(*), now() FROM inserted GROUP BY msm_id ORDER BY msm_id
   ON CONFLICT (id) DO UPDATE
     SET result_count = m.result_count + EXCLUDED.result_count, last_result_at = EXCLUDED.last_result_at
-  RETURNING id, ${MEASUREMENT_PRIVATE_TO_SQL} AS private_to, xmax = 0 AS created
+  RETURNING id, type, status, is_public, ${MEASUREMENT_PRIVATE_TO_SQL} AS private_to, xmax = 0 AS created
+), created_events AS (
+  INSERT INTO measurement_events (msm_id, private_to, event)
+  SELECT id, private_to, ${CREATED_EVENT_SQL} FROM counted WHERE created ORDER BY id
+  RETURNING msm_id, private_to, event
 ), horizon AS (
   SELECT pg_current_xact_id() AS tx, pg_current_snapshot() AS snap
 )
-SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, i.stored_ms, c.private_to, c.created,
+SELECT i.position, i.msm_id, i.prb_id, i.ts, i.digest, i.stored_timestamp, i.stored_ms, c.private_to,
        (SELECT CASE WHEN ${precededOnlyByVisibleSql("h.snap", "h.tx")} THEN COALESCE(
           (SELECT ${POSITION_SQL} FROM results r WHERE r.tx < h.tx ORDER BY r.tx DESC, r.id DESC LIMIT 1), '${LOG_START}') END
-        FROM horizon h) AS final_after, pg_backend_pid() AS backend_pid
+        FROM horizon h) AS final_after, pg_backend_pid() AS backend_pid,
+       (SELECT json_agg(json_build_object('privateTo', e.private_to, 'event', e.event))::text FROM created_events e) AS created_events
 FROM inserted i JOIN counted c ON c.id = i.msm_id ORDER BY i.tx, i.id`;
 
 interface InsertedRow {
@@ -106,9 +123,10 @@ interface InsertedRow {
   stored_timestamp: string;
   stored_ms: string;
   private_to: number | null;
-  created: boolean;
   final_after: string | null;
   backend_pid: number;
+  /** The created events (JSON array) on every row; null when the statement created no measurement. */
+  created_events: string | null;
 }
 
 interface Waiting {
@@ -235,15 +253,19 @@ export class ResultWriter {
     }
 
     const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
-    const created = new Set<number>();
+    // A created measurement's event goes to the first batch holding one of its results.
+    const createdEvents = new Map(
+      (JSON.parse(rows[0]?.created_events ?? "[]") as StoredMeasurementEvent[]).map((e) => [e.event.msm_id, e]),
+    );
     rows.forEach((row, r) => {
-      const { result, batch } = owner.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
+      const { batch } = owner.get(`${row.prb_id}:${row.msm_id}:${row.ts}:${row.digest}`)!;
       const outcome = outcomes[batch]!;
       outcome.stored.push(stored[r]!);
       outcome.duplicates--;
-      if (row.created && !created.has(row.msm_id)) {
-        created.add(row.msm_id);
-        outcome.createdMeasurements.push({ id: row.msm_id, type: result.type });
+      const created = createdEvents.get(row.msm_id);
+      if (created) {
+        createdEvents.delete(row.msm_id);
+        outcome.createdMeasurements.push(created);
       }
     });
     return outcomes;

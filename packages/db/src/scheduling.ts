@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { MeasurementStatusId as Status, type ProbeAssignment } from "@probestream/types";
-import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
+import { recordChange, type MeasurementChange, type MeasurementEventsOf } from "./measurement-store.js";
 import { assignProbes, selectProbes, unassignProbes, type StoredProbeSource } from "./probe-selection.js";
 import { inTransaction } from "./transaction.js";
 
@@ -10,26 +10,18 @@ const RUNNING = `${Status.Scheduled}, ${Status.Ongoing}`;
 /** What a probe is told to run: one entry per measurement it takes part in. */
 export type Assignment = ProbeAssignment;
 
-async function rowsOf(pool: Pool, ids: number[]): Promise<MeasurementRow[]> {
-  if (ids.length === 0) return [];
-  const { rows } = await pool.query<MeasurementRow>(
-    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
-    [ids],
-  );
-  return rows;
-}
-
 /**
  * The controller's state changes, each done by one conditional UPDATE (or a row lock skipped by
  * others) so that any number of ingest processes may run them at once and each change happens,
- * and is reported, exactly once. Every method returns the measurements it changed.
+ * and is reported, exactly once. Every method returns the measurements it changed, with the events
+ * it stored in the same transaction (`eventsOf`).
  */
 export class SchedulingStore {
   constructor(private readonly pool: Pool) {}
 
   /** Specified -> Scheduled with its probes chosen, or No suitable probes. */
-  async scheduleSpecified(batch = 20): Promise<MeasurementRow[]> {
-    const changed = await inTransaction(this.pool, async (client) => {
+  async scheduleSpecified(eventsOf: MeasurementEventsOf, batch = 20): Promise<MeasurementChange> {
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: number; af: number | null; probe_sources: StoredProbeSource[] }>(
         `SELECT id, af, probe_sources FROM measurements WHERE status = ${Status.Specified} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batch],
@@ -44,36 +36,39 @@ export class SchedulingStore {
           [m.id, scheduled > 0 ? Status.Scheduled : Status.NoSuitableProbes, scheduled],
         );
       }
-      return rows.map((m) => m.id);
+      return recordChange(client, rows.map((m) => m.id), eventsOf);
     });
-    return rowsOf(this.pool, changed);
   }
 
   /** Scheduled -> Ongoing once its start time has come; "as soon as possible" becomes now. */
-  async startDue(): Promise<MeasurementRow[]> {
-    const { rows } = await this.pool.query<{ id: number }>(
-      `UPDATE measurements SET status = ${Status.Ongoing}, status_since = now(), start_time = COALESCE(start_time, now())
-       WHERE status = ${Status.Scheduled} AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
-    );
-    return rowsOf(this.pool, rows.map((r) => r.id));
+  async startDue(eventsOf: MeasurementEventsOf): Promise<MeasurementChange> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ id: number }>(
+        `UPDATE measurements SET status = ${Status.Ongoing}, status_since = now(), start_time = COALESCE(start_time, now())
+         WHERE status = ${Status.Scheduled} AND (start_time IS NULL OR start_time <= now()) RETURNING id`,
+      );
+      return recordChange(client, rows.map((r) => r.id), eventsOf);
+    });
   }
 
   /**
    * -> Stopped: measurements past their stop time, and one-offs every probe of which has
    * reported. Their probes are taken off them.
    */
-  async stopDue(): Promise<MeasurementRow[]> {
-    const { rows } = await this.pool.query<{ id: number }>(
-      `UPDATE measurements m SET status = ${Status.Stopped}, status_since = now(), stop_time = LEAST(COALESCE(m.stop_time, now()), now())
-       WHERE (m.status IN (${RUNNING}) AND m.stop_time <= now())
-          OR (m.status = ${Status.Ongoing} AND m.is_oneoff AND NOT EXISTS (
-                SELECT 1 FROM measurement_probes mp
-                WHERE mp.msm_id = m.id AND mp.removed_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM results r WHERE r.msm_id = m.id AND r.prb_id = mp.prb_id)))
-       RETURNING id`,
-    );
-    for (const { id } of rows) await unassignProbes(this.pool, id);
-    return rowsOf(this.pool, rows.map((r) => r.id));
+  async stopDue(eventsOf: MeasurementEventsOf): Promise<MeasurementChange> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ id: number }>(
+        `UPDATE measurements m SET status = ${Status.Stopped}, status_since = now(), stop_time = LEAST(COALESCE(m.stop_time, now()), now())
+         WHERE (m.status IN (${RUNNING}) AND m.stop_time <= now())
+            OR (m.status = ${Status.Ongoing} AND m.is_oneoff AND NOT EXISTS (
+                  SELECT 1 FROM measurement_probes mp
+                  WHERE mp.msm_id = m.id AND mp.removed_at IS NULL
+                    AND NOT EXISTS (SELECT 1 FROM results r WHERE r.msm_id = m.id AND r.prb_id = mp.prb_id)))
+         RETURNING id`,
+      );
+      for (const { id } of rows) await unassignProbes(client, id);
+      return recordChange(client, rows.map((r) => r.id), eventsOf);
+    });
   }
 
   /** Every probe that runs or ran a measurement: those whose assignment lists it changes. */

@@ -38,7 +38,12 @@ describe("ResultWriter", () => {
     const batch = [result(1, 1_328_019_792), result(2, 1_700_000_000), result(1, 1_700_086_400)];
     const { stored, duplicates, createdMeasurements } = await writer.write(batch);
     expect(duplicates).toBe(0);
-    expect(createdMeasurements).toEqual([{ id: 42, type: "ping" }]);
+    expect(createdMeasurements).toEqual([{
+      privateTo: null,
+      event: { msm_id: 42, event: "created", timestamp: expect.any(Number), type: "ping", status: { id: 2, name: "Ongoing" }, is_public: true },
+    }]);
+    const { rows: events } = await pool.query("SELECT msm_id, event::text AS event FROM measurement_events");
+    expect(events).toEqual([{ msm_id: 42, event: JSON.stringify(createdMeasurements[0]!.event) }]);
     expect(stored.map((s) => s.prbId)).toEqual([1, 2, 1]);
     const { rows } = await pool.query<{ name: string }>(
       "SELECT relname AS name FROM pg_class WHERE relname LIKE 'results_20%' ORDER BY 1",

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { MessageBus } from "@probestream/bus";
-import { publishMeasurementEvent } from "@probestream/bus";
+import { measurementEventOf, publishMeasurementEvents } from "@probestream/bus";
 import { HttpError } from "@probestream/service-kit";
 import {
   getParticipationRequest, listMeasurements, listParticipationRequests, measurementParticipants,
-  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf, recordMeasurementEvent, UNFINISHED,
+  MEASUREMENT_SORT_COLUMNS, PARTICIPATION_SORT_COLUMNS, participationRequestsOf, UNFINISHED,
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
 import {
@@ -86,8 +86,8 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       return shaped(shown, s);
     });
   };
-  const publish = (m: MeasurementRow, event: "created" | "changed" | "stopped") =>
-    publishMeasurementEvent(bus, m, event, (published) => recordMeasurementEvent(pool, published));
+  /** The events of a change, stored with it by the store: each changed measurement tells `event`. */
+  const telling = (event: "created" | "changed" | "stopped") => (rows: MeasurementRow[]) => rows.map((m) => measurementEventOf(m, event));
   /** The measurement, if the caller may see it: 404 when it does not exist, 403 when private to another. */
   const readable = async (id: number, caller: Caller): Promise<MeasurementRow> => {
     const m = await store.get(id);
@@ -113,9 +113,9 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       requireRight(caller, Rights.createMeasurements);
       const specs = measurementsOf(request.body, caller.userId);
       await checkSources(store, request.body.probes, "/probes");
-      const created = await store.create(specs);
-      for (const m of created) await publish(m, "created");
-      return reply.status(201).send({ measurements: created.map((m) => m.id) });
+      const created = await store.create(specs, telling("created"));
+      await publishMeasurementEvents(bus, created.events);
+      return reply.status(201).send({ measurements: created.rows.map((m) => m.id) });
     },
   );
 
@@ -197,8 +197,7 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       requireRight(caller, Rights.createMeasurements);
       const { id } = request.params;
       ownedBy(await store.get(id), caller, id);
-      const stopped = await store.stop(id);
-      if (stopped) await publish(stopped, "stopped");
+      await publishMeasurementEvents(bus, (await store.stop(id, telling("stopped"))).events);
       return reply.status(204).send();
     },
   );
@@ -269,13 +268,13 @@ export async function measurementRoutes(fastify: FastifyInstance, opts: Measurem
       if (!UNFINISHED.includes(m.status as (typeof UNFINISHED)[number])) throw new HttpError(400, `Measurement ${id} is no longer running`);
       const sources = request.body.map(({ action, ...source }) => (action === "add" ? (source as ProbeSource) : null));
       await checkSources(store, sources, "");
-      const ids = await store.participate(
+      const changed = await store.participate(
         id,
         request.body.map(({ action, ...source }) => ({ action, ...storedSource(source as ProbeSource) })),
+        telling("changed"),
       );
-      const changed = await store.get(id);
-      if (changed) await publish(changed, "changed");
-      return reply.status(201).send({ request_ids: ids });
+      await publishMeasurementEvents(bus, changed.events);
+      return reply.status(201).send({ request_ids: changed.requestIds });
     },
   );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { MeasurementStatusId, validateResult, type IngestRejection } from "@probestream/types";
-import { WriterOverloadedError, recordMeasurementEvent, type Pool, type ResultToStore, type ResultWriter } from "@probestream/db";
-import { publishMeasurementEvent, type MessageBus } from "@probestream/bus";
+import { validateResult, type IngestRejection } from "@probestream/types";
+import { WriterOverloadedError, type ResultToStore, type ResultWriter } from "@probestream/db";
+import { publishMeasurementEvents, type MessageBus } from "@probestream/bus";
 import { HttpError, errorBody } from "@probestream/service-kit";
 import { parseBatch } from "../batch-parser.js";
 import { parseProbeAuthorization, type ProbeAuthenticator } from "../probe-auth.js";
@@ -10,7 +10,6 @@ import type { ProbeEvidenceRecorder } from "../probe-evidence.js";
 import type { ResultAdmission } from "../result-admission.js";
 
 export interface ResultsRouteOptions {
-  pool: Pool;
   writer: ResultWriter;
   bus: MessageBus;
   auth: ProbeAuthenticator;
@@ -30,12 +29,6 @@ const RETRY_AFTER_S = 2;
 const FUTURE_SLACK_S = 86_400;
 
 const NDJSON = "application/x-ndjson";
-
-/** A measurement first seen through its results is public and ongoing: tell `metadata` subscribers. */
-function publishCreated(pool: Pool, bus: MessageBus, m: { id: number; type: string }): Promise<void> {
-  const created = { ...m, status: MeasurementStatusId.Ongoing, is_public: true, owner_id: null };
-  return publishMeasurementEvent(bus, created, "created", (published) => recordMeasurementEvent(pool, published));
-}
 
 /**
  * `POST /probe/results`: a probe's batch. Each result is validated on its own; the good ones are
@@ -156,7 +149,8 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch(unavailable("storing results failed"));
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
       for (const result of acceptedResults) opts.evidence.note(credentials.prbId, result);
-      for (const m of createdMeasurements) publishCreated(opts.pool, opts.bus, m).catch((err: unknown) => {
+      // A measurement first seen through its results: its event was stored with them; tell `metadata` subscribers.
+      publishMeasurementEvents(opts.bus, createdMeasurements).catch((err: unknown) => {
         request.log.error({ err }, "publishing a measurement event failed");
       });
 

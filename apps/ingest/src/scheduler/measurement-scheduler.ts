@@ -1,8 +1,8 @@
 import type { Server, Socket } from "socket.io";
 import type { FastifyBaseLogger } from "fastify";
 import type { Pool } from "@probestream/db";
-import { SchedulingStore, recordMeasurementEvent, type MeasurementRow } from "@probestream/db";
-import { Channels, decodeMeasurementEvent, publishMeasurementEvent, type MessageBus } from "@probestream/bus";
+import { SchedulingStore, type MeasurementRow } from "@probestream/db";
+import { Channels, decodeMeasurementEvent, measurementEventOf, publishMeasurementEvents, type MessageBus } from "@probestream/bus";
 import { ControllerEvents, MeasurementStatusId } from "@probestream/types";
 
 export interface SchedulerOptions {
@@ -60,19 +60,15 @@ export class MeasurementScheduler {
       });
   }
 
-  /** One round of due state changes, each published. */
+  /** One round of due state changes, each stored with its event and then published. */
   private async advance(): Promise<void> {
+    const { store } = this;
     const changes = [
-      ...(await this.store.scheduleSpecified()),
-      ...(await this.store.startDue()),
-      ...(await this.store.stopDue()),
+      () => store.scheduleSpecified(eventsOfStateChange),
+      () => store.startDue(eventsOfStateChange),
+      () => store.stopDue(eventsOfStateChange),
     ];
-    for (const m of changes) await this.publish(m);
-  }
-
-  private publish(m: MeasurementRow): Promise<void> {
-    const event = m.status === MeasurementStatusId.Stopped ? "stopped" : "changed";
-    return publishMeasurementEvent(this.opts.bus, m, event, (published) => recordMeasurementEvent(this.opts.pool, published));
+    for (const change of changes) await publishMeasurementEvents(this.opts.bus, (await change()).events);
   }
 
   private onSession(socket: Socket): void {
@@ -120,4 +116,9 @@ export class MeasurementScheduler {
     const lists = await this.store.assignmentsOf([...probes]);
     for (const [prbId, list] of lists) this.opts.io.to(roomOf(prbId)).emit(ControllerEvents.assignments, list);
   }
+}
+
+/** A scheduler's state change tells `stopped` when it stopped the measurement, else `changed`. */
+function eventsOfStateChange(rows: MeasurementRow[]) {
+  return rows.map((m) => measurementEventOf(m, m.status === MeasurementStatusId.Stopped ? "stopped" : "changed"));
 }
