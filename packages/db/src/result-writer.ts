@@ -37,7 +37,7 @@ export interface WriteOutcome {
    * The `created` events of the measurements this batch created (results of a measurement id the
    * platform had not seen), stored in the batch's transaction: to publish.
    */
-  createdMeasurements: StoredMeasurementEvent[];
+  createdEvents: StoredMeasurementEvent[];
 }
 
 /**
@@ -175,7 +175,7 @@ export class ResultWriter {
   ) {}
 
   write(batch: readonly ResultToStore[]): Promise<WriteOutcome> {
-    if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdMeasurements: [] });
+    if (batch.length === 0) return Promise.resolve({ stored: [], duplicates: 0, createdEvents: [] });
     if (this.waitingResults > 0 && this.waitingResults + batch.length > this.maxWaitingResults) {
       return Promise.reject(new WriterOverloadedError(this.waitingResults));
     }
@@ -252,7 +252,7 @@ export class ResultWriter {
       });
     }
 
-    const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdMeasurements: [] }));
+    const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdEvents: [] }));
     // A created measurement's event goes to the first batch holding one of its results.
     const createdEvents = new Map(
       (JSON.parse(rows[0]?.created_events ?? "[]") as StoredMeasurementEvent[]).map((e) => [e.event.msm_id, e]),
@@ -265,7 +265,7 @@ export class ResultWriter {
       const created = createdEvents.get(row.msm_id);
       if (created) {
         createdEvents.delete(row.msm_id);
-        outcome.createdMeasurements.push(created);
+        outcome.createdEvents.push(created);
       }
     });
     return outcomes;

@@ -36,20 +36,20 @@ async function readAll(msmId: number): Promise<string[]> {
 describe("ResultWriter", () => {
   it("stores a batch across days it has never seen, creating their partitions", async () => {
     const batch = [result(1, 1_328_019_792), result(2, 1_700_000_000), result(1, 1_700_086_400)];
-    const { stored, duplicates, createdMeasurements } = await writer.write(batch);
+    const { stored, duplicates, createdEvents } = await writer.write(batch);
     expect(duplicates).toBe(0);
-    expect(createdMeasurements).toEqual([{
+    expect(createdEvents).toEqual([{
       privateTo: null,
       event: { msm_id: 42, event: "created", timestamp: expect.any(Number), type: "ping", status: { id: 2, name: "Ongoing" }, is_public: true },
     }]);
     const { rows: events } = await pool.query("SELECT msm_id, event::text AS event FROM measurement_events");
-    expect(events).toEqual([{ msm_id: 42, event: JSON.stringify(createdMeasurements[0]!.event) }]);
+    expect(events).toEqual([{ msm_id: 42, event: JSON.stringify(createdEvents[0]!.event) }]);
     expect(stored.map((s) => s.prbId)).toEqual([1, 2, 1]);
     const { rows } = await pool.query<{ name: string }>(
       "SELECT relname AS name FROM pg_class WHERE relname LIKE 'results_20%' ORDER BY 1",
     );
     expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(["results_20120131", "results_20231114", "results_20231115"]));
-    expect((await writer.write([result(1, 1_700_000_001)])).createdMeasurements).toEqual([]);
+    expect((await writer.write([result(1, 1_700_000_001)])).createdEvents).toEqual([]);
     const { rows: m } = await pool.query("SELECT id, type, result_count FROM measurements WHERE id = 42");
     expect(m).toEqual([{ id: 42, type: "ping", result_count: "4" }]);
   });
@@ -60,7 +60,7 @@ describe("ResultWriter", () => {
     expect(first.stored).toHaveLength(1);
     expect(first.duplicates).toBe(1);
     const again = await writer.write([r]);
-    expect(again).toEqual({ stored: [], duplicates: 1, createdMeasurements: [] });
+    expect(again).toEqual({ stored: [], duplicates: 1, createdEvents: [] });
   });
 
   it("keeps two different results that share probe, measurement and timestamp", async () => {

@@ -146,13 +146,15 @@ export async function resultsRoute(fastify: FastifyInstance, opts: ResultsRouteO
       rejected.sort((a, b) => a.index - b.index);
 
       const started = process.hrtime.bigint();
-      const { stored, duplicates, createdMeasurements } = await opts.writer.write(accepted).catch(unavailable("storing results failed"));
+      const { stored, duplicates, createdEvents } = await opts.writer.write(accepted).catch(unavailable("storing results failed"));
       opts.metrics.observeBatch(stored.length, duplicates, rejected.length, started);
       for (const result of acceptedResults) opts.evidence.note(credentials.prbId, result);
       // A measurement first seen through its results: its event was stored with them; tell `metadata` subscribers.
-      publishMeasurementEvents(opts.bus, createdMeasurements).catch((err: unknown) => {
-        request.log.error({ err }, "publishing a measurement event failed");
-      });
+      if (createdEvents.length > 0) {
+        publishMeasurementEvents(opts.bus, createdEvents).catch((err: unknown) => {
+          request.log.error({ err }, "publishing a measurement event failed");
+        });
+      }
 
       const body = { stored: stored.length, duplicates, rejected };
       if (rejected.length === 0) return reply.status(200).send(body);
