@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import type { MeasurementEvent } from "@probestream/types";
-import { FINAL_SQL, LOG_START, POSITION_SQL, afterPositionSql } from "./result-log.js";
+import { FINAL_SQL, LOG_START, POSITION_SQL, afterPositionSql, logPageReach, logPageSql, type LogPageHead } from "./result-log.js";
 
 type Queryable = Pool | PoolClient;
 
@@ -70,21 +70,15 @@ export async function eventLogPage(
   const spanParam = params.push(span);
   const where = filter(f, params);
   const limitParam = params.push(limit);
-  const { rows } = await db.query<{ horizon: string | null; spanned: number; span_end: string | null; pos: string | null; json: string; stored_ms: string }>(
-    `WITH horizon AS (SELECT tx, id, ${POSITION_SQL} AS position FROM ${table} WHERE ${FINAL_SQL} ORDER BY tx DESC, id DESC LIMIT 1),
-     span AS MATERIALIZED (
-       SELECT * FROM ${table} WHERE ${after} AND (tx, id) <= (SELECT tx, id FROM horizon) ORDER BY tx, id LIMIT $${spanParam}),
-     page AS (
-       SELECT ${POSITION_SQL} AS pos, ${json} AS json, (extract(epoch FROM at) * 1000)::bigint AS stored_ms, tx AS page_tx, id AS page_id
-       FROM span WHERE ${where.length > 0 ? where.join(" AND ") : "true"} ORDER BY tx, id LIMIT $${limitParam})
-     SELECT (SELECT position FROM horizon) AS horizon, (SELECT count(*)::int FROM span) AS spanned,
-            (SELECT ${POSITION_SQL} FROM span ORDER BY tx DESC, id DESC LIMIT 1) AS span_end, page.*
-     FROM (SELECT 1) AS one LEFT JOIN page ON true ORDER BY page.page_tx, page.page_id`,
+  const { rows } = await db.query<LogPageHead & { pos: string | null; json: string; stored_ms: string }>(
+    logPageSql({
+      table, columns: "*", after, spanParam,
+      select: `${POSITION_SQL} AS pos, ${json} AS json, (extract(epoch FROM at) * 1000)::bigint AS stored_ms`,
+      filter: where.length > 0 ? where.join(" AND ") : "true", limitParam,
+    }),
     params,
   );
-  const first = rows[0];
-  const more = first?.spanned === span;
-  const upTo = more ? first.span_end! : (first?.horizon ?? LOG_START);
+  const { upTo, more } = logPageReach(rows[0], span);
   const events = rows.filter((r) => r.pos !== null).map((r) => ({ position: r.pos!, json: r.json, storedAtMs: Number(r.stored_ms) }));
   return { events, upTo, more };
 }

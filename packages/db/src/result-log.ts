@@ -134,6 +134,45 @@ export async function readFinalAfter(db: Queryable, position: string, limit: num
   }));
 }
 
+/**
+ * A webhook's page of a log (results, probe status or measurement events: each a table with `tx`,
+ * `id`): up to `limit` final rows after a position that pass `filter`, in log order, looked for
+ * among at most `span` rows. The span walks the log index in order and the filter (a private-to
+ * lookup included) runs on at most `span` rows: filtering in one scan, PostgreSQL would read every
+ * row of a measurement through its other indexes, and test every row after the position, at each read.
+ * `columns`: those of the table the filter and `select` use. The answer's first row tells the horizon (newest final position, same snapshot), the span's size
+ * and end; page rows have `page_tx`/`page_id` and the columns of `select` (null when the page is empty).
+ */
+export function logPageSql(q: {
+  table: string; columns: string; after: string; spanParam: number; select: string; filter: string; limitParam: number;
+}): string {
+  return `WITH horizon AS (SELECT tx, id, ${POSITION_SQL} AS position FROM ${q.table} WHERE ${FINAL_SQL} ORDER BY tx DESC, id DESC LIMIT 1),
+     span AS MATERIALIZED (
+       SELECT ${q.columns} FROM ${q.table} WHERE ${q.after} AND (tx, id) <= (SELECT tx, id FROM horizon) ORDER BY tx, id LIMIT $${q.spanParam}),
+     page AS (
+       SELECT ${q.select}, tx AS page_tx, id AS page_id FROM span WHERE ${q.filter} ORDER BY span.tx, span.id LIMIT $${q.limitParam})
+     SELECT (SELECT position FROM horizon) AS horizon, (SELECT count(*)::int FROM span) AS spanned,
+            (SELECT ${POSITION_SQL} FROM span ORDER BY tx DESC, id DESC LIMIT 1) AS span_end, page.*
+     FROM (SELECT 1) AS one LEFT JOIN page ON true ORDER BY page.page_tx, page.page_id`;
+}
+
+/** The first row of a logPageSql answer. */
+export interface LogPageHead {
+  horizon: string | null;
+  spanned: number;
+  span_end: string | null;
+}
+
+/**
+ * How far a page looked (`upTo`): the horizon, or the span's last row when the span filled first
+ * (`more`: the log goes on past it). Rows up to `upTo` not on the page are not the filter's, unless
+ * the page holds `limit` of them.
+ */
+export function logPageReach(head: LogPageHead | undefined, span: number): { upTo: string; more: boolean } {
+  const more = head?.spanned === span;
+  return { upTo: more ? head.span_end! : (head?.horizon ?? LOG_START), more };
+}
+
 /** Where the relay `name` has published up to; null when it never ran. */
 export async function relayPosition(db: Queryable, name: string): Promise<string | null> {
   const { rows } = await db.query<{ position: string }>("SELECT position FROM result_log_relay WHERE name = $1", [name]);

@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import {
-  FINAL_SQL, LOG_START, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql,
-  newestFinalPosition, positionParts,
+  FINAL_SQL, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql,
+  logPageReach, logPageSql, newestFinalPosition, positionParts, type LogPageHead,
 } from "./result-log.js";
 
 /** A stored result as the stream sends it: its position and its served JSON. */
@@ -125,26 +125,14 @@ export class StreamHistory {
     const spanParam = params.length;
     const { served, where: filter } = selection(f, params);
     params.push(limit);
-    // The span walks the log index in order; the filter (its private-to lookup included) then runs
-    // on at most `span` rows. Filtering in one scan, PostgreSQL would read every row of a
-    // measurement through its (msm_id, ts) index, and test every row after the position, at each read.
-    const { rows } = await this.pool.query<Row & { stored_ms: string; horizon: string | null; span_end: string | null; spanned: number }>(
-      `WITH horizon AS (SELECT tx, id, ${POSITION_SQL} AS position FROM results WHERE ${FINAL_SQL} ORDER BY tx DESC, id DESC LIMIT 1),
-       span AS MATERIALIZED (
-         SELECT tx, id, msm_id, prb_id, type, ts, stored_at, body FROM results
-         WHERE ${after} AND (tx, id) <= (SELECT tx, id FROM horizon)
-         ORDER BY tx, id LIMIT $${spanParam}),
-       page AS (
-         SELECT ${served}, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms, tx AS page_tx, id AS page_id FROM span
-         WHERE ${filter} ORDER BY span.tx, span.id LIMIT $${params.length})
-       SELECT (SELECT position FROM horizon) AS horizon, (SELECT count(*)::int FROM span) AS spanned,
-              (SELECT ${POSITION_SQL} FROM span ORDER BY tx DESC, id DESC LIMIT 1) AS span_end, page.*
-       FROM (SELECT 1) AS one LEFT JOIN page ON true ORDER BY page.page_tx, page.page_id`,
+    const { rows } = await this.pool.query<Row & { stored_ms: string } & LogPageHead>(
+      logPageSql({
+        table: "results", columns: "tx, id, msm_id, prb_id, type, ts, stored_at, body", after, spanParam,
+        select: `${served}, (extract(epoch FROM stored_at) * 1000)::bigint AS stored_ms`, filter, limitParam: params.length,
+      }),
       params,
     );
-    const first = rows[0];
-    const more = first?.spanned === span;
-    const upTo = more ? first.span_end! : (first?.horizon ?? LOG_START);
+    const { upTo, more } = logPageReach(rows[0], span);
     const found = rows.filter((r) => r.pos !== null);
     return { rows: found.map((r) => ({ ...toRow(r), storedAtMs: Number(r.stored_ms) })), upTo, more };
   }
