@@ -117,6 +117,10 @@ describe("alert streams on the plain WebSocket", () => {
       msm_id: msm, prb_id: 63, alert: true, alert_reasons: ["latency"], last: 50, last_packet_loss: 0, source: "Country: unknown",
       all: [10, 11, 10, 50], global_alert: true, alerting_probes: 1,
     }]);
+    // Back under the median plus the threshold: the alert clears, and the global alert with it.
+    await post([ping(msm, 63, T0 + 4 * 240, [12])]);
+    await expect.poll(() => client.of("atlas_alert").length).toBe(2);
+    expect(client.of("atlas_alert")[1]![1]).toMatchObject({ prb_id: 63, alert: false, last: 12, global_alert: false, alerting_probes: 0 });
     client.send("atlas_subscribe", { streamType: "alert", msm, max_packet_loss: 101 });
     await expect.poll(() => client.of("atlas_error").length).toBe(1);
     expect(client.of("atlas_error")[0]![1]).toMatchObject({ parameter: "max_packet_loss" });
@@ -138,6 +142,10 @@ describe("alert streams over HTTP", () => {
     await post([ping(msm, 62, T0, [null])]);
     await expect.poll(() => lines.length).toBe(3);
     expect(lines[2]).toEqual(["atlas_alert", expect.objectContaining({ prb_id: 62, alert: true, global_alert: true, alerting_probes: 2 })]);
+    // Probe 61 recovers: its alert clears and the global alert goes off again.
+    await post([ping(msm, 61, T0 + 240, [10])]);
+    await expect.poll(() => lines.length).toBe(4);
+    expect(lines[3]).toEqual(["atlas_alert", expect.objectContaining({ prb_id: 61, alert: false, global_alert: false, alerting_probes: 1 })]);
     await stream.close();
   });
 });
@@ -172,10 +180,17 @@ describe("the live state = the status check from storage", () => {
         new Map(rows.map((r) => [r.prb_id, probeSource(r.country_code)])),
       );
       await expect.poll(() => statusCheck(msm, pollQuery)).toEqual(fromStorage);
-      const endpoint = await statusCheck(msm, query);
+      // The subscription's parameters recomputed from storage (the endpoint, asked with them, answers
+      // from the subscription's own live state: it must agree too, but cannot be the reference).
+      const subscribed = recompute(
+        rows.map((r) => ({ seq: r.seq, result: JSON.parse(r.body) as Json })),
+        { ...STATUS_CHECK_DEFAULTS, lookback: 3, medianRttThreshold: 30, permittedTotalAlerts: 1 },
+        new Map(rows.map((r) => [r.prb_id, probeSource(r.country_code)])),
+      );
+      await expect.poll(() => statusCheck(msm, query)).toEqual(subscribed);
       const expected = {
-        probes: Object.fromEntries(Object.entries(endpoint.probes as Record<string, { alert: boolean }>).filter(([, p]) => p.alert).map(([prb]) => [prb, true])),
-        global: endpoint.global_alert,
+        probes: Object.fromEntries(Object.entries(subscribed.probes).filter(([, p]) => p.alert).map(([prb]) => [prb, true])),
+        global: subscribed.global_alert,
       };
       const alerting = () => {
         const now = alertsOf(client.events.filter((e) => e.event === "atlas_alert").map((e) => e.payload as Json));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { startPlatform, type Platform } from "@probestream/standalone";
@@ -10,6 +11,14 @@ const PUBLIC = 5001;
 const PRIVATE = 5002;
 const DNS = 5003;
 const HTTP = 5004;
+const SSLCERT = 5005;
+const TRACEROUTE = 5006;
+// A RIPE Atlas sslcert sample whose certificate's notAfter is 1388642094 (2014-01-02): stored as
+// measured ten days before it.
+const CERT_SAMPLE = JSON.parse(
+  readFileSync(new URL("../../../packages/types/fixtures/results/sslcert/sslcert-007.json", import.meta.url), "utf8"),
+) as Record<string, unknown>;
+const CERT_TS = 1388642094 - 10 * 86_400;
 
 let db: TestDatabase;
 let platform: Platform;
@@ -48,13 +57,15 @@ beforeAll(async () => {
   await client.connect();
   try {
     await client.query("SELECT ensure_results_partitions(to_timestamp($1)::date, 2)", [T0]);
+    await client.query("SELECT ensure_results_partitions(to_timestamp($1)::date, 1)", [CERT_TS]);
     for (const [id, country] of [[1, "NL"], [2, "AU"], [3, "US"]] as const) {
       await client.query("INSERT INTO probes (id, secret_hash, country_code) VALUES ($1, 'x', $2)", [id, country]);
     }
     await client.query(
       `INSERT INTO measurements (id, type, description, status, is_public, owner_id) VALUES
-         ($1, 'ping', 'public', 2, true, NULL), ($2, 'ping', 'private', 2, false, $5), ($3, 'dns', 'dns', 2, true, NULL), ($4, 'http', 'http', 2, true, NULL)`,
-      [PUBLIC, PRIVATE, DNS, HTTP, owner.userId],
+         ($1, 'ping', 'public', 2, true, NULL), ($2, 'ping', 'private', 2, false, $5), ($3, 'dns', 'dns', 2, true, NULL), ($4, 'http', 'http', 2, true, NULL),
+         ($6, 'sslcert', 'sslcert', 2, true, NULL), ($7, 'traceroute', 'traceroute', 2, true, NULL)`,
+      [PUBLIC, PRIVATE, DNS, HTTP, owner.userId, SSLCERT, TRACEROUTE],
     );
     // Probe 1 healthy; probe 2 lost everything in its latest result; probe 3's latest RTT spikes from ~10 to 45 ms.
     await store(client, [
@@ -70,6 +81,12 @@ beforeAll(async () => {
         result: { rt: 30, ANCOUNT: 0, abuf: Buffer.from([0, 1, 0x81, 0x82, 0, 1, 0, 0, 0, 0, 0, 0]).toString("base64") },
       },
       { type: "http", msm_id: HTTP, prb_id: 1, timestamp: T0, fw: 5080, uri: "http://example.net/", result: [{ res: 503, rt: 80, method: "GET" }] },
+      { ...CERT_SAMPLE, msm_id: SSLCERT, prb_id: 1, timestamp: CERT_TS },
+      // Probe 1 reaches the destination; probe 2's last hop never answers from it.
+      ...[[1, "193.0.14.129"], [2, "10.9.9.9"]].map(([prb, from]) => ({
+        type: "traceroute", msm_id: TRACEROUTE, prb_id: prb, timestamp: T0, fw: 5080, dst_addr: "193.0.14.129", proto: "ICMP",
+        result: [{ hop: 1, result: [{ from: "10.0.0.1", rtt: 1.1 }] }, { hop: 2, result: [{ from, rtt: 9.5 }, { x: "*" }] }],
+      })),
     ]);
   } finally {
     await client.end();
@@ -152,6 +169,9 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     const own = await api(path, alice);
     expect(own.status).toBe(200);
     expect(own.body.probes["1"]).toMatchObject({ alert: true, alert_reasons: ["loss"] });
+    // The key as RIPE Atlas documents it for status checks: in the query.
+    expect((await api(`${path}?key=${alice}`)).body).toEqual(own.body);
+    expect((await api(`${path}?key=${bob}`)).status).toBe(403);
     expect((await api(`/api/v2/measurements/999999/status-check/`)).status).toBe(404);
   });
 
@@ -160,6 +180,18 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     expect((await api(`/api/v2/measurements/${DNS}/status-check/?dns_rcodes=NOERROR,SERVFAIL`)).body.global_alert).toBe(false);
     expect((await api(`/api/v2/measurements/${HTTP}/status-check/`)).body.probes["1"]).toMatchObject({ alert: true, alert_reasons: ["http_status"] });
     expect((await api(`/api/v2/measurements/${HTTP}/status-check/?http_alert_status=600`)).body.global_alert).toBe(false);
+  });
+
+  it("sslcert and traceroute: expiring certificates and unreachable destinations alert, with their parameters", async () => {
+    const cert = await api(`/api/v2/measurements/${SSLCERT}/status-check/`);
+    expect(cert.headers.get("x-ripe-atlas-global-alert")).toBe("1");
+    expect(cert.body.probes["1"]).toMatchObject({ alert: true, alert_reasons: ["cert_expiry"], last: 71.573, last_packet_loss: 0 });
+    expect((await api(`/api/v2/measurements/${SSLCERT}/status-check/?cert_expiry_days=10`)).body.global_alert).toBe(false);
+    const trace = await api(`/api/v2/measurements/${TRACEROUTE}/status-check/?show_all=true`);
+    expect(trace.body.probes["1"]).toMatchObject({ alert: false, last: 9.5, last_packet_loss: 50 });
+    expect(trace.body.probes["2"]).toMatchObject({ alert: true, alert_reasons: ["loss", "unreachable"], last: null, last_packet_loss: 100 });
+    const lenient = await api(`/api/v2/measurements/${TRACEROUTE}/status-check/?max_packet_loss=100`);
+    expect(lenient.body.probes["2"]).toMatchObject({ alert: true, alert_reasons: ["unreachable"] });
   });
 
   it("is in the OpenAPI document, with its parameters and an example, and the document stays valid", async () => {

@@ -59,11 +59,19 @@ function sslcert(prb: number, timestamp: number, ok = true): Record<string, unkn
   return ok ? { ...base, rt: 40.5, ttc: 12.1, cert: [CERT] } : { ...base, alert: { level: 2, decription: 40 } };
 }
 
-function traceroute(prb: number, timestamp: number, reached: boolean): Record<string, unknown> {
-  const last = reached ? { from: "193.0.14.129", rtt: 8.5, ttl: 55 } : { x: "*" };
+function traceroute(prb: number, timestamp: number, reached: boolean, rtt = 8.5): Record<string, unknown> {
+  const last = reached ? { from: "193.0.14.129", rtt, ttl: 55 } : { x: "*" };
   return {
     type: "traceroute", msm_id: 1005, prb_id: prb, timestamp, fw: 5080, dst_addr: "193.0.14.129", proto: "ICMP",
     result: [{ hop: 1, result: [{ from: "10.0.0.1", rtt: 1.1 }] }, { hop: 2, result: [last, last, last] }],
+  };
+}
+
+/** An NTP result: `rtts` in seconds, one per packet, null for one without answer. */
+function ntp(prb: number, timestamp: number, rtts: (number | null)[]): Record<string, unknown> {
+  return {
+    type: "ntp", msm_id: 1006, prb_id: prb, timestamp, fw: 5080, dst_addr: "193.0.14.129", proto: "UDP",
+    result: rtts.map((rtt) => (rtt === null ? { x: "*" } : { rtt, offset: 0.001, "origin-ts": 1, "receive-ts": 1, "transmit-ts": 1, "final-ts": 1 })),
   };
 }
 
@@ -163,6 +171,31 @@ describe("status check, the other types (extensions)", () => {
     expect(run([traceroute(1, T0, false)], { maxPacketLoss: 100 }).probes["1"]).toMatchObject({ alert_reasons: ["unreachable"] });
   });
 
+  it("the extensions' defaults at their edges: HTTP 400 alerts and 399 not; a certificate alerts under 14 days, not at 14", () => {
+    expect(STATUS_CHECK_DEFAULTS).toMatchObject({ httpAlertStatus: 400, certExpiryDays: 14, dnsRcodes: ["NOERROR"] });
+    expect(run([http(1, T0, 400)]).probes["1"]).toMatchObject({ alert: true, alert_reasons: ["http_status"] });
+    expect(run([http(1, T0, 399)]).probes["1"]!.alert).toBe(false);
+    expect(run([sslcert(1, NOT_AFTER - 14 * 86_400)]).probes["1"]!.alert).toBe(false);
+    expect(run([sslcert(1, NOT_AFTER - 14 * 86_400 + 1)]).probes["1"]).toMatchObject({ alert: true, alert_reasons: ["cert_expiry"] });
+  });
+
+  it("median_rtt_threshold applies to every type's RTT: a spike over the median of the lookback alerts", () => {
+    const spiking: [string, (t: number, rtt: number) => Record<string, unknown>][] = [
+      ["dns", (t, rtt) => dns(1, t, [{ rt: rtt, rcode: 0 }])],
+      ["http", (t, rtt) => http(1, t, 200, rtt)],
+      ["traceroute", (t, rtt) => traceroute(1, t, true, rtt)],
+      ["ntp", (t, rtt) => ntp(1, t, [rtt / 1000])],
+    ];
+    for (const [type, result] of spiking) {
+      const history = [result(T0, 10), result(T0 + 60, 12), result(T0 + 120, 11)];
+      const spike = result(T0 + 180, 80);
+      const o = { lookback: 4, medianRttThreshold: 30 };
+      expect(run(history, o).probes["1"]!.alert, type).toBe(false);
+      expect(run([...history, spike], o).probes["1"], type).toMatchObject({ alert: true, alert_reasons: ["latency"] });
+      expect(run([...history, spike], { ...o, medianRttThreshold: 100 }).probes["1"]!.alert, type).toBe(false);
+    }
+  });
+
   it("reads every sample result of the types package without throwing", () => {
     const dir = new URL("../fixtures/results/", import.meta.url).pathname;
     for (const type of readdirSync(dir)) {
@@ -205,24 +238,49 @@ function newestPerProbe(results: StoredResult[], lookback: number): StoredResult
 }
 
 describe("incremental state = recomputation", () => {
-  it("folding results one by one, in any order, ends where the status check from storage does", () => {
-    const result = fc.record({
+  /** A result of `type` for probe `prb` at minute `t`, with what varies in it drawn by fast-check. */
+  const resultOf = (type: string) =>
+    fc.record({
       prb: fc.integer({ min: 1, max: 4 }),
       t: fc.integer({ min: 0, max: 20 }),
       rtts: fc.array(fc.option(fc.double({ min: 1, max: 300, noNaN: true }), { nil: null }), { minLength: 1, maxLength: 4 }),
+      code: fc.constantFrom(0, 2, 3),
+      status: fc.option(fc.constantFrom(200, 301, 404, 503), { nil: null }),
+      daysLeft: fc.integer({ min: 0, max: 30 }),
+      ok: fc.boolean(),
+    }).map((g): Record<string, unknown> => {
+      const at = T0 + g.t * 60;
+      const first = g.rtts[0] ?? 50;
+      switch (type) {
+        case "dns": return dns(g.prb, at, g.rtts.map((rt) => (rt === null ? "timeout" : { rt, rcode: g.code })));
+        case "http": return http(g.prb, at, g.status, first);
+        // Days to expiry vary through the timestamp; minutes keep the order of a probe's results.
+        case "sslcert": return sslcert(g.prb, NOT_AFTER - g.daysLeft * 86_400 + g.t * 60, g.ok);
+        case "traceroute": return traceroute(g.prb, at, g.ok, first);
+        case "ntp": return ntp(g.prb, at, g.rtts.map((rtt) => (rtt === null ? null : rtt / 1000)));
+        default: return ping(g.prb, at, g.rtts);
+      }
     });
+
+  it("folding results one by one, in any order, ends where the status check from storage does, for every type", () => {
     const options = fc.record({
       maxPacketLoss: fc.integer({ min: 0, max: 100 }),
       permittedTotalAlerts: fc.integer({ min: 0, max: 3 }),
       lookback: fc.integer({ min: 1, max: 6 }),
       medianRttThreshold: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
       showAll: fc.boolean(),
+      dnsRcodes: fc.subarray(["NOERROR", "SERVFAIL", "NXDOMAIN"], { minLength: 1 }),
+      httpAlertStatus: fc.constantFrom(400, 500),
+      certExpiryDays: fc.integer({ min: 0, max: 30 }),
     });
+    const typed = fc.constantFrom("ping", "dns", "http", "sslcert", "traceroute", "ntp").chain((type) =>
+      fc.tuple(fc.constant(type), fc.array(resultOf(type), { maxLength: 40 })),
+    );
     fc.assert(
-      fc.property(fc.array(result, { maxLength: 40 }), options, (generated, o) => {
+      fc.property(typed, options, ([, generated], o) => {
         const o2 = opts(o.medianRttThreshold === undefined ? { ...o, medianRttThreshold: undefined } : o);
         // Commit order (seq) is the array order; timestamps are in any order.
-        const stored = generated.map((g, i) => ({ seq: i + 1, result: ping(g.prb, T0 + g.t * 60, g.rtts) }));
+        const stored = generated.map((result, i) => ({ seq: i + 1, result }));
         const live = new StatusCheckState(o2);
         let alertingSeen = 0;
         let globalSeen = false;
@@ -239,7 +297,7 @@ describe("incremental state = recomputation", () => {
         expect(globalSeen).toBe(recomputed.global_alert);
         expect(alertingSeen).toBe(Object.values(recomputed.probes).filter((p) => p.alert).length);
       }),
-      { numRuns: 300 },
+      { numRuns: 600 },
     );
   });
 });
