@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import pg from "pg";
+import ioV2 from "socket.io-client-v2";
 import { newestResultsPerProbe } from "@probestream/db";
 import { STATUS_CHECK_DEFAULTS, probeSource, statusCheck as recompute } from "@probestream/types";
 import { startPlatform, type Platform } from "@probestream/standalone";
@@ -125,6 +126,27 @@ describe("alert streams on the plain WebSocket", () => {
     await expect.poll(() => client.of("atlas_error").length).toBe(1);
     expect(client.of("atlas_error")[0]![1]).toMatchObject({ parameter: "max_packet_loss" });
     client.close();
+  });
+});
+
+describe("alert streams on socket.io 2 over Engine.IO 3 long-polling (cousteau's transport)", () => {
+  it("sends an alert and its clearing", async () => {
+    const msm = 9304;
+    const v2 = ioV2(platform.gatewayUrl, { path: "/stream/socket.io", transports: ["polling"], forceNew: true, reconnection: false });
+    const alerts: Json[] = [];
+    v2.on("atlas_alert", (event: Json) => alerts.push(event));
+    await new Promise<void>((resolve, reject) => {
+      v2.once("atlas_subscribed", () => resolve());
+      v2.once("connect_error", reject);
+      v2.emit("atlas_subscribe", { stream_type: "alert", msm });
+    });
+    await post([ping(msm, 64, T0, [null, null])]);
+    await expect.poll(() => alerts.length).toBe(1);
+    expect(alerts[0]).toMatchObject({ msm_id: msm, prb_id: 64, alert: true, alert_reasons: ["loss"], global_alert: true, alerting_probes: 1 });
+    await post([ping(msm, 64, T0 + 240, [10, 11])]);
+    await expect.poll(() => alerts.length).toBe(2);
+    expect(alerts[1]).toMatchObject({ prb_id: 64, alert: false, global_alert: false, alerting_probes: 0 });
+    v2.close();
   });
 });
 
