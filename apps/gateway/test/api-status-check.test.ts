@@ -13,6 +13,7 @@ const DNS = 5003;
 const HTTP = 5004;
 const SSLCERT = 5005;
 const TRACEROUTE = 5006;
+const FLEET = 5007;
 // A RIPE Atlas sslcert sample whose certificate's notAfter is 1388642094 (2014-01-02): stored as
 // measured ten days before it.
 const CERT_SAMPLE = JSON.parse(
@@ -64,8 +65,8 @@ beforeAll(async () => {
     await client.query(
       `INSERT INTO measurements (id, type, description, status, is_public, owner_id) VALUES
          ($1, 'ping', 'public', 2, true, NULL), ($2, 'ping', 'private', 2, false, $5), ($3, 'dns', 'dns', 2, true, NULL), ($4, 'http', 'http', 2, true, NULL),
-         ($6, 'sslcert', 'sslcert', 2, true, NULL), ($7, 'traceroute', 'traceroute', 2, true, NULL)`,
-      [PUBLIC, PRIVATE, DNS, HTTP, owner.userId, SSLCERT, TRACEROUTE],
+         ($6, 'sslcert', 'sslcert', 2, true, NULL), ($7, 'traceroute', 'traceroute', 2, true, NULL), ($8, 'ping', 'fleet', 2, true, NULL)`,
+      [PUBLIC, PRIVATE, DNS, HTTP, owner.userId, SSLCERT, TRACEROUTE, FLEET],
     );
     // Probe 1 healthy; probe 2 lost everything in its latest result; probe 3's latest RTT spikes from ~10 to 45 ms.
     await store(client, [
@@ -88,6 +89,16 @@ beforeAll(async () => {
         result: [{ hop: 1, result: [{ from: "10.0.0.1", rtt: 1.1 }] }, { hop: 2, result: [{ from, rtt: 9.5 }, { x: "*" }] }],
       })),
     ]);
+    // 1,024 probes (RIPE's bound for a status check), three results each; every tenth probe lost its latest.
+    await client.query(
+      `INSERT INTO results (msm_id, prb_id, ts, type, digest, body)
+       SELECT $1::int, p, to_timestamp($2::bigint + n * 240), 'ping', decode(md5(p || ':' || n), 'hex'),
+              json_build_object('type', 'ping', 'msm_id', $1::int, 'prb_id', p, 'timestamp', $2::bigint + n * 240, 'fw', 5080, 'af', 4,
+                'dst_addr', '193.0.14.129', 'sent', 1, 'rcvd', lost::int # 1, 'avg', CASE WHEN lost THEN -1 ELSE 10 + n END,
+                'result', json_build_array(CASE WHEN lost THEN json_build_object('x', '*') ELSE json_build_object('rtt', 10 + n) END))
+       FROM generate_series(100001, 101024) AS p, generate_series(0, 2) AS n, LATERAL (SELECT n = 2 AND p % 10 = 0 AS lost) AS l`,
+      [FLEET, T0],
+    );
   } finally {
     await client.end();
   }
@@ -192,6 +203,15 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     expect(trace.body.probes["2"]).toMatchObject({ alert: true, alert_reasons: ["loss", "unreachable"], last: null, last_packet_loss: 100 });
     const lenient = await api(`/api/v2/measurements/${TRACEROUTE}/status-check/?max_packet_loss=100`);
     expect(lenient.body.probes["2"]).toMatchObject({ alert: true, alert_reasons: ["unreachable"] });
+  });
+
+  it("answers for 1,024 probes", async () => {
+    const answer = (await api(`/api/v2/measurements/${FLEET}/status-check/?lookback=3&permitted_total_alerts=102`)).body;
+    const probes = Object.entries(answer.probes as Record<string, { alert: boolean; last: number | null }>);
+    expect(probes).toHaveLength(1024);
+    expect(probes.filter(([, p]) => p.alert).map(([id]) => Number(id))).toEqual(Array.from({ length: 102 }, (_, i) => 100010 + i * 10));
+    expect(answer.global_alert).toBe(false);
+    expect(answer.probes["100001"]).toMatchObject({ alert: false, last: 12, last_packet_loss: 0 });
   });
 
   it("is in the OpenAPI document, with its parameters and an example, and the document stays valid", async () => {
