@@ -22,7 +22,9 @@ const options = (databaseUrl: string, retryWindowMs = 2500): PlatformOptions => 
   databaseUrl, gatewayPort: 0, ingestPort: 0, ingestAdminToken: "delivery-admin",
   webhooks: {
     secretKey: Buffer.alloc(32, 7), allowPrivateTargets: true,
-    settings: { batchSize: 5, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs, leaseMs: 3000, idlePollMs: 200 },
+    settings: { batchSize: 5, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs, leaseMs: 4000, idlePollMs: 200 },
+    // At most half the lease; longer than the slow receiver's answer.
+    sender: { timeoutMs: 2000 },
   },
 });
 const api = (method: string, path: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);

@@ -223,13 +223,14 @@ export class WebhookStore {
 
   /**
    * Moves the position on: results up to it were acknowledged by the receiver (`delivered`) or
-   * none of them was the webhook's. False when `owner` no longer holds the webhook.
+   * none of them was the webhook's. False when `owner` no longer holds the webhook (or its lease
+   * expired: another worker may have taken it meanwhile).
    */
   async advance(owner: string, id: number, position: string, delivered: boolean): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE webhooks SET position = $3, retry_since = NULL
          ${delivered ? ", last_success_at = now(), last_error = NULL" : ""}
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'`,
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'`,
       [id, owner, position],
     );
     return rowCount === 1;
@@ -239,7 +240,7 @@ export class WebhookStore {
   async noteFailure(owner: string, id: number, error: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ since: string }>(
       `UPDATE webhooks SET retry_since = COALESCE(retry_since, now()), last_error = $3
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'
        RETURNING (extract(epoch FROM retry_since) * 1000)::bigint AS since`,
       [id, owner, error],
     );
@@ -250,7 +251,7 @@ export class WebhookStore {
   async markFailing(owner: string, id: number, error: string): Promise<void> {
     await this.pool.query(
       `UPDATE webhooks SET state = 'failing', last_error = $3, lease_owner = NULL, lease_until = NULL, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'`,
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'`,
       [id, owner, error],
     );
   }

@@ -117,18 +117,24 @@ export class WebhookWorker {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.lanes.size > 0) {
+      // Counted from before the query: the database's expiry is at least this late.
+      const asked = performance.now();
       const held = await this.store.renew(this.owner, [...this.lanes.keys()], this.settings.leaseMs);
       for (const [id, lane] of this.lanes) {
         const version = held.get(id);
         if (version === undefined) lane.stop();
-        else if (version !== lane.webhook.version) lane.reloadWanted = true;
+        else {
+          lane.leaseUntil = asked + this.settings.leaseMs;
+          if (version !== lane.webhook.version) lane.reloadWanted = true;
+        }
       }
     }
     const room = this.settings.maxWebhooks - this.lanes.size;
     if (room <= 0 || this.stopped) return;
+    const asked = performance.now();
     for (const webhook of await this.store.claim(this.owner, this.settings.leaseMs, room)) {
       if (this.stopped) break;
-      const lane = new Lane(this, webhook);
+      const lane = new Lane(this, webhook, asked + this.settings.leaseMs);
       this.lanes.set(webhook.id, lane);
       this.poster.metrics.leased.set(this.lanes.size);
       void lane.run().finally(() => {
@@ -168,6 +174,8 @@ class Lane {
   constructor(
     private readonly worker: WebhookWorker,
     public webhook: LeasedWebhook,
+    /** When the lease surely still holds (`performance.now()` time): renewals move it on. */
+    public leaseUntil: number,
   ) {
     this.feed = worker.feedOf(webhook);
     this.filter = this.feed.filter ?? {};
@@ -291,6 +299,11 @@ class Lane {
     const { store, poster, settings, owner, log } = this.worker;
     poster.metrics.commitToPostSeconds.observe(Math.max(0, Date.now() - firstStoredAt) / 1000);
     for (let attempt = 1; !this.stopped; attempt++) {
+      // A POST must end before the lease can: past its expiry another worker may take the webhook and POST too.
+      if (this.leaseUntil - performance.now() < poster.sender.timeoutMs) {
+        log.warn({ webhook: this.webhook.id }, "webhook lease not renewed in time: this worker stops delivering it");
+        return this.stop();
+      }
       const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
       if (this.stopped) return void (await recorded);
       if (outcome.ok) {

@@ -18,6 +18,7 @@ const workerEnv = {
   WEBHOOK_BATCH_SIZE: "20",
   WEBHOOK_BATCH_WAIT_MS: "10",
   WEBHOOK_LEASE_MS: "2000",
+  WEBHOOK_TIMEOUT_MS: "1000",
 };
 
 beforeAll(async () => {
