@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import pg from "pg";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { startPlatform, type Platform } from "@probestream/standalone";
@@ -136,6 +135,38 @@ describe("several webhook workers", () => {
       for (const w of workers.splice(0)) await w.stop();
       await receiver.close();
       await api("DELETE", `/api/v2/webhooks/${id}/`);
+    }
+  });
+
+  it("share the webhooks: a worker started later takes half, each delivered by one worker at a time, in order", async () => {
+    const receiver = await WebhookReceiver.start(() => ({ status: 200, delayMs: 20 }));
+    const a = await startWorker();
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await createHook(receiver, 3002));
+    const storing = storeSteadily(3002);
+    try {
+      await until("the first worker delivering all", async () => (await leaseOwners(ids)).get(a.worker!.owner) === 6);
+      await receiver.waitFor(() => ids.every((id) => receiver.acknowledgedPositions(id).length > 0));
+      const b = await startWorker();
+      await until("the webhooks shared 3 and 3", async () => {
+        const owners = await leaseOwners(ids);
+        return owners.get(a.worker!.owner) === 3 && owners.get(b.worker!.owner) === 3;
+      });
+      const before = await Promise.all([delivered(a), delivered(b)]);
+      await new Promise((r) => setTimeout(r, 1000));
+      await storing.stop();
+      const expected = await positionsOf(3002);
+      await receiver.waitFor(() => ids.every((id) => new Set(receiver.acknowledgedPositions(id)).size >= expected.length));
+      // Both deliver after the split, and it holds (the leases stay where they went).
+      expect(await delivered(a)).toBeGreaterThan(before[0]);
+      expect(await delivered(b)).toBeGreaterThan(before[1]);
+      expect(await leaseOwners(ids)).toEqual(new Map([[a.worker!.owner, 3], [b.worker!.owner, 3]]));
+      for (const id of ids) expectInOrder(receiver, id, expected);
+      expect(receiver.overlaps()).toEqual([]);
+    } finally {
+      await storing.stop();
+      for (const w of workers.splice(0)) await w.stop();
+      await receiver.close();
     }
   });
 });
