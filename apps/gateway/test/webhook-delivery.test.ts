@@ -124,6 +124,22 @@ describe("webhook delivery", () => {
     }
   });
 
+  it("honours an HTTP-date Retry-After of a 503", async () => {
+    // HTTP dates have whole seconds: 2.5 s ahead is 1.5 to 2.5 s ahead once truncated.
+    const receiver = await WebhookReceiver.start((n) =>
+      (n === 0 ? { status: 503, headers: { "retry-after": new Date(Date.now() + 2500).toUTCString() } } : { status: 200 }));
+    try {
+      await createHook(receiver, 2006);
+      const expected = await store(2006, 3);
+      await receiver.waitFor(() => receiver.acknowledgedPositions().length >= 3);
+      expectExactlyRedeliveries(receiver, expected);
+      // Without it the back-off's first delay is 25-50 ms here.
+      expect(receiver.deliveries[1]!.at - receiver.deliveries[0]!.at).toBeGreaterThanOrEqual(1400);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("lets a slow receiver hold up only its own webhook", async () => {
     const slow = await WebhookReceiver.start(() => ({ status: 200, delayMs: 1500 }));
     const fast = await WebhookReceiver.start();
