@@ -135,7 +135,7 @@ export class WebhookWorker {
       }
     }
     // A worker started later takes its part as the others give theirs back (their lanes leave after the batch in flight).
-    const staying = [...this.lanes.values()].filter((lane) => !lane.leaving);
+    const staying = [...this.lanes.values()].filter((lane) => lane.running);
     for (const lane of staying.slice(share)) lane.leave();
     const room = share - this.lanes.size;
     if (room <= 0 || this.stopped) return;
@@ -169,8 +169,6 @@ export class WebhookWorker {
 
 class Lane {
   reloadWanted = false;
-  /** Handed over to another worker: it stops after the batch in flight. */
-  leaving = false;
   finished: Promise<void> = Promise.resolve();
   private stopped = false;
   private feed: Feed;
@@ -212,9 +210,13 @@ class Lane {
 
   /** Stops after the POST in flight, keeping its answer (so that the next worker does not send that batch again). */
   leave(): void {
-    this.leaving = true;
     this.stopped = true;
     this.wakeUp?.();
+  }
+
+  /** Not stopping (its lease held until it has stopped, then released). */
+  get running(): boolean {
+    return !this.stopped;
   }
 
   run(): Promise<void> {
