@@ -38,7 +38,7 @@ beforeAll(async () => {
   stranger = (await createApiKey(db.url, "dave", ["webhooks:manage"])).key;
   platform = await startPlatform({
     databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: "hooks-admin",
-    webhooks: { secretKey, allowPrivateTargets: true, settings: { batchSize: 50, batchWaitMs: 20, leaseMs: 3000, idlePollMs: 200 } },
+    webhooks: { secretKey, allowPrivateTargets: true, settings: { batchSize: 50, batchWaitMs: 20, leaseMs: 3000, idlePollMs: 200 }, sender: { timeoutMs: 1500 } },
   });
   probe = await registerProbe(platform.ingestUrl, "hooks-admin", 7001);
   receiver = await WebhookReceiver.start();

@@ -24,6 +24,7 @@ const options = (databaseUrl: string): PlatformOptions => ({
   webhooks: {
     secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true,
     settings: { batchSize: 2, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 60_000, leaseMs: 3000, idlePollMs: 200 },
+    sender: { timeoutMs: 1500 },
   },
 });
 const api = (method: string, path: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);

@@ -22,7 +22,9 @@ const options = (databaseUrl: string, retryWindowMs = 2500): PlatformOptions => 
   databaseUrl, gatewayPort: 0, ingestPort: 0, ingestAdminToken: "delivery-admin",
   webhooks: {
     secretKey: Buffer.alloc(32, 7), allowPrivateTargets: true,
-    settings: { batchSize: 5, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs, leaseMs: 3000, idlePollMs: 200 },
+    settings: { batchSize: 5, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs, leaseMs: 4000, idlePollMs: 200 },
+    // At most half the lease; longer than the slow receiver's answer.
+    sender: { timeoutMs: 2000 },
   },
 });
 const api = (method: string, path: string, body?: unknown) => restCall(platform.gatewayUrl, method, path, key, body);
@@ -122,6 +124,22 @@ describe("webhook delivery", () => {
     }
   });
 
+  it("honours an HTTP-date Retry-After of a 503", async () => {
+    // HTTP dates have whole seconds: 2.5 s ahead is 1.5 to 2.5 s ahead once truncated.
+    const receiver = await WebhookReceiver.start((n) =>
+      (n === 0 ? { status: 503, headers: { "retry-after": new Date(Date.now() + 2500).toUTCString() } } : { status: 200 }));
+    try {
+      await createHook(receiver, 2006);
+      const expected = await store(2006, 3);
+      await receiver.waitFor(() => receiver.acknowledgedPositions().length >= 3);
+      expectExactlyRedeliveries(receiver, expected);
+      // Without it the back-off's first delay is 25-50 ms here.
+      expect(receiver.deliveries[1]!.at - receiver.deliveries[0]!.at).toBeGreaterThanOrEqual(1400);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("lets a slow receiver hold up only its own webhook", async () => {
     const slow = await WebhookReceiver.start(() => ({ status: 200, delayMs: 1500 }));
     const fast = await WebhookReceiver.start();
@@ -183,7 +201,7 @@ describe("webhook delivery", () => {
     await receiver.listen();
     await receiver.waitFor(() => receiver.acknowledgedPositions().length >= expected.length);
     expectExactlyRedeliveries(receiver, expected);
-    expect((await api("GET", `/api/v2/webhooks/${id}/`)).body.position).toBe(expected.at(-1));
+    await waitForPosition(id, expected.at(-1)!);
     await receiver.close();
   });
 });

@@ -133,8 +133,9 @@ describe("webhook POST limits", () => {
         expect(failed.latency_ms).toBeLessThan(TIMEOUT_MS + 1500);
       }
       expect(attempts[2]).toMatchObject({ attempt: 3, status_code: 204 });
-      // The unanswered requests were hung up by the sender, each after about the time limit.
-      for (const post of receiver.posts.slice(0, 2)) expect(post.closedAt! - post.at).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+      // The unanswered requests were hung up by the sender, each after about the time limit (which runs from
+      // before the connection: the receiver sees a request later by its connecting and sending, 45 ms on a busy box).
+      for (const post of receiver.posts.slice(0, 2)) expect(post.closedAt! - post.at).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
       expect(new Set(receiver.posts.map((p) => p.delivery)).size).toBe(1);
     } finally {
       await receiver.close();

@@ -26,7 +26,7 @@ let clock = Math.floor(Date.now() / 1000) - 3600;
 
 const options = (databaseUrl: string, secretKey: Buffer): PlatformOptions => ({
   databaseUrl, gatewayPort: 0, ingestPort: 0, ingestAdminToken: "reseal-admin",
-  webhooks: { secretKey, allowPrivateTargets: true, settings: { batchSize: 10, batchWaitMs: 10, leaseMs: 3000, idlePollMs: 200 } },
+  webhooks: { secretKey, allowPrivateTargets: true, settings: { batchSize: 10, batchWaitMs: 10, leaseMs: 3000, idlePollMs: 200 }, sender: { timeoutMs: 1500 } },
 });
 
 async function reseal(oldKey: Buffer, newKey: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {

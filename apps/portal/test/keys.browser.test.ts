@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import pg from "pg";
 import { createApiKey } from "@probestream/testkit";
 import { horizontalOverflow, launchChromium, seriousA11yViolations, startPortalStack, type PortalStack } from "./portal-harness.js";
 
@@ -108,18 +109,35 @@ describe("API keys page", () => {
   });
 
   it("lists the user's webhooks and their health to a key with webhooks:manage", async () => {
-    const created = await fetch(`${stack.platform.gatewayUrl}/api/v2/webhooks/`, {
-      method: "POST",
-      headers: { authorization: `Key ${hookKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ url: "http://127.0.0.1:9/kim-hook", secret: "kim-webhook-secret-01", subscription: { stream_type: "result", msm: 1001 } }),
-    });
-    expect(created.status).toBe(201);
+    const create = async (url: string) => {
+      const created = await fetch(`${stack.platform.gatewayUrl}/api/v2/webhooks/`, {
+        method: "POST",
+        headers: { authorization: `Key ${hookKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ url, secret: "kim-webhook-secret-01", subscription: { stream_type: "result", msm: 1001 } }),
+      });
+      expect(created.status).toBe(201);
+      return ((await created.json()) as { id: number }).id;
+    };
+    await create("http://127.0.0.1:9/kim-hook");
+    const failingId = await create("http://127.0.0.1:9/kim-failing-hook");
+    // What a worker does when a webhook's retry window runs out (this stack runs no worker).
+    const client = new pg.Client({ connectionString: stack.db.url });
+    await client.connect();
+    try {
+      await client.query("UPDATE webhooks SET state = 'failing', last_error = 'HTTP 500', retry_since = now() - interval '1 day' WHERE id = $1", [failingId]);
+    } finally {
+      await client.end();
+    }
     await withSignedIn(hookKey, async (page) => {
       await page.goto(`${stack.portalUrl}/keys`);
-      const row = page.locator('[data-testid="webhook-row"]');
-      await expect(row.count()).resolves.toBe(1);
-      await expect(row.getAttribute("data-state")).resolves.toBe("active");
-      await expect(row.textContent()).resolves.toContain("http://127.0.0.1:9/kim-hook");
+      const rows = page.locator('[data-testid="webhook-row"]');
+      await expect(rows.count()).resolves.toBe(2);
+      const active = rows.filter({ hasText: "/kim-hook" });
+      await expect(active.getAttribute("data-state")).resolves.toBe("active");
+      await expect(active.textContent()).resolves.toContain("delivering");
+      const failing = rows.filter({ hasText: "/kim-failing-hook" });
+      await expect(failing.getAttribute("data-state")).resolves.toBe("failing");
+      await expect(failing.locator('td[data-label="Health"]').textContent()).resolves.toMatch(/^failing: retries ran out.*last error: HTTP 500$/);
       expect(await seriousA11yViolations(page)).toEqual([]);
     });
     await withSignedIn(managerKey, async (page) => {

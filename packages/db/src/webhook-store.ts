@@ -206,6 +206,29 @@ export class WebhookStore {
     return new Map(rows.map((r) => [r.id, r.version]));
   }
 
+  /**
+   * Notes `owner` alive for `leaseMs` more (forgetting workers not seen since theirs ran out), and
+   * answers how many workers are alive, itself included, and how many webhooks they share.
+   */
+  async heartbeat(owner: string, leaseMs: number): Promise<{ workers: number; webhooks: number }> {
+    const { rows } = await this.pool.query<{ workers: number; webhooks: number }>(
+      `WITH gone AS (DELETE FROM webhook_workers WHERE seen_until < now() AND owner <> $1),
+       me AS (
+         INSERT INTO webhook_workers (owner, seen_until) VALUES ($1, now() + $2 * interval '1 millisecond')
+         ON CONFLICT (owner) DO UPDATE SET seen_until = EXCLUDED.seen_until)
+       SELECT (SELECT count(*)::int FROM webhook_workers WHERE seen_until >= now() AND owner <> $1) + 1 AS workers,
+              (SELECT count(*)::int FROM webhooks wh WHERE wh.state = 'active'
+                 AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = wh.key_id AND k.revoked_at IS NULL)) AS webhooks`,
+      [owner, leaseMs],
+    );
+    return rows[0]!;
+  }
+
+  /** A worker stopping: the others count it out at once. */
+  async leave(owner: string): Promise<void> {
+    await this.pool.query("DELETE FROM webhook_workers WHERE owner = $1", [owner]);
+  }
+
   /** Gives a lease back (a stopping worker): another worker may take the webhook at once. */
   async release(owner: string, ids: number[]): Promise<void> {
     await this.pool.query("UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($2) AND lease_owner = $1", [owner, ids]);
@@ -223,13 +246,14 @@ export class WebhookStore {
 
   /**
    * Moves the position on: results up to it were acknowledged by the receiver (`delivered`) or
-   * none of them was the webhook's. False when `owner` no longer holds the webhook.
+   * none of them was the webhook's. False when `owner` no longer holds the webhook (or its lease
+   * expired: another worker may have taken it meanwhile).
    */
   async advance(owner: string, id: number, position: string, delivered: boolean): Promise<boolean> {
     const { rowCount } = await this.pool.query(
       `UPDATE webhooks SET position = $3, retry_since = NULL
          ${delivered ? ", last_success_at = now(), last_error = NULL" : ""}
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'`,
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'`,
       [id, owner, position],
     );
     return rowCount === 1;
@@ -239,7 +263,7 @@ export class WebhookStore {
   async noteFailure(owner: string, id: number, error: string): Promise<number | null> {
     const { rows } = await this.pool.query<{ since: string }>(
       `UPDATE webhooks SET retry_since = COALESCE(retry_since, now()), last_error = $3
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'
        RETURNING (extract(epoch FROM retry_since) * 1000)::bigint AS since`,
       [id, owner, error],
     );
@@ -250,7 +274,7 @@ export class WebhookStore {
   async markFailing(owner: string, id: number, error: string): Promise<void> {
     await this.pool.query(
       `UPDATE webhooks SET state = 'failing', last_error = $3, lease_owner = NULL, lease_until = NULL, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND state = 'active'`,
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now() AND state = 'active'`,
       [id, owner, error],
     );
   }

@@ -12,6 +12,8 @@ export interface ReceivedDelivery {
   answered: boolean;
   /** Unix ms of its arrival. */
   at: number;
+  /** Unix ms the exchange ended (answered, or the connection closed), null while it is open. */
+  endedAt: number | null;
 }
 
 /** What the receiver answers its n-th POST (0-based): a status, after a delay, with headers. */
@@ -49,8 +51,10 @@ export class WebhookReceiver {
         const answer = this.behaviour(this.deliveries.length);
         const delivery: ReceivedDelivery = {
           headers: req.headers, body, positions: parsed.positions, results: parsed.results, status: answer.status, answered: false, at: Date.now(),
+          endedAt: null,
         };
         res.once("finish", () => (delivery.answered = true));
+        res.once("close", () => (delivery.endedAt = Date.now()));
         this.deliveries.push(delivery);
         setTimeout(() => {
           res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
@@ -80,9 +84,26 @@ export class WebhookReceiver {
     return d.answered && d.status >= 200 && d.status < 300;
   }
 
-  /** Positions of the results in acknowledged deliveries, in arrival order. */
-  acknowledgedPositions(): string[] {
-    return this.deliveries.filter(WebhookReceiver.acknowledged).flatMap((d) => d.positions);
+  /** Positions of the results in acknowledged deliveries (of one webhook, when given), in arrival order. */
+  acknowledgedPositions(webhookId?: number): string[] {
+    return this.of(webhookId).filter(WebhookReceiver.acknowledged).flatMap((d) => d.positions);
+  }
+
+  /** The deliveries of one webhook (by its `X-Probestream-Webhook` header), or all. */
+  of(webhookId?: number): ReceivedDelivery[] {
+    return webhookId === undefined ? this.deliveries : this.deliveries.filter((d) => d.headers["x-probestream-webhook"] === String(webhookId));
+  }
+
+  /** Pairs of POSTs of one webhook that were open at the same time (two workers delivering it at once). */
+  overlaps(): [ReceivedDelivery, ReceivedDelivery][] {
+    const found: [ReceivedDelivery, ReceivedDelivery][] = [];
+    this.deliveries.forEach((d, i) => {
+      for (const earlier of this.deliveries.slice(0, i)) {
+        const sameHook = earlier.headers["x-probestream-webhook"] === d.headers["x-probestream-webhook"];
+        if (sameHook && (earlier.endedAt === null || earlier.endedAt > d.at)) found.push([earlier, d]);
+      }
+    });
+    return found;
   }
 
   /** Positions of every delivery, acknowledged or not, in arrival order. */

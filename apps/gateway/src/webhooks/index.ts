@@ -35,9 +35,12 @@ export class Webhooks {
     this.box = new SecretBox(opts.secretKey);
     this.sender = new WebhookSender({ ...DEFAULT_SENDER_SETTINGS, ...opts.sender, allowPrivateTargets: opts.allowPrivateTargets ?? false });
     this.poster = new WebhookPoster(this.store, this.box, this.sender, new WebhookMetrics(registry, this.store));
-    this.worker = opts.worker === false
-      ? null
-      : new WebhookWorker(this.store, pool, new StreamHistory(pool), this.poster, bus, log, { ...DEFAULT_WORKER_SETTINGS, ...opts.settings });
+    const settings = { ...DEFAULT_WORKER_SETTINGS, ...opts.settings };
+    // A lane POSTs only while its lease outlasts the POST, and leases are renewed every third of theirs.
+    if (opts.worker !== false && this.sender.timeoutMs > settings.leaseMs / 2) {
+      throw new Error(`WEBHOOK_TIMEOUT_MS (${this.sender.timeoutMs}) must be at most half of WEBHOOK_LEASE_MS (${settings.leaseMs})`);
+    }
+    this.worker = opts.worker === false ? null : new WebhookWorker(this.store, pool, new StreamHistory(pool), this.poster, bus, log, settings);
   }
 
   async start(): Promise<void> {

@@ -45,6 +45,11 @@ export class WebhookSender {
     });
   }
 
+  /** One POST's time limit. */
+  get timeoutMs(): number {
+    return this.settings.timeoutMs;
+  }
+
   get allowsPrivateTargets(): boolean {
     return this.settings.allowPrivateTargets;
   }

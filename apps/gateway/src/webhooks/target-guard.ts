@@ -1,10 +1,11 @@
 import { lookup } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
  * Addresses a webhook must not reach unless the server allows private targets: loopback,
  * private, shared (CGNAT), link-local, multicast, reserved and unspecified ones, in both families
- * (IPv4-mapped IPv6 addresses are checked as the IPv4 address they map).
+ * (an IPv6 address carrying an IPv4 one is checked as that IPv4 address too).
  */
 const refused = new BlockList();
 for (const [net, bits] of [
@@ -15,14 +16,27 @@ for (const [net, bits] of [
   ["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["fec0::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["100::", 64],
 ] as const) refused.addSubnet(net, bits, "ipv6");
 
-const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+/**
+ * The IPv4 address an IPv6 one leads to, in the forms hosts and relays translate: IPv4-mapped
+ * (`::ffff:0:0/96`), IPv4-compatible (`::/96`) and 6to4 (`2002::/16`, the IPv4 address in bits 16-47).
+ */
+function embeddedIPv4(address: string): string | null {
+  const v6 = ipaddr.IPv6.parse(address);
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  const bytes = v6.toByteArray();
+  if (v6.range() === "6to4") return bytes.slice(2, 6).join(".");
+  if (bytes.slice(0, 12).every((b) => b === 0)) return bytes.slice(12).join(".");
+  return null;
+}
 
 /** Whether a webhook may connect to this address when private targets are not allowed. */
 export function isPublicAddress(address: string): boolean {
-  const mapped = MAPPED.exec(address)?.[1];
-  if (mapped) return isPublicAddress(mapped);
   const family = isIP(address);
   if (family === 0) return false;
+  if (family === 6) {
+    const v4 = embeddedIPv4(address);
+    if (v4 !== null && !isPublicAddress(v4)) return false;
+  }
   return !refused.check(address, family === 4 ? "ipv4" : "ipv6");
 }
 

@@ -18,7 +18,7 @@ export interface WorkerSettings {
   retryMaxMs: number;
   /** A lease's length; renewed every third of it. */
   leaseMs: number;
-  /** Webhooks one worker delivers at most. */
+  /** Webhooks one worker delivers at most; below that it takes its fair share, the active webhooks over the live workers. */
   maxWebhooks: number;
   /** How often an idle webhook looks at the log without a bus wake-up (a missed message, no relay). */
   idlePollMs: number;
@@ -113,27 +113,43 @@ export class WebhookWorker {
     this.ticking = this.ticking.then(() => this.tick()).catch((err: unknown) => this.log.error({ err }, "webhook leases could not be renewed"));
   }
 
-  /** Renews the leases held (dropping lanes that lost theirs, reloading changed ones), then claims free webhooks. */
+  /**
+   * Renews the leases held (dropping lanes that lost theirs, reloading changed ones), gives back
+   * what exceeds its fair share, then claims free webhooks up to it.
+   */
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const { workers, webhooks } = await this.store.heartbeat(this.owner, this.settings.leaseMs);
+    const share = Math.min(this.settings.maxWebhooks, Math.ceil(webhooks / workers));
     if (this.lanes.size > 0) {
+      // Counted from before the query: the database's expiry is at least this late.
+      const asked = performance.now();
       const held = await this.store.renew(this.owner, [...this.lanes.keys()], this.settings.leaseMs);
       for (const [id, lane] of this.lanes) {
         const version = held.get(id);
         if (version === undefined) lane.stop();
-        else if (version !== lane.webhook.version) lane.reloadWanted = true;
+        else {
+          lane.leaseUntil = asked + this.settings.leaseMs;
+          if (version !== lane.webhook.version) lane.reloadWanted = true;
+        }
       }
     }
-    const room = this.settings.maxWebhooks - this.lanes.size;
+    // A worker started later takes its part as the others give theirs back (their lanes leave after the batch in flight).
+    const staying = [...this.lanes.values()].filter((lane) => lane.running);
+    for (const lane of staying.slice(share)) lane.leave();
+    const room = share - this.lanes.size;
     if (room <= 0 || this.stopped) return;
+    const asked = performance.now();
     for (const webhook of await this.store.claim(this.owner, this.settings.leaseMs, room)) {
       if (this.stopped) break;
-      const lane = new Lane(this, webhook);
+      const lane = new Lane(this, webhook, asked + this.settings.leaseMs);
       this.lanes.set(webhook.id, lane);
       this.poster.metrics.leased.set(this.lanes.size);
-      void lane.run().finally(() => {
+      void lane.run().finally(async () => {
         if (this.lanes.get(webhook.id) === lane) this.lanes.delete(webhook.id);
         this.poster.metrics.leased.set(this.lanes.size);
+        // The lane POSTs no more: another worker may take the webhook at once (nothing happens if the lease is gone).
+        if (!this.stopped) await this.store.release(this.owner, [webhook.id]).catch((err: unknown) => this.log.error({ err }, "webhook lease could not be released"));
       });
     }
   }
@@ -147,6 +163,7 @@ export class WebhookWorker {
     for (const lane of lanes) lane.stop();
     await Promise.all(lanes.map((lane) => lane.finished));
     await this.store.release(this.owner, lanes.map((l) => l.webhook.id)).catch(() => undefined);
+    await this.store.leave(this.owner).catch(() => undefined);
   }
 }
 
@@ -168,6 +185,8 @@ class Lane {
   constructor(
     private readonly worker: WebhookWorker,
     public webhook: LeasedWebhook,
+    /** When the lease surely still holds (`performance.now()` time): renewals move it on. */
+    public leaseUntil: number,
   ) {
     this.feed = worker.feedOf(webhook);
     this.filter = this.feed.filter ?? {};
@@ -187,6 +206,17 @@ class Lane {
     this.stopped = true;
     this.abort.abort();
     this.wakeUp?.();
+  }
+
+  /** Stops after the POST in flight, keeping its answer (so that the next worker does not send that batch again). */
+  leave(): void {
+    this.stopped = true;
+    this.wakeUp?.();
+  }
+
+  /** Not stopping (its lease held until it has stopped, then released). */
+  get running(): boolean {
+    return !this.stopped;
   }
 
   run(): Promise<void> {
@@ -291,8 +321,13 @@ class Lane {
     const { store, poster, settings, owner, log } = this.worker;
     poster.metrics.commitToPostSeconds.observe(Math.max(0, Date.now() - firstStoredAt) / 1000);
     for (let attempt = 1; !this.stopped; attempt++) {
+      // A POST must end before the lease can: past its expiry another worker may take the webhook and POST too.
+      if (this.leaseUntil - performance.now() < poster.sender.timeoutMs) {
+        log.warn({ webhook: this.webhook.id }, "webhook lease not renewed in time: this worker stops delivering it");
+        return this.stop();
+      }
       const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
-      if (this.stopped) return void (await recorded);
+      if (this.abort.signal.aborted) return void (await recorded);
       if (outcome.ok) {
         this.backoff.reset();
         const [advanced] = await Promise.all([store.advance(owner, this.webhook.id, ackPosition, true), recorded]);
