@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MeasurementStatusId } from "@probestream/types";
+import { MeasurementStatusId, type MeasurementEvent } from "@probestream/types";
 import {
   createPool, MeasurementStore, SchedulingStore, type MeasurementRow, type NewMeasurement, type Pool, type StoredMeasurementEvent,
 } from "@probestream/db";
@@ -32,7 +32,7 @@ const spec: NewMeasurement = {
 };
 
 /** Events as a caller builds them: one per changed row, telling its status. */
-const telling = (event: string) => (rows: MeasurementRow[]): StoredMeasurementEvent[] =>
+const telling = (event: MeasurementEvent["event"]) => (rows: MeasurementRow[]): StoredMeasurementEvent[] =>
   rows.map((m) => ({ privateTo: null, event: { msm_id: m.id, event, timestamp: 0, type: m.type, status: { id: m.status, name: "" }, is_public: true } }));
 
 const failing = (): StoredMeasurementEvent[] => {
