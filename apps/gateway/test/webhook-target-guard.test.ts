@@ -49,9 +49,10 @@ afterAll(async () => {
 });
 
 describe("webhook target guard", () => {
-  it("refuses IPv4-compatible (::/96), IPv4-mapped and 6to4 (2002::/16) addresses of private IPv4 addresses", () => {
+  it("refuses IPv4-compatible (::/96), IPv4-mapped and 6to4 (2002::/16) addresses of private IPv4 addresses, local NAT64 and Teredo", () => {
     for (const address of ["::7f00:1", "::127.0.0.1", "::a00:1", "::ffff:7f00:1", "::ffff:127.0.0.1", "::ffff:a9fe:a9fe",
-      "2002:7f00:1::1", "2002:c0a8:101::", "2002:a00:1:1::2", "2002:a9fe:a9fe::1", "::", "::1"]) {
+      "2002:7f00:1::1", "2002:c0a8:101::", "2002:a00:1:1::2", "2002:a9fe:a9fe::1", "::", "::1",
+      "64:ff9b:1::a00:1", "2001:0:4136:e378:8000:63bf:3fff:fdd2"]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
     // The same forms of public IPv4 addresses, and plain public addresses, stay allowed.

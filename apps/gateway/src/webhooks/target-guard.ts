@@ -14,6 +14,8 @@ for (const [net, bits] of [
 ] as const) refused.addSubnet(net, bits, "ipv4");
 for (const [net, bits] of [
   ["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["fec0::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["100::", 64],
+  // NAT64 for local use, and Teredo (its IPv4 address is obscured: no public service sits behind one).
+  ["64:ff9b:1::", 48], ["2001::", 32],
 ] as const) refused.addSubnet(net, bits, "ipv6");
 
 /**
