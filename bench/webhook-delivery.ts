@@ -15,6 +15,10 @@
  * Receivers and the stream client run in this process, with the platform: on this 2-core box they
  * share one event loop and are part of what is measured.
  *
+ * - Slow and dead receivers: the same steady run again with 100 more webhooks of the measurement,
+ *   50 on receivers that answer after 5 s and 50 on a port that refuses; the stream's latency is
+ *   compared with the run before (a webhook must never slow the stream).
+ *
  *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500]
  */
 import { performance } from "node:perf_hooks";
@@ -91,6 +95,44 @@ async function barePosts(receivers: WebhookReceiver[]): Promise<number> {
   return results / ((now() - started) / 1000);
 }
 
+/**
+ * Posts `RATE` results/s of `msm` through ingest for `SECONDS` (50 every 20 ms at the default rate)
+ * while a socket.io client streams the measurement; waits until the stream has every result and
+ * `hookCount()` (a webhook's acknowledged results, or Infinity when not waited for) reaches them.
+ * Times are wall clock, as the receivers stamp arrivals (the monotonic clock drifts from it here).
+ */
+async function steadyRun(platform: Platform, probes: TestProbe[], msm: number, hookCount: () => number) {
+  const ackedAt = new Map<string, number>();
+  const streamAt = new Map<string, number>();
+  const stream = new StreamClient(platform.gatewayUrl);
+  stream.socket.on("atlas_result", (r: { prb_id: number; timestamp: number }) => streamAt.set(`${r.prb_id}:${r.timestamp}`, Date.now()));
+  stream.socket.emit("atlas_subscribe", { stream_type: "result", msm });
+  await sleep(500);
+  const perTick = Math.round((RATE * TICK_MS) / 1000);
+  const ticks = Math.round((SECONDS * 1000) / TICK_MS);
+  const start = now();
+  const posts: Promise<void>[] = [];
+  for (let t = 0; t < ticks; t++) {
+    const probe = probes[t % probes.length]!;
+    const batch = Array.from({ length: perTick }, () => pingResult(probe.prbId, msm, clock++));
+    posts.push(postResults(platform.ingestUrl, probe, batch).then(() => {
+      const at = Date.now();
+      for (const r of batch) ackedAt.set(`${r.prb_id}:${r.timestamp}`, at);
+    }));
+    const wait = start + (t + 1) * TICK_MS - now();
+    if (wait > 0) await sleep(wait);
+  }
+  await Promise.all(posts);
+  const rate = ackedAt.size / ((now() - start) / 1000);
+  await until(() => streamAt.size >= ackedAt.size && hookCount() >= ackedAt.size, 60_000, "latency run");
+  stream.socket.close();
+  return { ackedAt, streamAt, rate };
+}
+
+/** Arrival minus acknowledgement of each acknowledged result, sorted (ms). */
+const latencies = (ackedAt: Map<string, number>, arrivedAt: Map<string, number>) =>
+  [...ackedAt].map(([k, at]) => Math.max(0, arrivedAt.get(k)! - at)).sort((a, b) => a - b);
+
 async function main(): Promise<void> {
   const db = await createTestDatabase("bench_webhooks");
   const platform = await startPlatform({
@@ -125,45 +167,37 @@ async function main(): Promise<void> {
     for (const w of listed.body.results as { id: number }[]) await restCall(platform.gatewayUrl, "DELETE", `/api/v2/webhooks/${w.id}/`, key);
 
     const msm = 3_000_003;
-    const ackedAt = new Map<string, number>();
     const receiver = await WebhookReceiver.start();
     all.push(receiver);
     await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
       url: receiver.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm },
     });
-    const stream = new StreamClient(platform.gatewayUrl);
-    const streamAt = new Map<string, number>();
-    stream.socket.on("atlas_result", (r: { prb_id: number; timestamp: number }) => streamAt.set(`${r.prb_id}:${r.timestamp}`, Date.now()));
-    stream.socket.emit("atlas_subscribe", { stream_type: "result", msm });
-    await sleep(500);
-    const perTick = Math.round((RATE * TICK_MS) / 1000);
-    const ticks = Math.round((SECONDS * 1000) / TICK_MS);
-    const start = now();
-    const posts: Promise<void>[] = [];
-    for (let t = 0; t < ticks; t++) {
-      const probe = probes[t % probes.length]!;
-      const batch = Array.from({ length: perTick }, () => pingResult(probe.prbId, msm, clock++));
-      posts.push(postResults(platform.ingestUrl, probe, batch).then(() => {
-        // Wall clock, as the receiver stamps arrivals (the monotonic clock drifts from it here).
-        const at = Date.now();
-        for (const r of batch) ackedAt.set(`${r.prb_id}:${r.timestamp}`, at);
-      }));
-      const wait = start + (t + 1) * TICK_MS - now();
-      if (wait > 0) await sleep(wait);
-    }
-    await Promise.all(posts);
-    const sentRate = ackedAt.size / ((now() - start) / 1000);
-    await until(() => new Set(receiver.acknowledgedPositions()).size >= ackedAt.size && streamAt.size >= ackedAt.size, 60_000, "latency run");
+    const first = await steadyRun(platform, probes, msm, () => new Set(receiver.acknowledgedPositions()).size);
     const hookAt = new Map<string, number>();
     for (const d of receiver.deliveries) for (const r of d.results) if (!hookAt.has(`${String(r.prb_id)}:${String(r.timestamp)}`)) hookAt.set(`${String(r.prb_id)}:${String(r.timestamp)}`, d.at);
-    const lat = (m: Map<string, number>) => [...ackedAt].map(([k, at]) => Math.max(0, m.get(k)! - at)).sort((a, b) => a - b);
-    const hook = lat(hookAt);
-    const live = lat(streamAt);
-    console.log(`latency at ${fmt(sentRate)} results/s acknowledged (${fmt(ackedAt.size)} results), commit (ingest's answer) to arrival:`);
+    const hook = latencies(first.ackedAt, hookAt);
+    const live = latencies(first.ackedAt, first.streamAt);
+    console.log(`latency at ${fmt(first.rate)} results/s acknowledged (${fmt(first.ackedAt.size)} results), commit (ingest's answer) to arrival:`);
     console.log(`  webhook POST:  p50 ${percentile(hook, 50).toFixed(1)} ms, p99 ${percentile(hook, 99).toFixed(1)} ms, max ${hook.at(-1)!.toFixed(1)} ms (${receiver.deliveries.length} POSTs)`);
     console.log(`  socket stream: p50 ${percentile(live, 50).toFixed(1)} ms, p99 ${percentile(live, 99).toFixed(1)} ms (baseline)`);
     console.log(`  ratio p50 ${(percentile(hook, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(hook, 99) / percentile(live, 99)).toFixed(2)}`);
-    stream.socket.close();
+
+    // The same steady load with 100 more webhooks of the measurement on hostile receivers: 50 that
+    // answer only after 5 s, 50 whose port refuses (retried with back-off). The stream must not notice.
+    const slow = await Promise.all(Array.from({ length: 50 }, () => WebhookReceiver.start(() => ({ status: 200, delayMs: 5000 }))));
+    const gone = await Promise.all(Array.from({ length: 50 }, () => WebhookReceiver.start()));
+    all.push(...slow);
+    for (const r of [...slow, ...gone]) {
+      await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
+        url: r.url, secret: "bench-webhook-secret-02", subscription: { stream_type: "result", msm },
+      });
+    }
+    await Promise.all(gone.map((r) => r.close()));
+    const hostile = await steadyRun(platform, probes, msm, () => Infinity);
+    const liveHostile = latencies(hostile.ackedAt, hostile.streamAt);
+    console.log(`the same stream with 100 more webhooks on slow (5 s) and refusing receivers, at ${fmt(hostile.rate)} results/s:`);
+    console.log(`  socket stream: p50 ${percentile(liveHostile, 50).toFixed(1)} ms, p99 ${percentile(liveHostile, 99).toFixed(1)} ms;` +
+      ` ratio to the run before p50 ${(percentile(liveHostile, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(liveHostile, 99) / percentile(live, 99)).toFixed(2)}`);
   } finally {
     await platform.close();
     await pool.end();

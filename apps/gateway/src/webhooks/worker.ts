@@ -137,7 +137,9 @@ export class WebhookWorker {
     // A worker started later takes its part as the others give theirs back (their lanes leave after the batch in flight).
     const staying = [...this.lanes.values()].filter((lane) => lane.running);
     for (const lane of staying.slice(share)) lane.leave();
-    const room = share - this.lanes.size;
+    // Lanes still finishing (a deleted or paused webhook's, one given back) do not count: a webhook
+    // created meanwhile is taken now, not at the next renewal.
+    const room = share - Math.min(staying.length, share);
     if (room <= 0 || this.stopped) return;
     const asked = performance.now();
     for (const webhook of await this.store.claim(this.owner, this.settings.leaseMs, room)) {
