@@ -2,8 +2,15 @@ import pg from "pg";
 
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+/**
+ * The application name of sessions that never write the rows of a log (results, probe status or
+ * measurement events): the logs' final horizon does not wait for their transactions (result-log.ts).
+ */
+export const WRITES_NO_LOG_APPLICATION = "probestream: writes no log";
+
+/** A pool; `writesNoLog`: its sessions promise never to write a log's rows (see WRITES_NO_LOG_APPLICATION). */
+export function createPool(databaseUrl: string, max = 10, opts: { writesNoLog?: boolean } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: opts.writesNoLog ? WRITES_NO_LOG_APPLICATION : undefined });
   // A connection lost while idle must not crash the process: the pool replaces it.
   pool.on("error", () => {});
   // Nor while checked out (a download's cursor, a transaction) when Postgres restarts: pg emits

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { WRITES_NO_LOG_APPLICATION } from "./pool.js";
 
 type Queryable = Pool | PoolClient;
 
@@ -17,40 +18,43 @@ export const LOG_START = "0";
 export const POSITION_SQL = `(tx::text || lpad(id::text, ${ID_DIGITS}, '0'))`;
 
 /**
- * SQL for the transaction ids of sessions of other databases of the cluster, as `xid` text.
- * Transaction ids are the cluster's, but another database's transaction never writes these results:
- * it must not hold the log back (measured on a shared cluster: a 13 s transaction of another
- * database held every live result that long). pg_stat_activity's own function, without the view's
- * joins: a tenth of a millisecond a statement here.
+ * SQL for the transaction ids the logs need not wait for, as `xid` text: those of sessions of other
+ * databases of the cluster (transaction ids are the cluster's, but another database's transaction
+ * never writes these logs; measured on a shared cluster: a 13 s transaction of another database held
+ * every live result that long), and those of this database's sessions that promise never to write
+ * a log's rows (WRITES_NO_LOG_APPLICATION: webhook workers, whose attempts and positions, written
+ * all the time under hostile receivers, held the relay's shortcut back). pg_stat_activity's own
+ * function, without the view's joins: a tenth of a millisecond a statement here.
  */
-const OTHER_DATABASES_XIDS_SQL = `SELECT s.backend_xid::text FROM pg_stat_get_activity(NULL) s
-  WHERE s.backend_xid IS NOT NULL AND s.datid <> 0 AND s.datid <> (SELECT oid FROM pg_database WHERE datname = current_database())`;
+const IGNORED_XIDS_SQL = `SELECT s.backend_xid::text FROM pg_stat_get_activity(NULL) s
+  WHERE s.backend_xid IS NOT NULL AND s.datid <> 0
+    AND (s.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()) OR s.application_name = '${WRITES_NO_LOG_APPLICATION}')`;
 
 /** SQL for an `xid8` expression as the `xid` text pg_stat_activity shows. */
 const asXid = (xid8: string) => `(${xid8}::text::numeric % 4294967296)::text`;
 
 /**
  * SQL for the final horizon of snapshot `snap`: rows of transactions below it can no longer be
- * preceded by others. It is the oldest transaction the snapshot saw running, other databases'
- * aside (one that ended since counts: its rows are not visible to this snapshot), else the
+ * preceded by others. It is the oldest transaction the snapshot saw running, those the logs need
+ * not wait for aside (one that ended since counts: its rows are not visible to this snapshot), else the
  * snapshot's xmax.
  */
 export function finalHorizonSql(snap: string): string {
   return `(SELECT COALESCE(min(x), pg_snapshot_xmax(${snap})) FROM pg_snapshot_xip(${snap}) AS x
-    WHERE ${asXid("x")} NOT IN (${OTHER_DATABASES_XIDS_SQL}))`;
+    WHERE ${asXid("x")} NOT IN (${IGNORED_XIDS_SQL}))`;
 }
 
 /**
  * SQL that holds when every transaction of this database below `tx` had ended when snapshot `snap`
  * was taken (`tx` being assigned after it), so that `snap` sees every row that comes before tx's:
  * each transaction the snapshot saw running, and each id assigned between it and `tx` (at most 64
- * are looked at), is one of another database's, still running.
+ * are looked at), is one the logs need not wait for (IGNORED_XIDS_SQL), still running.
  */
 export function precededOnlyByVisibleSql(snap: string, tx: string): string {
   return `(${tx}::text::numeric - pg_snapshot_xmax(${snap})::text::numeric <= 64 AND NOT EXISTS (
     SELECT 1 FROM (SELECT x FROM pg_snapshot_xip(${snap}) AS x
                    UNION ALL SELECT (n::text)::xid8 FROM generate_series(pg_snapshot_xmax(${snap})::text::numeric, ${tx}::text::numeric - 1) AS n) earlier
-    WHERE ${asXid("earlier.x")} NOT IN (${OTHER_DATABASES_XIDS_SQL})))`;
+    WHERE ${asXid("earlier.x")} NOT IN (${IGNORED_XIDS_SQL})))`;
 }
 
 /** SQL that holds for rows no running transaction can still precede: the final part of the log. */

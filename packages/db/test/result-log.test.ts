@@ -89,6 +89,37 @@ describe("the committed log", () => {
     }
   });
 
+  it("is not held back by a session that writes no log (webhook workers), but is by any other of this database", async () => {
+    const quiet = createPool(db.url, 1, { writesNoLog: true });
+    const other = createPool(db.url, 1);
+    const bystander = await quiet.connect();
+    const plain = await other.connect();
+    try {
+      await bystander.query("BEGIN");
+      await bystander.query("UPDATE probes SET description = description WHERE false; SELECT pg_current_xact_id()");
+      const turns: CommittedTurn[] = [];
+      const writer = new ResultWriter(pool, (turn) => turns.push(turn));
+      const start = await newestFinalPosition(pool);
+      const { stored } = await writer.write([result(4)]);
+      expect((await readFinalAfter(pool, start, 100)).map((e) => e.position)).toEqual([stored[0]!.id]);
+      expect(turns[0]!.finalAfter).toBe(start);
+      // A session of this database without the promise holds the log back while it runs.
+      await plain.query("BEGIN");
+      await plain.query("SELECT pg_current_xact_id()");
+      const { stored: next } = await writer.write([result(5)]);
+      expect(turns[1]!.finalAfter).toBeNull();
+      expect(await readFinalAfter(pool, stored[0]!.id, 100)).toEqual([]);
+      await plain.query("COMMIT");
+      expect((await readFinalAfter(pool, stored[0]!.id, 100)).map((e) => e.position)).toEqual([next[0]!.id]);
+      await bystander.query("COMMIT");
+    } finally {
+      bystander.release();
+      plain.release();
+      await quiet.end();
+      await other.end();
+    }
+  });
+
   it("reads exactly what comes after a position, with concurrent writers, in pages", async () => {
     const start = await newestFinalPosition(pool);
     const writers = [new ResultWriter(pool), new ResultWriter(pool), new ResultWriter(pool)];
@@ -106,6 +137,7 @@ describe("the committed log", () => {
     }
     expect(seen).toHaveLength(60);
     expect(new Set(seen).size).toBe(60);
-    expect(await readFinalAfter(pool, LOG_START, 1000)).toHaveLength(63);
+    // Everything this file stored: the 60 and the earlier tests' 5.
+    expect(await readFinalAfter(pool, LOG_START, 1000)).toHaveLength(65);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Registry } from "prom-client";
-import { StreamHistory, WebhookStore, type Pool } from "@probestream/db";
+import { createPool, StreamHistory, WebhookStore, type Pool } from "@probestream/db";
 import type { MessageBus } from "@probestream/bus";
 import { envCount, envFlag, envString } from "@probestream/service-kit";
 import { WebhookMetrics } from "./metrics.js";
@@ -30,8 +30,14 @@ export class Webhooks {
   readonly poster: WebhookPoster;
   readonly worker: WebhookWorker | null;
 
+  /** Sessions of their own that write no log: the results' relay does not wait for their attempts and positions. */
+  private readonly pool: Pool | null;
+
   constructor(pool: Pool, bus: MessageBus, registry: Registry, log: FastifyBaseLogger, opts: WebhookOptions) {
-    this.store = new WebhookStore(pool);
+    const url = pool.options.connectionString;
+    this.pool = url === undefined ? null : createPool(url, 10, { writesNoLog: true });
+    const db = this.pool ?? pool;
+    this.store = new WebhookStore(db);
     this.box = new SecretBox(opts.secretKey);
     this.sender = new WebhookSender({ ...DEFAULT_SENDER_SETTINGS, ...opts.sender, allowPrivateTargets: opts.allowPrivateTargets ?? false });
     this.poster = new WebhookPoster(this.store, this.box, this.sender, new WebhookMetrics(registry, this.store));
@@ -40,7 +46,7 @@ export class Webhooks {
     if (opts.worker !== false && this.sender.timeoutMs > settings.leaseMs / 2) {
       throw new Error(`WEBHOOK_TIMEOUT_MS (${this.sender.timeoutMs}) must be at most half of WEBHOOK_LEASE_MS (${settings.leaseMs})`);
     }
-    this.worker = opts.worker === false ? null : new WebhookWorker(this.store, pool, new StreamHistory(pool), this.poster, bus, log, settings);
+    this.worker = opts.worker === false ? null : new WebhookWorker(this.store, db, new StreamHistory(db), this.poster, bus, log, settings);
   }
 
   async start(): Promise<void> {
@@ -50,6 +56,7 @@ export class Webhooks {
   async stop(): Promise<void> {
     await this.worker?.stop();
     await this.sender.close();
+    await this.pool?.end();
   }
 }
 
