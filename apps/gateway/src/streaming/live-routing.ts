@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { StreamEvents } from "@probestream/types";
 import type { StreamHistory } from "@probestream/db";
-import { decodeResultBatch, type ResultBatch } from "@probestream/bus";
+import { decodeResultBatch } from "@probestream/bus";
 import { mayRead } from "../access/api-keys.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { AlertRouting } from "./alert-routing.js";
@@ -22,10 +22,6 @@ export interface LiveRoutingOptions {
   alerts: AlertRouting;
 }
 
-/** How long routing holds the event loop before it lets I/O (HTTP requests) in, and how often (in results) it looks at the clock. */
-const SLICE_MS = 5;
-const SLICE_CHECK = 16;
-
 /** Sessions of one broadcasting transport reached by a result: without and with positions. */
 type BroadcastGroups = [plain: StreamSession[], withMeta: StreamSession[]];
 
@@ -43,11 +39,6 @@ export class LiveRouting {
   /** Newest position taken from the bus; after a bus outage, everything after it is read from storage. */
   private lastSeen = "0";
   private gapFilling: string[] | null = null;
-  /** Bus messages not yet routed (the first one maybe in part: `current`), oldest first. */
-  private readonly waiting: string[] = [];
-  private current: { batch: ResultBatch; next: number } | null = null;
-  /** The next slice of routing, when one is scheduled. */
-  private routing: NodeJS.Immediate | undefined;
   /** Whether a bus message arrived since the watchdog's last check. */
   private heardSinceCheck = false;
 
@@ -64,7 +55,6 @@ export class LiveRouting {
 
   stop(): void {
     if (this.watchdog) clearInterval(this.watchdog);
-    clearImmediate(this.routing);
   }
 
   add(sub: Subscription): void {
@@ -82,43 +72,20 @@ export class LiveRouting {
       this.gapFilling.push(message);
       return;
     }
-    this.waiting.push(message);
-    if (!this.routing) this.routeWaiting();
-  }
-
-  /**
-   * Routes waiting batches in arrival order, for at most SLICE_MS at a time: a large batch (a relay
-   * catching up, a measurement with an alert fold) otherwise holds the event loop for as long as it
-   * takes, and HTTP requests (status-check polls) wait behind it. The rest goes on after the event
-   * loop's I/O, where it stopped.
-   */
-  private routeWaiting(): void {
-    this.routing = undefined;
-    const until = performance.now() + SLICE_MS;
-    while (this.waiting.length > 0) {
-      const message = this.waiting[0]!;
-      this.current ??= { batch: decodeResultBatch(message), next: 0 };
-      const { batch } = this.current;
-      if (this.current.next === 0 && positionAfter(batch.after, this.lastSeen)) {
-        // The relay published a batch this gateway did not hear (its bus connection dropped): the gap
-        // is read from storage first, then this batch. fillGap takes what waits before its first await.
-        void this.fillGap();
-        return;
-      }
-      while (this.current.next < batch.results.length) {
-        const r = batch.results[this.current.next++]!;
-        if (!positionAfter(r.id, this.lastSeen)) continue;
-        this.lastSeen = r.id;
-        // Nobody subscribed to results or alerts: nothing to route.
-        if (this.index.size === 0 && !this.opts.alerts.active) continue;
-        this.route(new StreamEntry(r.id, r.json, r.privateTo, r.msmId, r.prbId, r.timestamp, r.type, batch.committedAt));
-        if (this.current.next % SLICE_CHECK === 0 && performance.now() > until) {
-          this.routing = setImmediate(() => this.routeWaiting());
-          return;
-        }
-      }
-      this.waiting.shift();
-      this.current = null;
+    const batch = decodeResultBatch(message);
+    if (positionAfter(batch.after, this.lastSeen)) {
+      // The relay published a batch this gateway did not hear (its bus connection dropped): the gap
+      // is read from storage first. fillGap sets the hold queue before its first await.
+      void this.fillGap();
+      this.gapFilling!.push(message);
+      return;
+    }
+    for (const r of batch.results) {
+      if (!positionAfter(r.id, this.lastSeen)) continue;
+      this.lastSeen = r.id;
+      // Nobody subscribed to results or alerts: nothing to route.
+      if (this.index.size === 0 && !this.opts.alerts.active) continue;
+      this.route(new StreamEntry(r.id, r.json, r.privateTo, r.msmId, r.prbId, r.timestamp, r.type, batch.committedAt));
     }
   }
 
@@ -180,12 +147,7 @@ export class LiveRouting {
   /** After a bus outage: route what was committed meanwhile from storage, then the bus again. */
   async fillGap(): Promise<void> {
     if (this.gapFilling) return;
-    // What waits (a batch maybe routed in part) is routed after the gap, as messages heard meanwhile
-    // are: the gap's read starts after the last result routed, and what it routed is skipped then.
-    this.gapFilling = this.waiting.splice(0);
-    this.current = null;
-    clearImmediate(this.routing);
-    this.routing = undefined;
+    this.gapFilling = [];
     try {
       for await (const page of this.opts.history.afterPosition({ readerId: null, everything: true }, this.lastSeen)) {
         for (const row of page) {
