@@ -255,20 +255,34 @@ function median(values: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** A probe's state from its newest observations (oldest first, at most `lookback`). */
-function probeStatus(window: Observation[], o: StatusCheckOptions, source: string): ProbeStatusCheck {
+const NO_REASONS: readonly AlertReason[] = Object.freeze([]);
+
+/** Why a probe alerts, from its newest observations (oldest first, at most `lookback`); empty when it does not. */
+function alertReasons(window: Observation[], o: StatusCheckOptions): readonly AlertReason[] {
   const latest = window[window.length - 1]!;
-  const reasons: AlertReason[] = [];
-  if (latest.loss !== null && latest.loss > o.maxPacketLoss) reasons.push("loss");
+  let reasons: AlertReason[] | undefined;
+  if (latest.loss !== null && latest.loss > o.maxPacketLoss) reasons = ["loss"];
   if (o.medianRttThreshold !== undefined && latest.rtt !== null) {
     const m = median(window.map((w) => w.rtt).filter((v): v is number => v !== null));
-    if (m !== null && latest.rtt - m > o.medianRttThreshold) reasons.push("latency");
+    if (m !== null && latest.rtt - m > o.medianRttThreshold) (reasons ??= []).push("latency");
   }
-  for (const failure of latest.failures) if (!reasons.includes(failure)) reasons.push(failure);
+  for (const failure of latest.failures) if (!reasons?.includes(failure)) (reasons ??= []).push(failure);
+  return reasons ?? NO_REASONS;
+}
+
+const isIndexKey = (id: number) => id >= 0 && id < 2 ** 32 - 1;
+
+function sameReasons(a: readonly AlertReason[], b: readonly AlertReason[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
+}
+
+/** A probe's state from its newest observations and why it alerts. */
+function probeStatus(window: Observation[], reasons: readonly AlertReason[], o: StatusCheckOptions, source: string): ProbeStatusCheck {
+  const latest = window[window.length - 1]!;
   const alert = reasons.length > 0;
   const status: ProbeStatusCheck = { alert, last: latest.rtt, last_packet_loss: latest.loss, source };
   if (alert || o.showAll) status.all = window.flatMap((w) => w.rtts);
-  if (alert) status.alert_reasons = reasons;
+  if (alert) status.alert_reasons = [...reasons];
   return status;
 }
 
@@ -287,15 +301,29 @@ export interface AlertChange {
   alerting: number;
 }
 
+/** The fixed pieces of a status check answer's JSON. */
+const utf8 = new TextEncoder();
+const HEAD_ALERT = utf8.encode('{"global_alert":true,"probes":{');
+const HEAD_NO_ALERT = utf8.encode('{"global_alert":false,"probes":{');
+const COMMA = utf8.encode(",");
+const TAIL = utf8.encode("}}");
+
 /**
  * Per-probe state of a status check, folded one result at a time in any order: each probe keeps its
  * newest `lookback` observations. `add` tells when a probe's alert (or its reasons) or the global
- * alert changed.
+ * alert changed. A probe's answer (and its JSON) is made when asked for, not at each result: the
+ * live path folds thousands of results a second and is polled a few times a second at most.
  */
 export class StatusCheckState {
   private readonly windows = new Map<number, Observation[]>();
+  /** Why each probe alerts now (empty: it does not). */
+  private readonly reasons = new Map<number, readonly AlertReason[]>();
+  /** Each probe's answer and its piece of the answer's JSON, made on demand; dropped when the probe changes. */
   private readonly statuses = new Map<number, ProbeStatusCheck>();
+  private readonly pieces = new Map<number, Uint8Array>();
   private readonly sources = new Map<number, string>();
+  /** The probes in id order; null after a new probe came. */
+  private sorted: number[] | null = [];
   private alertingCount = 0;
 
   constructor(readonly options: StatusCheckOptions) {}
@@ -314,6 +342,7 @@ export class StatusCheckState {
 
   setSource(prbId: number, source: string): void {
     this.sources.set(prbId, source);
+    this.pieces.delete(prbId);
     const status = this.statuses.get(prbId);
     if (status) status.source = source;
   }
@@ -338,38 +367,77 @@ export class StatusCheckState {
   private insert(result: UntypedResult, seq: number): number | null {
     const prbId = Number(result.prb_id);
     if (!Number.isInteger(prbId)) return null;
-    const window = this.windows.get(prbId) ?? [];
+    let window = this.windows.get(prbId);
     // The same stored result seen twice (read from storage and heard live) counts once.
-    if (window.some((w) => w.seq === seq)) return null;
+    if (window?.some((w) => w.seq === seq)) return null;
     const observation = observe(result, seq, this.options);
+    if (!window) {
+      this.windows.set(prbId, (window = []));
+      this.sorted = null;
+    }
     // Keep the window sorted, oldest first; a result older than a full window changes nothing.
     let at = window.length;
     while (at > 0 && older(observation, window[at - 1]!)) at--;
     if (at === 0 && window.length >= this.options.lookback) return null;
-    window.splice(at, 0, observation);
+    if (at === window.length) window.push(observation);
+    else window.splice(at, 0, observation);
     if (window.length > this.options.lookback) window.shift();
-    this.windows.set(prbId, window);
     return prbId;
   }
 
-  /** Derives a probe's status from its window; the change when its alert state or the global alert changed. */
+  /** Derives why a probe alerts from its window; the change when its alert state or the global alert changed. */
   private refresh(prbId: number): AlertChange | null {
-    const before = this.statuses.get(prbId);
+    const before = this.reasons.get(prbId);
     const globalBefore = this.globalAlert;
-    const now = probeStatus(this.windows.get(prbId)!, this.options, this.sources.get(prbId) ?? probeSource(null));
-    this.statuses.set(prbId, now);
-    this.alertingCount += (now.alert ? 1 : 0) - (before?.alert ? 1 : 0);
-    const reasonsChanged = (before?.alert_reasons ?? []).join() !== (now.alert_reasons ?? []).join();
-    if (before !== undefined && !reasonsChanged && globalBefore === this.globalAlert) return null;
-    if (before === undefined && !now.alert && globalBefore === this.globalAlert) return null;
-    return { prb_id: prbId, probe: now, global_alert: this.globalAlert, alerting: this.alertingCount };
+    const now = alertReasons(this.windows.get(prbId)!, this.options);
+    this.reasons.set(prbId, now);
+    this.statuses.delete(prbId);
+    this.pieces.delete(prbId);
+    this.alertingCount += (now.length > 0 ? 1 : 0) - (before !== undefined && before.length > 0 ? 1 : 0);
+    if (before !== undefined && sameReasons(before, now) && globalBefore === this.globalAlert) return null;
+    if (before === undefined && now.length === 0 && globalBefore === this.globalAlert) return null;
+    return { prb_id: prbId, probe: this.status(prbId), global_alert: this.globalAlert, alerting: this.alertingCount };
+  }
+
+  /** A probe's answer now (made once per change of the probe). */
+  private status(prbId: number): ProbeStatusCheck {
+    let status = this.statuses.get(prbId);
+    if (!status) {
+      status = probeStatus(this.windows.get(prbId)!, this.reasons.get(prbId)!, this.options, this.sources.get(prbId) ?? probeSource(null));
+      this.statuses.set(prbId, status);
+    }
+    return status;
+  }
+
+  /** The probes in the order JSON.stringify writes `answer().probes`: array-index keys (ids 0..2^32-2) first. */
+  private probeIds(): number[] {
+    this.sorted ??= [...this.reasons.keys()].sort((a, b) => Number(isIndexKey(b)) - Number(isIndexKey(a)) || a - b);
+    return this.sorted;
   }
 
   /** The status check's answer now, probes in id order. */
   answer(): StatusCheckAnswer {
     const probes: Record<string, ProbeStatusCheck> = {};
-    for (const prbId of [...this.statuses.keys()].sort((a, b) => a - b)) probes[String(prbId)] = this.statuses.get(prbId)!;
+    for (const prbId of this.probeIds()) probes[String(prbId)] = this.status(prbId);
     return { global_alert: this.globalAlert, probes };
+  }
+
+  /**
+   * `JSON.stringify(this.answer())` in UTF-8, in pieces to concatenate: each probe's piece is made
+   * when first asked for and kept until the probe changes. A polled status check of a thousand
+   * probes otherwise builds and serialises every probe at each poll, into a string large enough to
+   * be allocated outside V8's young generation.
+   */
+  answerJsonPieces(): Uint8Array[] {
+    const pieces: Uint8Array[] = [this.globalAlert ? HEAD_ALERT : HEAD_NO_ALERT];
+    for (const prbId of this.probeIds()) {
+      let piece = this.pieces.get(prbId);
+      if (!piece) this.pieces.set(prbId, (piece = utf8.encode(`"${prbId}":${JSON.stringify(this.status(prbId))}`)));
+      if (pieces.length > 1) pieces.push(COMMA);
+      pieces.push(piece);
+    }
+    pieces.push(TAIL);
+    return pieces;
   }
 }
 

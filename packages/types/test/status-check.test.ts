@@ -300,4 +300,27 @@ describe("incremental state = recomputation", () => {
       { numRuns: 600 },
     );
   });
+  it("answers JSON.stringify(answer()) byte for byte from each probe's kept JSON, asked for between results", () => {
+    const json = (state: StatusCheckState) => Buffer.concat(state.answerJsonPieces()).toString("utf8");
+    const result = fc.record({
+      // Ids JSON.stringify orders differently (negative, past 2^32 - 2) too.
+      prb: fc.constantFrom(1, 2, 10, 300, -4, 2 ** 32, 2 ** 32 - 2),
+      t: fc.integer({ min: 0, max: 20 }),
+      rtts: fc.array(fc.option(fc.double({ min: 1, max: 300, noNaN: true }), { nil: null }), { minLength: 1, maxLength: 4 }),
+      source: fc.option(fc.constantFrom("Country: NL", "Country: DE"), { nil: undefined }),
+    });
+    const options = fc.record({ lookback: fc.integer({ min: 1, max: 4 }), showAll: fc.boolean(), permittedTotalAlerts: fc.integer({ min: 0, max: 2 }) });
+    fc.assert(
+      fc.property(fc.array(result, { maxLength: 30 }), options, (generated, o) => {
+        const state = new StatusCheckState(opts(o));
+        generated.forEach((g, i) => {
+          state.add(ping(g.prb, T0 + g.t * 60, g.rtts), i + 1);
+          if (g.source) state.setSource(g.prb, g.source);
+          if (i % 3 === 0) expect(json(state)).toBe(JSON.stringify(state.answer()));
+        });
+        expect(json(state)).toBe(JSON.stringify(state.answer()));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

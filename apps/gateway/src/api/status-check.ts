@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { newestResultsPerProbe, type Pool, type ResultReader } from "@probestream/db";
 import {
-  IdParams, StatusCheckQuery, type StatusCheckAnswer, type StatusCheckOptions, StatusCheckResponse, probeSource, statusCheck, statusCheckOptions, statusCheckPrometheus,
+  IdParams, StatusCheckQuery, type StatusCheckAnswer, type StatusCheckOptions, type StatusCheckState, StatusCheckResponse, probeSource, statusCheck, statusCheckOptions, statusCheckPrometheus,
   type StatusCheckQuery as StatusCheckQueryT, type UntypedResult,
 } from "@probestream/types";
 import { admitResultReader, refusals } from "./results.js";
@@ -9,7 +9,7 @@ import { statusCheckExample } from "./examples.js";
 
 /** Status checks kept current on the live path: undefined when this one is not kept. */
 export interface LiveStatusChecks {
-  answer(msm: number, options: StatusCheckOptions): Promise<StatusCheckAnswer | undefined>;
+  state(msm: number, options: StatusCheckOptions): Promise<StatusCheckState | undefined>;
 }
 
 export interface StatusCheckRouteOptions {
@@ -59,9 +59,13 @@ export async function statusCheckRoutes(fastify: FastifyInstance, opts: StatusCh
       const q = request.query;
       await admitResultReader(reader, request.caller, id);
       const options = statusCheckOptions(q);
-      const answer = (await live?.answer(id, options)) ?? (await fromStorage(pool, id, options));
-      reply.header("x-ripe-atlas-global-alert", answer.global_alert ? "1" : "0").header("cache-control", "no-store");
-      if (q.format === "prometheus") return reply.type("text/plain; version=0.0.4; charset=utf-8").send(statusCheckPrometheus(id, answer));
+      const kept = await live?.state(id, options);
+      const answer = kept ? undefined : await fromStorage(pool, id, options);
+      const globalAlert = kept ? kept.globalAlert : answer!.global_alert;
+      reply.header("x-ripe-atlas-global-alert", globalAlert ? "1" : "0").header("cache-control", "no-store");
+      if (q.format === "prometheus") return reply.type("text/plain; version=0.0.4; charset=utf-8").send(statusCheckPrometheus(id, answer ?? kept!.answer()));
+      // The bytes fastify writes for kept.answer(), from each probe's JSON kept until the probe changes.
+      if (kept) return reply.type("application/json; charset=utf-8").send(Buffer.concat(kept.answerJsonPieces()));
       return answer;
     },
   );

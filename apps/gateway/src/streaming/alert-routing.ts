@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { newestResultsPerProbe, positionParts, probeCountries, type Pool } from "@probestream/db";
 import {
   StatusCheckState, StreamEvents, probeSource,
-  type AlertChange, type AlertEvent, type StatusCheckAnswer, type StatusCheckOptions,
+  type AlertChange, type AlertEvent, type StatusCheckOptions,
 } from "@probestream/types";
 import { mayRead } from "../access/api-keys.js";
 import type { GatewayMetrics } from "../metrics.js";
@@ -98,13 +98,13 @@ export class AlertRouting {
    * The status check of a measurement as kept here, for the REST endpoint; undefined when no more
    * status checks may be kept (the endpoint then reads storage).
    */
-  async answer(msm: number, options: StatusCheckOptions): Promise<StatusCheckAnswer | undefined> {
+  async state(msm: number, options: StatusCheckOptions): Promise<StatusCheckState | undefined> {
     const key = JSON.stringify(options);
     if (!this.groups.get(msm)?.has(key) && (options.lookback > MAX_POLLED_LOOKBACK || this.polledOnly() >= MAX_POLLED)) return undefined;
     const group = this.groupOf(msm, options);
     group.polledAt = Date.now();
     await group.ready;
-    return group.state.answer();
+    return group.state;
   }
 
   private polledOnly(): number {
