@@ -85,6 +85,25 @@ describe("alert streams on socket.io", () => {
     client.close();
   });
 
+  it("with prb: that probe's changes, and those of any probe that turn the global alert on or off", async () => {
+    const msm = 9305;
+    const client = new StreamClient(platform.gatewayUrl);
+    await client.subscribe({ stream_type: "alert", msm, prb: 62, permitted_total_alerts: 1 });
+    const alerts = () => client.events.filter((e) => e.event === "atlas_alert").map((e) => e.payload as Json);
+    await post([ping(msm, 61, T0, [null])]);
+    await post([ping(msm, 63, T0, [null])]);
+    await expect.poll(() => alerts().length).toBe(1);
+    expect(alerts()[0]).toMatchObject({ prb_id: 63, alert: true, global_alert: true, alerting_probes: 2 });
+    await post([ping(msm, 62, T0, [null])]);
+    await expect.poll(() => alerts().length).toBe(2);
+    expect(alerts()[1]).toMatchObject({ prb_id: 62, alert: true, global_alert: true, alerting_probes: 3 });
+    await post([ping(msm, 61, T0 + 240, [10])]);
+    await settle();
+    // Probe 61 recovering leaves two alerting, more than the one permitted: nothing for this subscription.
+    expect(alerts()).toHaveLength(2);
+    client.close();
+  });
+
   it("refuses an alert stream without a measurement, with bad parameters, or of a private measurement without its owner's key", async () => {
     const client = new StreamClient(platform.gatewayUrl);
     await expect(client.subscribe({ stream_type: "alert" })).rejects.toThrow(/"parameter":"msm"/);

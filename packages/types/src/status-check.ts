@@ -157,7 +157,8 @@ function observePing(r: UntypedResult): Pick<Observation, "rtt" | "loss" | "rtts
   const rtts = records(r.result).map((p) => num(p.rtt));
   return {
     rtt: avg !== null && avg >= 0 ? avg : null,
-    loss: sent !== null && rcvd !== null ? percent(sent - rcvd, sent) : percent(rtts.filter((v) => v === null).length, rtts.length),
+    // Nothing sent (the target's name did not resolve, no route): as unreachable as nothing answered.
+    loss: sent === 0 ? 100 : sent !== null && rcvd !== null ? percent(sent - rcvd, sent) : percent(rtts.filter((v) => v === null).length, rtts.length),
     rtts,
     failures: [],
   };
@@ -299,6 +300,17 @@ export interface AlertChange {
   global_alert: boolean;
   /** How many probes alert now. */
   alerting: number;
+  /** Whether the global alert changed with it. */
+  globalChanged: boolean;
+}
+
+/**
+ * Whether an alert subscription (stream or webhook) limited to probe `prb` hears a change: its
+ * probe's, and any that turns the global alert on or off (the global alert is part of what it
+ * watches, whichever probe tipped it).
+ */
+export function alertChangeConcerns(change: AlertChange, prb: number | undefined): boolean {
+  return prb === undefined || prb === change.prb_id || change.globalChanged;
 }
 
 /** The fixed pieces of a status check answer's JSON. */
@@ -396,7 +408,10 @@ export class StatusCheckState {
     this.alertingCount += (now.length > 0 ? 1 : 0) - (before !== undefined && before.length > 0 ? 1 : 0);
     if (before !== undefined && sameReasons(before, now) && globalBefore === this.globalAlert) return null;
     if (before === undefined && now.length === 0 && globalBefore === this.globalAlert) return null;
-    return { prb_id: prbId, probe: this.status(prbId), global_alert: this.globalAlert, alerting: this.alertingCount };
+    return {
+      prb_id: prbId, probe: this.status(prbId), global_alert: this.globalAlert, alerting: this.alertingCount,
+      globalChanged: globalBefore !== this.globalAlert,
+    };
   }
 
   /** A probe's answer now (made once per change of the probe). */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  STATUS_CHECK_DEFAULTS, StatusCheckState, certNotAfter, dnsRcode, observe, statusCheck, statusCheckPrometheus,
+  STATUS_CHECK_DEFAULTS, StatusCheckState, alertChangeConcerns, certNotAfter, dnsRcode, observe, statusCheck, statusCheckPrometheus,
   type StatusCheckOptions, type StoredResult,
 } from "../src/status-check.js";
 
@@ -129,6 +129,12 @@ describe("status check, ping (RIPE's semantics)", () => {
     expect(run([...history, spike], { lookback: 2, medianRttThreshold: 14.5 }).probes["1"]!.alert).toBe(false);
   });
 
+  it("a ping that sent nothing (its target's name did not resolve) is all lost, and alerts", () => {
+    const failed = { ...ping(1, T0, []), sent: 0, rcvd: 0, result: [{ error: "dns resolution failed: non-recoverable failure in name resolution" }] };
+    expect(run([failed]).probes["1"]).toMatchObject({ alert: true, alert_reasons: ["loss"], last: null, last_packet_loss: 100 });
+    expect(run([failed], { maxPacketLoss: 100 }).probes["1"]!.alert).toBe(false);
+  });
+
   it("the latest result is the newest by timestamp, whatever order results are folded in", () => {
     const answer = run([ping(1, T0 + 240, [null, null]), ping(1, T0, [5, 5])]);
     expect(answer.probes["1"]).toMatchObject({ alert: true, last_packet_loss: 100 });
@@ -215,7 +221,15 @@ describe("alert changes and the Prometheus exposition", () => {
     expect(state.add(ping(1, T0 + 1, [null]), 2)).toMatchObject({ prb_id: 1, probe: { alert: true }, global_alert: false, alerting: 1 });
     expect(state.add(ping(1, T0 + 2, [null]), 3)).toBeNull();
     expect(state.add(ping(2, T0 + 2, [null]), 4)).toMatchObject({ prb_id: 2, global_alert: true, alerting: 2 });
-    expect(state.add(ping(1, T0 + 3, [9]), 5)).toMatchObject({ prb_id: 1, probe: { alert: false }, global_alert: false, alerting: 1 });
+    const cleared = state.add(ping(1, T0 + 3, [9]), 5)!;
+    expect(cleared).toMatchObject({ prb_id: 1, probe: { alert: false }, global_alert: false, alerting: 1, globalChanged: true });
+    // A subscription to probe 2 hears probe 1's change too: it turned the global alert off.
+    expect(alertChangeConcerns(cleared, 2)).toBe(true);
+    const alone = state.add(ping(1, T0 + 4, [null]), 6)!;
+    expect(alone).toMatchObject({ prb_id: 1, global_alert: true, globalChanged: true });
+    const quiet = state.add(ping(3, T0 + 4, [null]), 7)!;
+    expect(quiet).toMatchObject({ prb_id: 3, global_alert: true, alerting: 3, globalChanged: false });
+    expect([alertChangeConcerns(quiet, 2), alertChangeConcerns(quiet, 3), alertChangeConcerns(quiet, undefined)]).toEqual([false, true, true]);
   });
 
   it("exposes per-probe gauges", () => {

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { newestResultsPerProbe, positionParts, probeCountries, type Pool } from "@probestream/db";
 import {
-  StatusCheckState, StreamEvents, probeSource,
+  StatusCheckState, StreamEvents, alertChangeConcerns, probeSource,
   type AlertChange, type AlertEvent, type StatusCheckOptions,
 } from "@probestream/types";
 import { mayRead } from "../access/api-keys.js";
@@ -54,7 +54,7 @@ export function seqOf(position: string): number {
 }
 
 /** The `atlas_alert` payload of a change (streams and webhooks send the same). */
-export function eventOf(msm: number, change: AlertChange): AlertEvent {
+export function eventOf(msm: number, change: Omit<AlertChange, "globalChanged">): AlertEvent {
   return { msm_id: msm, prb_id: change.prb_id, ...change.probe, global_alert: change.global_alert, alerting_probes: change.alerting };
 }
 
@@ -200,7 +200,7 @@ export class AlertRouting {
     let frame: Frame | undefined;
     let sent = 0;
     for (const sub of group.subs) {
-      if (sub.params.prb !== undefined && sub.params.prb !== change.prb_id) continue;
+      if (!alertChangeConcerns(change, sub.params.prb)) continue;
       if (!mayRead(sub.session.caller, entry.privateTo)) continue;
       sub.session.send((frame ??= Frame.of(StreamEvents.alert, eventOf(group.msm, change))));
       sent++;

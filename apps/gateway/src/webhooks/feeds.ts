@@ -2,7 +2,7 @@ import {
   eventLogPage, newestResultsPerProbe, positionAfter, probeCountries,
   type EventLog, type EventLogFilter, type LeasedWebhook, type Pool, type StreamHistory,
 } from "@probestream/db";
-import { StatusCheckState, parseSubscription, probeSource, type NormalizedSubscription, type WebhookEventKind } from "@probestream/types";
+import { StatusCheckState, alertChangeConcerns, parseSubscription, probeSource, type NormalizedSubscription, type WebhookEventKind } from "@probestream/types";
 import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
 import type { ResultFilter } from "../streaming/result-index.js";
 import { eventOf, seqOf } from "../streaming/alert-routing.js";
@@ -129,7 +129,7 @@ class AlertFeed implements Feed {
     for (const { row, result } of parsed) {
       const change = state.add(result, seqOf(row.id));
       scannedTo = row.id;
-      if (change && (this.sub.prb === undefined || this.sub.prb === change.prb_id)) {
+      if (change && alertChangeConcerns(change, this.sub.prb)) {
         events.push({ position: row.id, json: JSON.stringify(eventOf(msm, change)), storedAtMs: row.storedAtMs });
         if (events.length === limit) break;
       }
