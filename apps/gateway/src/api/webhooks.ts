@@ -281,7 +281,7 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
     async (request) => {
       const { userId, webhooks } = setup(request.caller);
       const webhook = await found(webhooks, userId, request.params.id);
-      const batch = newBatch("test", []);
+      const batch = newBatch(webhook.id, "test", []);
       const { outcome, recorded } = await webhooks.poster.attempt(webhook, batch, 1);
       const id = await recorded;
       return {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { joinJsonBytes } from "@probestream/types";
 import type { DeliveryAttempt, WebhookRow, WebhookStore } from "@probestream/db";
 import type { WebhookEventKind } from "@probestream/types";
 import type { SecretBox } from "./secret-box.js";
@@ -6,29 +7,33 @@ import type { SendOutcome, WebhookSender } from "./sender.js";
 import { SIGNATURE_HEADER, signature } from "./signing.js";
 import type { WebhookMetrics } from "./metrics.js";
 
-/** One batch as POSTed: the events of the webhook's stream type in position order, with their positions. */
+/**
+ * One batch as POSTed: the events of the webhook's stream type in position order, their positions,
+ * and the body, made once for all its attempts and written straight into bytes (joinJsonBytes): a
+ * batch waiting on a slow or failing receiver keeps one Buffer, not its events' texts, and a retry
+ * costs no new body (bench:webhooks, 100 receivers: 24,400 → 29,400-29,900 results/s).
+ */
 export interface Batch {
   deliveryId: string;
   event: WebhookEventKind | "test";
-  results: { position: string; json: string }[];
+  positions: string[];
+  body: Buffer;
 }
 
 /**
- * The body of a delivery: the events as the stream sends them (for results the probe's JSON,
+ * A batch and its body: the events as the stream sends them (for results the probe's JSON,
  * verbatim; for the other stream types the payloads of `atlas_alert`, `atlas_probestatus`,
  * `atlas_metadata`) under `results`, one shape for every kind, and beside them their positions, so
  * a receiver recognises a re-delivery by position.
  */
-export function deliveryBody(webhookId: number, batch: Batch): string {
-  const first = batch.results[0]?.position ?? null;
-  const last = batch.results[batch.results.length - 1]?.position ?? null;
-  return `{"webhook_id":${webhookId},"delivery_id":"${batch.deliveryId}","event":"${batch.event}",` +
-    `"first_position":${JSON.stringify(first)},"last_position":${JSON.stringify(last)},` +
-    `"positions":${JSON.stringify(batch.results.map((r) => r.position))},` +
-    `"results":[${batch.results.map((r) => r.json).join(",")}]}`;
+export function newBatch(webhookId: number, event: Batch["event"], results: readonly { position: string; json: string }[]): Batch {
+  const deliveryId = randomUUID();
+  const positions = results.map((r) => r.position);
+  const head = `{"webhook_id":${webhookId},"delivery_id":"${deliveryId}","event":"${event}",` +
+    `"first_position":${JSON.stringify(positions[0] ?? null)},"last_position":${JSON.stringify(positions.at(-1) ?? null)},` +
+    `"positions":${JSON.stringify(positions)},"results":[`;
+  return { deliveryId, event, positions, body: joinJsonBytes(results.map((r) => r.json), ",", head, "]}") };
 }
-
-export const newBatch = (event: Batch["event"], results: Batch["results"]): Batch => ({ deliveryId: randomUUID(), event, results });
 
 /** Signing, sending and recording one attempt: shared by the worker and the API's test event. */
 export class WebhookPoster {
@@ -44,9 +49,9 @@ export class WebhookPoster {
    * stored (the worker saves its position meanwhile, instead of after it).
    */
   async attempt(webhook: WebhookRow, batch: Batch, attempt: number, signal?: AbortSignal): Promise<{ outcome: SendOutcome; recorded: Promise<number> }> {
-    const body = deliveryBody(webhook.id, batch);
-    const first = batch.results[0]?.position;
-    const last = batch.results[batch.results.length - 1]?.position;
+    const { body } = batch;
+    const first = batch.positions[0];
+    const last = batch.positions.at(-1);
     let outcome: SendOutcome;
     try {
       const secret = this.box.open(webhook.secretSealed, webhook.userId);
@@ -73,7 +78,7 @@ export class WebhookPoster {
       event: batch.event,
       firstPosition: first ?? null,
       lastPosition: last ?? null,
-      results: batch.results.length,
+      results: batch.positions.length,
       outcome: outcome.ok ? "delivered" : "failed",
       statusCode: outcome.statusCode,
       latencyMs: outcome.latencyMs,

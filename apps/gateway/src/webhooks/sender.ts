@@ -62,7 +62,7 @@ export class WebhookSender {
     if (url.hostname === "localhost" || url.hostname.endsWith(".localhost")) throw new RefusedTargetError(url.hostname);
   }
 
-  async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendOutcome> {
+  async post(url: string, headers: Record<string, string>, body: string | Buffer, signal?: AbortSignal): Promise<SendOutcome> {
     const started = performance.now();
     const done = (o: Omit<SendOutcome, "latencyMs">): SendOutcome => ({ ...o, latencyMs: performance.now() - started });
     try {

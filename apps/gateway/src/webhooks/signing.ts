@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 /** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, as Stripe signs. */
 export const SIGNATURE_HEADER = "x-probestream-signature";
 
-export function signature(secret: string, timestamp: number, body: string): string {
+export function signature(secret: string, timestamp: number, body: string | Buffer): string {
   const mac = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
   return `t=${timestamp},v1=${mac}`;
 }

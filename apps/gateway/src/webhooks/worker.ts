@@ -298,7 +298,7 @@ class Lane {
     // The next page is read while this batch is POSTed: a busy webhook waits on one round trip less per batch.
     this.readAhead = { start: pending.scannedTo, feed: this.feed, page: this.readPage(pending.scannedTo, settings.batchSize) };
     this.readAhead.page.catch(() => undefined);
-    const batch = newBatch(this.feed.kind, pending.events.map((e) => ({ position: e.position, json: e.json })));
+    const batch = newBatch(this.webhook.id, this.feed.kind, pending.events);
     await this.deliver(batch, pending.scannedTo, firstStoredAt);
   }
 
@@ -335,7 +335,7 @@ class Lane {
         const [advanced] = await Promise.all([store.advance(owner, this.webhook.id, ackPosition, true), recorded]);
         if (!advanced) return this.stop();
         this.webhook.position = ackPosition;
-        poster.metrics.results.inc(batch.results.length);
+        poster.metrics.results.inc(batch.positions.length);
         return;
       }
       const [since] = await Promise.all([store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed"), recorded]);
