@@ -19,7 +19,10 @@
  *   50 on receivers that answer after 5 s and 50 on a port that refuses; the stream's latency is
  *   compared with the run before (a webhook must never slow the stream).
  *
- *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500]
+ * - `layout`: `embedded` (the worker in the platform's process, the default) or `process` (the worker
+ *   alone, `webhooks-main.js`, woken through Redis; the gateway serves the API only).
+ *
+ *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500] [layout=embedded]
  */
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +30,7 @@ import { performance } from "node:perf_hooks";
 import { request } from "undici";
 import { createPool, StreamHistory } from "@probestream/db";
 import { startPlatform, type Platform } from "@probestream/standalone";
+import { AppProcess } from "../packages/testkit/src/faults/index.js";
 import {
   createApiKey, createTestDatabase, pingResult, postResults, registerProbe, restCall, StreamClient, WebhookReceiver, type TestProbe,
 } from "@probestream/testkit";
@@ -36,6 +40,10 @@ const RESULTS_100 = Number(process.argv[3] ?? 2_000);
 const SECONDS = Number(process.argv[4] ?? 10);
 const RATE = Number(process.argv[5] ?? 2500);
 const BATCH = Number(process.argv[6] ?? 500);
+/** `process`: the delivery worker in a process of its own (webhooks-main.js), gateways not delivering, the bus on Redis. */
+const LAYOUT = process.argv[7] === "process" ? "process" : "embedded";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const SECRET_KEY = Buffer.alloc(32, 9);
 const TICK_MS = 20;
 const ADMIN = "bench";
 const now = () => performance.timeOrigin + performance.now();
@@ -154,10 +162,18 @@ const latencies = (ackedAt: Map<string, number>, arrivedAt: Map<string, number>)
 
 async function main(): Promise<void> {
   const db = await createTestDatabase("bench_webhooks");
+  const alone = LAYOUT === "process";
   const platform = await startPlatform({
-    databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN,
-    webhooks: { secretKey: Buffer.alloc(32, 9), allowPrivateTargets: true, settings: { batchSize: BATCH } },
+    databaseUrl: db.url, gatewayPort: 0, ingestPort: 0, ingestAdminToken: ADMIN, ...(alone ? { redisUrl: REDIS_URL } : {}),
+    webhooks: { secretKey: SECRET_KEY, allowPrivateTargets: true, worker: !alone, settings: { batchSize: BATCH } },
   });
+  const worker = alone
+    ? await AppProcess.start("webhooks", {
+      DATABASE_URL: db.url, REDIS_URL, WEBHOOK_SECRET_KEY: SECRET_KEY.toString("hex"), WEBHOOK_ALLOW_PRIVATE_TARGETS: "1",
+      WEBHOOK_BATCH_SIZE: String(BATCH), LOG_LEVEL: "warn",
+    })
+    : null;
+  console.log(`delivery worker: ${alone ? "a process of its own, woken through Redis" : "in the platform's process"}`);
   const all: WebhookReceiver[] = [];
   const pool = createPool(db.url, 2);
   try {
@@ -220,6 +236,7 @@ async function main(): Promise<void> {
     console.log(`  socket stream: p50 ${percentile(liveHostile, 50).toFixed(1)} ms, p99 ${percentile(liveHostile, 99).toFixed(1)} ms;` +
       ` ratio to the run before p50 ${(percentile(liveHostile, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(liveHostile, 99) / percentile(live, 99)).toFixed(2)}`);
   } finally {
+    await worker?.terminate();
     await platform.close();
     await pool.end();
     await Promise.all(all.map((r) => r.close()));

@@ -18,7 +18,8 @@ const REDIS_URL = "redis://127.0.0.1:6379";
 const ADMIN = "test-admin-token";
 const webhookOptions = (worker: boolean): WebhookOptions => ({
   secretKey: Buffer.alloc(32, 6), allowPrivateTargets: true, worker,
-  settings: { batchSize: 10, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 60_000, leaseMs: 3000, idlePollMs: 5000 },
+  // Renewals every 10 s: a webhook taken sooner was announced on the bus.
+  settings: { batchSize: 10, batchWaitMs: 10, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 60_000, leaseMs: 30_000, idlePollMs: 5000 },
   sender: { timeoutMs: 1000 },
 });
 
@@ -53,19 +54,21 @@ afterAll(async () => {
 });
 
 describe("a webhook worker of its own", () => {
-  it("delivers what the gateway's API set up, woken by commits, and exposes its webhooks' states", async () => {
+  it("takes a webhook the gateway's API announces at once, delivers woken by commits, and exposes its webhooks' states", async () => {
     const receiver = await WebhookReceiver.start();
     try {
       const created = await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
         url: receiver.url, secret: "whsec-alone-0001", subscription: { stream_type: "result", msm: 9901 },
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const createdAt = Date.now();
       const t = Math.floor(Date.now() / 1000) - 60;
       const results = [0, 1, 2].map((i) => pingResult(probe.prbId, 9901, t + i));
       const posted = Date.now();
       expect((await postResults(platform.ingestUrl, probe, results)).status).toBe(200);
       await receiver.waitFor(() => receiver.deliveries.filter(WebhookReceiver.acknowledged).flatMap((d) => d.results).length >= 3);
-      // Woken by the commit, not found by its poll (every 5 s here).
+      // Taken when the gateway announced it (not at the next renewal, 10 s) and woken by the commit (not its poll, 5 s).
+      expect(Date.now() - createdAt).toBeLessThan(4000);
       expect(Date.now() - posted).toBeLessThan(4000);
       const got = receiver.deliveries.filter(WebhookReceiver.acknowledged).flatMap((d) => d.results);
       expect(got.map((r) => r.timestamp)).toEqual([t, t + 1, t + 2]);

@@ -24,4 +24,6 @@ export const Channels = {
   probeStatus: "probestatus",
   /** One measurement event (created, changed, stopped) per message, in the format of `encodeMeasurementEvent`. */
   metadata: "metadata",
+  /** A webhook was created or changed (its id): delivery workers, wherever they run, look for webhooks to take at once. */
+  webhooks: "webhooks",
 } as const;

@@ -150,7 +150,7 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
           ? await newestEventPosition(opts.pool, streamType)
           : await history.newestPosition()),
       });
-      webhooks.worker?.tickSoon();
+      await webhooks.changed(created.id);
       return reply.status(201).send(present(created));
     },
   );
@@ -223,7 +223,7 @@ export async function webhookRoutes(fastify: FastifyInstance, opts: WebhookRoute
         state: body.state,
       });
       if (!changed) throw new HttpError(404, `Webhook ${request.params.id} does not exist`);
-      webhooks.worker?.tickSoon();
+      await webhooks.changed(changed.id);
       return present(changed);
     },
   );

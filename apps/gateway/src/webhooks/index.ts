@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Registry } from "prom-client";
 import { createPool, StreamHistory, WebhookStore, type Pool } from "@probestream/db";
-import type { MessageBus } from "@probestream/bus";
+import { Channels, type MessageBus } from "@probestream/bus";
 import { envCount, envFlag, envString } from "@probestream/service-kit";
 import { WebhookMetrics } from "./metrics.js";
 import { SecretBox } from "./secret-box.js";
@@ -33,7 +33,7 @@ export class Webhooks {
   /** Sessions of their own that write no log: the results' relay does not wait for their attempts and positions. */
   private readonly pool: Pool | null;
 
-  constructor(pool: Pool, bus: MessageBus, registry: Registry, log: FastifyBaseLogger, opts: WebhookOptions) {
+  constructor(pool: Pool, private readonly bus: MessageBus, registry: Registry, log: FastifyBaseLogger, opts: WebhookOptions) {
     const url = pool.options.connectionString;
     this.pool = url === undefined ? null : createPool(url, 10, { writesNoLog: true });
     const db = this.pool ?? pool;
@@ -51,6 +51,16 @@ export class Webhooks {
 
   async start(): Promise<void> {
     await this.worker?.start();
+  }
+
+  /**
+   * A webhook was created or changed: every worker (this process's, and those of other gateways or
+   * of their own, through the bus) looks for webhooks to take now instead of at its next renewal.
+   */
+  async changed(id: number): Promise<void> {
+    this.worker?.tickSoon();
+    // Without the bus, the others still take it at their next renewal.
+    await this.bus.publish(Channels.webhooks, String(id)).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

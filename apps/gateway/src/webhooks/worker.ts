@@ -69,6 +69,7 @@ export class WebhookWorker {
       await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message)),
       await this.bus.subscribe(Channels.probeStatus, () => this.wakeAll(this.eventLanes.probestatus)),
       await this.bus.subscribe(Channels.metadata, () => this.wakeAll(this.eventLanes.metadata)),
+      await this.bus.subscribe(Channels.webhooks, () => this.tickSoon()),
     );
     // Messages missed while the bus was away: every lane looks at storage.
     this.bus.onResubscribed(() => {

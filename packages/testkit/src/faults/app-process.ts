@@ -6,7 +6,15 @@ import { freePort, rssMb, waitForPort } from "./net.js";
 /** The repository's root, from this file (src/faults or dist/faults of packages/testkit). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-export type AppName = "ingest" | "gateway" | "standalone";
+export type AppName = "ingest" | "gateway" | "standalone" | "webhooks";
+
+/** Where each app's main is: the webhook worker alone is the gateway package's second main. */
+const MAINS: Record<AppName, string[]> = {
+  ingest: ["apps", "ingest", "dist", "main.js"],
+  gateway: ["apps", "gateway", "dist", "main.js"],
+  standalone: ["apps", "standalone", "dist", "main.js"],
+  webhooks: ["apps", "gateway", "dist", "webhooks-main.js"],
+};
 
 /** One line of an app's output: its pino JSON when it is one. */
 export interface LogLine {
@@ -15,7 +23,7 @@ export interface LogLine {
 }
 
 /**
- * An app run as a separate `node apps/<name>/dist/main.js` process, as an operator runs it, with
+ * An app run as a separate `node apps/<name>/dist/main.js` process (MAINS), as an operator runs it, with
  * its output kept line by line. `url` is its HTTP base on loopback.
  */
 export class AppProcess {
@@ -66,11 +74,11 @@ export class AppProcess {
    */
   static async start(name: AppName, env: Record<string, string>, opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<AppProcess> {
     const port = opts.port ?? (await freePort());
-    const portVar = name === "ingest" ? "INGEST_PORT" : "GATEWAY_PORT";
-    const hostVar = name === "ingest" ? "INGEST_HOST" : name === "gateway" ? "GATEWAY_HOST" : "HOST";
+    const portVar = name === "ingest" ? "INGEST_PORT" : name === "webhooks" ? "WEBHOOKS_PORT" : "GATEWAY_PORT";
+    const hostVar = name === "ingest" ? "INGEST_HOST" : name === "gateway" ? "GATEWAY_HOST" : name === "webhooks" ? "WEBHOOKS_HOST" : "HOST";
     // APP_CPU_PROF_DIR: each app writes a V8 CPU profile there when it exits (benchmarks' stage costs).
     const profile = process.env.APP_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.APP_CPU_PROF_DIR}`] : [];
-    const proc = spawn(process.execPath, [...profile, join(repoRoot, "apps", name, "dist", "main.js")], {
+    const proc = spawn(process.execPath, [...profile, join(repoRoot, ...MAINS[name])], {
       cwd: repoRoot,
       env: { ...process.env, [hostVar]: "127.0.0.1", [portVar]: String(port), LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
