@@ -6,7 +6,10 @@
  * history (50 results). Then, for `seconds`:
  * ingest at `rate` results/s (batches of 50 from one probe at a time, each probe's batch alternately
  * all lost and healthy, so that every batch flips that probe's alert), while
- * - a client polls `GET /api/v2/measurements/<id>/status-check/?lookback=10`, one request at a time;
+ * - a client polls `GET /api/v2/measurements/<id>/status-check/?lookback=10`, one request at a time,
+ *   from a process of its own (http-poller.ts), as a monitoring system does: this process generates
+ *   the load and parses both streams, and its event loop's lag is not the server's answer time (this
+ *   process also runs at nice 10, below the platform and the poller);
  * - one socket.io client holds an `alert` stream and one a `result` stream of the measurement.
  *
  * Figures, with baselines from the same run:
@@ -28,8 +31,10 @@ import { newestResultsPerProbe } from "@probestream/db";
 import { STATUS_CHECK_DEFAULTS, statusCheck } from "@probestream/types";
 import { createTestDatabase, pingResult, registerProbe, type TestProbe } from "@probestream/testkit";
 import { AppProcess, PrivateRedis } from "../packages/testkit/src/faults/index.js";
+import { lowerCpuPriority } from "@probestream/service-kit";
+import { forkPoller } from "./http-poller.js";
 
-const SECONDS = Number(process.argv[2] ?? 20);
+const SECONDS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.argv[3] ?? 2500);
 const PROBES = Number(process.argv[4] ?? 1024);
 const LOOKBACK = Number(process.argv[5] ?? 10);
@@ -78,6 +83,11 @@ const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, INGEST_ADMIN_TOKEN: AD
 const ingestApp = await AppProcess.start("ingest", env);
 const gatewayApp = await AppProcess.start("gateway", env);
 const platform = { ingestUrl: ingestApp.url, gatewayUrl: gatewayApp.url };
+const poller = await forkPoller();
+// This process is the load (the probes' posts) and the stream clients: at a lower CPU priority than
+// the platform's processes and the poller (all started above), as if it ran on other machines, so
+// that on two shared cores the figures are the server's, not the load generator's.
+lowerCpuPriority(10);
 try {
   const probes: TestProbe[] = [];
   for (let p = 0; p < PROBES; p++) probes.push(await registerProbe(platform.ingestUrl, ADMIN, PRB_BASE + p));
@@ -94,27 +104,15 @@ try {
     [MSM, PRB_BASE, t0, PROBES, HISTORY],
   );
   await pool.query("ANALYZE results");
-  const url = `${platform.gatewayUrl}/api/v2/measurements/${MSM}/status-check/?lookback=${LOOKBACK}`;
-  const check = async () => {
-    const res = await fetch(url);
-    if (res.status !== 200) throw new Error(`status check answered ${res.status}`);
-    const body = (await res.json()) as { probes: Json };
-    if (Object.keys(body.probes).length !== PROBES) throw new Error(`status check has ${Object.keys(body.probes).length} probes`);
-  };
-
-  const detailUrl = `${platform.gatewayUrl}/api/v2/measurements/${MSM}/`;
-  const detail = async () => {
-    const res = await fetch(detailUrl);
-    if (res.status !== 200) throw new Error(`measurement detail answered ${res.status}`);
-    await res.arrayBuffer();
-  };
-  await timed(20, check);
+  const statusCheckUrl = { url: `${platform.gatewayUrl}/api/v2/measurements/${MSM}/status-check/?lookback=${LOOKBACK}`, probes: PROBES };
+  const detailUrl = { url: `${platform.gatewayUrl}/api/v2/measurements/${MSM}/` };
+  await poller.poll({ checks: [statusCheckUrl], everyMs: 0, forMs: 0, rounds: 20 });
   const sqlIdle = await timed(IDLE_REQUESTS, async () => void (await newestResultsPerProbe(pool, MSM, LOOKBACK)));
   const storageIdle = await timed(IDLE_REQUESTS, async () => {
     const rows = await newestResultsPerProbe(pool, MSM, LOOKBACK);
     statusCheck(rows.map((r) => ({ seq: r.seq, result: JSON.parse(r.body) as Json })), { ...STATUS_CHECK_DEFAULTS, lookback: LOOKBACK });
   });
-  const idle = await timed(IDLE_REQUESTS, check);
+  const [idle] = await poller.poll({ checks: [statusCheckUrl], everyMs: 0, forMs: 0, rounds: IDLE_REQUESTS });
 
   // The stream clients: results and alerts of the measurement.
   const resultLatency: number[] = [];
@@ -139,8 +137,6 @@ try {
   });
 
   // Ingest: one probe's batch every TICK_MS, posted without waiting for the previous one.
-  const underIngest: number[] = [];
-  const detailUnderIngest: number[] = [];
   let stop = false;
   let posted = 0;
   const batches = new Map<number, number>();
@@ -181,12 +177,7 @@ try {
   measuring = true;
   const measuredFrom = now();
   const postedBefore = posted;
-  while (now() - measuredFrom < SECONDS * 1000) {
-    const next = now() + POLL_MS;
-    underIngest.push(...(await timed(1, check)));
-    detailUnderIngest.push(...(await timed(1, detail)));
-    await sleep(next - now());
-  }
+  const [underIngest, detailUnderIngest] = await poller.poll({ checks: [statusCheckUrl, detailUrl], everyMs: POLL_MS, forMs: SECONDS * 1000 });
   const ingestRate = ((posted - postedBefore) * 1000) / (now() - measuredFrom);
   stop = true;
   await ingest;
@@ -215,6 +206,7 @@ try {
       `p99 ${(percentile(alertLatency, 99) / percentile(resultLatency, 99)).toFixed(2)}`,
   );
 } finally {
+  poller.close();
   await gatewayApp.terminate();
   await ingestApp.terminate();
   await redis.stop();

@@ -17,10 +17,12 @@
  *
  * - Slow and dead receivers: the same steady run again with 100 more webhooks of the measurement,
  *   50 on receivers that answer after 5 s and 50 on a port that refuses; the stream's latency is
- *   compared with the run before (a webhook must never slow the stream).
+ *   compared with the run before (a webhook must never slow the stream), and so is the healthy
+ *   webhook's (nor other webhooks).
  *
  * - `layout`: `embedded` (the worker in the platform's process, the default) or `process` (the worker
- *   alone, `webhooks-main.js`, woken through Redis; the gateway serves the API only).
+ *   alone, `webhooks-main.js` at its default `WEBHOOK_WORKER_NICE`, woken through Redis; the
+ *   gateway serves the API only).
  *
  *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500] [layout=embedded]
  */
@@ -156,6 +158,18 @@ async function bareServer(answer: (res: ServerResponse) => void): Promise<{ url:
   };
 }
 
+/** When each result (`prb_id:timestamp`) first reached a receiver (ms, wall clock). */
+function arrivals(receiver: WebhookReceiver): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const d of receiver.deliveries) {
+    for (const r of d.results) {
+      const k = `${String(r.prb_id)}:${String(r.timestamp)}`;
+      if (!at.has(k)) at.set(k, d.at);
+    }
+  }
+  return at;
+}
+
 /** Arrival minus acknowledgement of each acknowledged result, sorted (ms). */
 const latencies = (ackedAt: Map<string, number>, arrivedAt: Map<string, number>) =>
   [...ackedAt].map(([k, at]) => Math.max(0, arrivedAt.get(k)! - at)).sort((a, b) => a - b);
@@ -208,9 +222,7 @@ async function main(): Promise<void> {
       url: receiver.url, secret: "bench-webhook-secret-01", subscription: { stream_type: "result", msm },
     });
     const first = await steadyRun(platform, probes, msm, () => new Set(receiver.acknowledgedPositions()).size);
-    const hookAt = new Map<string, number>();
-    for (const d of receiver.deliveries) for (const r of d.results) if (!hookAt.has(`${String(r.prb_id)}:${String(r.timestamp)}`)) hookAt.set(`${String(r.prb_id)}:${String(r.timestamp)}`, d.at);
-    const hook = latencies(first.ackedAt, hookAt);
+    const hook = latencies(first.ackedAt, arrivals(receiver));
     const live = latencies(first.ackedAt, first.streamAt);
     console.log(`latency at ${fmt(first.rate)} results/s acknowledged (${fmt(first.ackedAt.size)} results), commit (ingest's answer) to arrival:`);
     console.log(`  webhook POST:  p50 ${percentile(hook, 50).toFixed(1)} ms, p99 ${percentile(hook, 99).toFixed(1)} ms, max ${hook.at(-1)!.toFixed(1)} ms (${receiver.deliveries.length} POSTs)`);
@@ -229,12 +241,16 @@ async function main(): Promise<void> {
       });
     }
     await Promise.all(gone.map((server) => server.close()));
-    const hostile = await steadyRun(platform, probes, msm, () => Infinity);
+    const acknowledgedBefore = new Set(receiver.acknowledgedPositions()).size;
+    const hostile = await steadyRun(platform, probes, msm, () => new Set(receiver.acknowledgedPositions()).size - acknowledgedBefore);
     const liveHostile = latencies(hostile.ackedAt, hostile.streamAt);
+    const hookHostile = latencies(hostile.ackedAt, arrivals(receiver));
     await Promise.all(slow.map((server) => server.close()));
-    console.log(`the same stream with 100 more webhooks on slow (5 s) and refusing receivers, at ${fmt(hostile.rate)} results/s:`);
+    console.log(`the same run with 100 more webhooks on slow (5 s) and refusing receivers, at ${fmt(hostile.rate)} results/s:`);
     console.log(`  socket stream: p50 ${percentile(liveHostile, 50).toFixed(1)} ms, p99 ${percentile(liveHostile, 99).toFixed(1)} ms;` +
       ` ratio to the run before p50 ${(percentile(liveHostile, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(liveHostile, 99) / percentile(live, 99)).toFixed(2)}`);
+    console.log(`  the healthy webhook's POST: p50 ${percentile(hookHostile, 50).toFixed(1)} ms, p99 ${percentile(hookHostile, 99).toFixed(1)} ms;` +
+      ` ratio to the run before p50 ${(percentile(hookHostile, 50) / percentile(hook, 50)).toFixed(2)}, p99 ${(percentile(hookHostile, 99) / percentile(hook, 99)).toFixed(2)}`);
   } finally {
     await worker?.terminate();
     await platform.close();

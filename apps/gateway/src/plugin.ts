@@ -72,7 +72,11 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
   await fastify.register(helmet, { crossOriginResourcePolicy: { policy: "cross-origin" } });
   // gzip for JSON, text and HTML answers when the client accepts it; the stream transports write
   // to the socket themselves and are left alone.
-  await fastify.register(compress, { encodings: ["gzip", "deflate"], globalDecompression: false });
+  // Answers made whole in memory (a status check of 1,024 probes is ~180 KB) are compressed in one
+  // call up to 256 KiB: the plugin's default on two cores, 8 KiB, streams larger ones through zlib
+  // 16 KiB at a time, an event-loop turn each, which under ingest took a status check's p99 from
+  // 25 ms (uncompressed) to 52 ms (bench:status-check). Streamed answers (downloads) still stream.
+  await fastify.register(compress, { encodings: ["gzip", "deflate"], globalDecompression: false, syncThreshold: 256 * 1024 });
   const registry = createMetricsRegistry("gateway");
   const metrics = new GatewayMetrics(registry);
   const hub = new StreamHub({

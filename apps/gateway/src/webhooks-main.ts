@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envPort, envString, installErrorHandlers, loggerOptions, metricsAccessFromEnv } from "@probestream/service-kit";
+import { envNice, envPort, envString, installErrorHandlers, loggerOptions, lowerCpuPriority, metricsAccessFromEnv } from "@probestream/service-kit";
 import { webhookOptionsFromEnv } from "./webhooks/index.js";
 import { webhookWorkerPlugin } from "./webhooks/plugin.js";
 
@@ -12,6 +12,9 @@ if (!webhooks) {
   console.error("WEBHOOK_SECRET_KEY is not set: the webhook worker cannot open the secrets it signs with");
   process.exit(1);
 }
+// Delivery is background work: on a machine it shares with gateways and ingest, the streams'
+// processes get the CPU first, so that slow or dead receivers' retries never slow the stream.
+lowerCpuPriority(envNice("WEBHOOK_WORKER_NICE", 10));
 const databaseUrl = envString("DATABASE_URL") ?? DEFAULT_DATABASE_URL;
 const redisUrl = envString("REDIS_URL");
 const pool = createPool(databaseUrl, 10);

@@ -157,9 +157,12 @@ export async function listMeasurements(pool: Pool, f: MeasurementListFilter): Pr
   const order = [...f.order, { field: "id", descending: f.order.at(-1)?.descending ?? false }]
     .map((o) => `${MEASUREMENT_SORT_COLUMNS[o.field] ?? "m.id"} ${o.descending ? "DESC NULLS LAST" : "ASC NULLS FIRST"}`);
   const count = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM measurements m WHERE ${clause}`, params);
+  // The page's ids first: the columns (a participant count each) are made for its rows only, not
+  // for every row the offset skips.
   const { rows } = await pool.query<MeasurementRow>(
-    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m WHERE ${clause}
-     ORDER BY ${order.join(", ")} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)}`,
+    `SELECT ${MEASUREMENT_COLUMNS} FROM measurements m
+     WHERE m.id IN (SELECT m.id FROM measurements m WHERE ${clause} ORDER BY ${order.join(", ")} LIMIT ${p(f.limit)} OFFSET ${p(f.offset)})
+     ORDER BY ${order.join(", ")}`,
     params,
   );
   return { count: count.rows[0]!.n, rows };

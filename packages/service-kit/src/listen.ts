@@ -9,6 +9,15 @@ export function envPort(name: string, fallback: number): number {
   return port;
 }
 
+/** A nice value, 0 (normal) to 19 (lowest CPU priority); unset is `fallback`. */
+export function envNice(name: string, fallback: number): number {
+  const raw = envString(name);
+  if (raw === undefined) return fallback;
+  const nice = Number(raw);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`${name} must be a nice value from 0 to 19, got "${raw}"`);
+  return nice;
+}
+
 /** A positive whole number (a limit, a count); unset is `fallback`. */
 export function envCount(name: string, fallback: number): number {
   const raw = envString(name);

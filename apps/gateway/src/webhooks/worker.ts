@@ -52,6 +52,7 @@ export class WebhookWorker {
   private readonly unsubscribes: (() => Promise<void>)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  private tickQueued = false;
   private stopped = false;
 
   constructor(
@@ -109,9 +110,20 @@ export class WebhookWorker {
     else this.index.remove(lane);
   }
 
-  /** Takes new webhooks at once (one just created or resumed), instead of at the next renewal. */
+  /**
+   * Takes new webhooks at once (one just created or resumed), instead of at the next renewal. Calls
+   * while a round is waiting to start join it: a hundred webhooks created at once (a hundred
+   * announcements) cost one or two rounds, not a hundred renewals of every lease held.
+   */
   tickSoon(): void {
-    this.ticking = this.ticking.then(() => this.tick()).catch((err: unknown) => this.log.error({ err }, "webhook leases could not be renewed"));
+    if (this.tickQueued) return;
+    this.tickQueued = true;
+    this.ticking = this.ticking
+      .then(() => {
+        this.tickQueued = false;
+        return this.tick();
+      })
+      .catch((err: unknown) => this.log.error({ err }, "webhook leases could not be renewed"));
   }
 
   /**

@@ -15,6 +15,9 @@ export interface SchedulerOptions {
   intervalMs?: number;
 }
 
+/** Specified measurements scheduled per transaction. */
+const SCHEDULE_BATCH = 20;
+
 const roomOf = (prbId: number) => `prb:${prbId}`;
 
 /**
@@ -52,23 +55,32 @@ export class MeasurementScheduler {
     await this.flushing;
   }
 
+  /** Rounds start every interval; a round that found more to do than a batch is followed at once. */
   private tick(): void {
+    const started = Date.now();
+    let backlog = false;
     this.running = this.advance()
+      .then((more) => void (backlog = more))
       .catch((err: unknown) => this.opts.log.error({ err }, "scheduling failed"))
       .finally(() => {
-        if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.opts.intervalMs ?? 1000);
+        const wait = backlog ? 0 : Math.max(0, (this.opts.intervalMs ?? 1000) - (Date.now() - started));
+        if (!this.stopped) this.timer = setTimeout(() => this.tick(), wait);
       });
   }
 
-  /** One round of due state changes, each stored with its event and then published. */
-  private async advance(): Promise<void> {
+  /**
+   * One round of due state changes, each stored with its event and then published. Returns whether
+   * Specified measurements are left over (the batch was full): a burst of creations is scheduled at
+   * the database's pace, not a batch a second.
+   */
+  private async advance(): Promise<boolean> {
     const { store } = this;
-    const changes = [
-      () => store.scheduleSpecified(eventsOfStateChange),
-      () => store.startDue(eventsOfStateChange),
-      () => store.stopDue(eventsOfStateChange),
-    ];
-    for (const change of changes) await publishMeasurementEvents(this.opts.bus, (await change()).events);
+    const scheduled = await store.scheduleSpecified(eventsOfStateChange, SCHEDULE_BATCH);
+    await publishMeasurementEvents(this.opts.bus, scheduled.events);
+    for (const change of [() => store.startDue(eventsOfStateChange), () => store.stopDue(eventsOfStateChange)]) {
+      await publishMeasurementEvents(this.opts.bus, (await change()).events);
+    }
+    return scheduled.rows.length === SCHEDULE_BATCH;
   }
 
   private onSession(socket: Socket): void {
