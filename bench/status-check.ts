@@ -112,7 +112,7 @@ try {
     const rows = await newestResultsPerProbe(pool, MSM, LOOKBACK);
     statusCheck(rows.map((r) => ({ seq: r.seq, result: JSON.parse(r.body) as Json })), { ...STATUS_CHECK_DEFAULTS, lookback: LOOKBACK });
   });
-  const [idle] = await poller.poll({ checks: [statusCheckUrl], everyMs: 0, forMs: 0, rounds: IDLE_REQUESTS });
+  const [idle = []] = await poller.poll({ checks: [statusCheckUrl], everyMs: 0, forMs: 0, rounds: IDLE_REQUESTS });
 
   // The stream clients: results and alerts of the measurement.
   const resultLatency: number[] = [];
@@ -177,7 +177,7 @@ try {
   measuring = true;
   const measuredFrom = now();
   const postedBefore = posted;
-  const [underIngest, detailUnderIngest] = await poller.poll({ checks: [statusCheckUrl, detailUrl], everyMs: POLL_MS, forMs: SECONDS * 1000 });
+  const [underIngest = [], detailUnderIngest = []] = await poller.poll({ checks: [statusCheckUrl, detailUrl], everyMs: POLL_MS, forMs: SECONDS * 1000 });
   const ingestRate = ((posted - postedBefore) * 1000) / (now() - measuredFrom);
   stop = true;
   await ingest;
