@@ -1,6 +1,6 @@
 import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { closeOnSignals, envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
 import { webhookOptionsFromEnv } from "./webhooks/index.js";
 import { DEFAULT_LIMITS } from "./streaming/limits.js";
@@ -29,12 +29,10 @@ const app = await createGatewayApp({
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
-const shutdown = async () => {
-  await app.close();
-  await bus.close();
-  await pool.end();
-};
-process.once("SIGINT", () => void shutdown());
-process.once("SIGTERM", () => void shutdown());
+closeOnSignals(app.log, () => [
+  { name: "server", stop: () => app.close() },
+  { name: "bus", stop: () => bus.close() },
+  { name: "database pool", stop: () => pool.end() },
+]);
 // Loopback unless told otherwise: exposing the gateway is the operator's choice (GATEWAY_HOST=0.0.0.0).
 await app.listen({ host: envString("GATEWAY_HOST") ?? "127.0.0.1", port: envPort("GATEWAY_PORT", 8080) });

@@ -5,10 +5,9 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import closeWithGrace from "close-with-grace";
 import pino from "pino";
 import { migrate, startEmbeddedPostgres } from "@probestream/db";
-import { envFlag, envOptionalCount, envPort, envString, loggerOptions } from "@probestream/service-kit";
+import { closeOnSignals, envFlag, envOptionalCount, envPort, envString, loggerOptions, type ShutdownStep } from "@probestream/service-kit";
 import { startDemo } from "./demo.js";
 import { startPlatform } from "./platform.js";
 import { webhookOptionsFromEnv } from "@probestream/gateway";
@@ -36,25 +35,15 @@ const FLEET_STOP_MS = 2000;
 const CHILD_STOP_MS = 3000;
 
 /** Shutdown steps, run last-started first; each is bounded so that the whole stop is. */
-const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+const stops: ShutdownStep[] = [];
 let stopping = false;
-async function stopAll(): Promise<void> {
-  stopping = true;
-  for (const { name, stop } of stops.reverse()) {
-    const started = Date.now();
-    await stop().catch((err: unknown) => log.error({ err, step: name }, "shutdown step failed"));
-    const ms = Date.now() - started;
-    if (ms > 1000) log.warn({ step: name, ms }, "a shutdown step was slow");
-  }
-}
 
 // SIGTERM and SIGINT stop everything in order; past GRACE_MS the process exits anyway.
 const GRACE_MS = 9000;
-closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
-  if (err) log.error({ err }, "stopping after an error");
-  else log.info({ signal }, "stopping");
-  await stopAll();
-});
+const stopAll = closeOnSignals(log, () => {
+  stopping = true;
+  return [...stops].reverse();
+}, GRACE_MS);
 
 try {
   let databaseUrl = envString("DATABASE_URL");
