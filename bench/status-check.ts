@@ -20,9 +20,11 @@
  *   /api/v2/measurements/<id>/`) made alternately with it under the same ingest;
  * - post → event latency of the alert stream (the batch's post time to the `atlas_alert` it caused)
  *   against the result stream's (post time to `atlas_result`) in the same run: both span post,
- *   commit, relay, bus and gateway; the ratio is the alert stream's cost.
+ *   commit, relay, bus and gateway; and the issue's figure, commit → send, from the gateway's own
+ *   histograms (`gateway_alert_commit_to_send_seconds` against `gateway_commit_to_send_seconds`,
+ *   read from its /metrics before and after the measured window): the ratio is the alert stream's cost.
  *
- *   npx tsx bench/status-check.ts [seconds=20] [rate=2500] [probes=1024] [lookback=10]
+ *   npx tsx bench/status-check.ts [seconds=60] [rate=2500] [probes=1024] [lookback=10]
  */
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -65,6 +67,50 @@ function percentile(values: number[], p: number): number {
 const fmt = (values: number[]) =>
   `p50 ${percentile(values, 50).toFixed(1).padStart(6)} ms  p99 ${percentile(values, 99).toFixed(1).padStart(6)} ms  (${values.length})`;
 
+/** One cumulative bucket of a Prometheus histogram: observations ≤ `le` seconds. */
+interface Bucket {
+  le: number;
+  count: number;
+}
+
+async function gatewayMetrics(): Promise<string> {
+  const res = await fetch(`${gatewayApp.url}/metrics`);
+  if (res.status !== 200) throw new Error(`gateway /metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** A histogram's buckets in `after` minus those in `before`: what was observed in between. */
+function histogramDiff(before: string, after: string, name: string): Bucket[] {
+  const read = (text: string) => {
+    const counts = new Map<number, number>();
+    for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)$`, "gm"))) {
+      const le = /le="([^"]+)"/.exec(m[1]!)?.[1];
+      if (le !== undefined) counts.set(le === "+Inf" ? Infinity : Number(le), Number(m[2]));
+    }
+    return counts;
+  };
+  const b = read(before);
+  return [...read(after)].map(([le, count]) => ({ le, count: count - (b.get(le) ?? 0) })).sort((x, y) => x.le - y.le);
+}
+
+/** Prometheus's histogram_quantile: linear within the bucket holding the quantile. */
+function histogramQuantile(buckets: Bucket[], q: number): number {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const { le, count } of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lower;
+      return lower + ((le - lower) * (rank - below)) / Math.max(1, count - below);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}
+
 async function timed(n: number, call: () => Promise<void>): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -79,7 +125,7 @@ const db = await createTestDatabase("bench_status_check");
 const pool = new pg.Pool({ connectionString: db.url, max: 2 });
 const t0 = Math.floor(Date.now() / 1000) - 86_400;
 const redis = await PrivateRedis.start();
-const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, INGEST_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "warn" };
+const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, INGEST_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "warn", METRICS_OPEN: "1" };
 const ingestApp = await AppProcess.start("ingest", env);
 const gatewayApp = await AppProcess.start("gateway", env);
 const platform = { ingestUrl: ingestApp.url, gatewayUrl: gatewayApp.url };
@@ -175,6 +221,7 @@ try {
 
   await sleep(2000);
   measuring = true;
+  const metricsBefore = await gatewayMetrics();
   const measuredFrom = now();
   const postedBefore = posted;
   const [underIngest = [], detailUnderIngest = []] = await poller.poll({ checks: [statusCheckUrl, detailUrl], everyMs: POLL_MS, forMs: SECONDS * 1000 });
@@ -183,6 +230,10 @@ try {
   await ingest;
   await sleep(1000);
   measuring = false;
+  const metricsAfter = await gatewayMetrics();
+  const commitToSend = (name: string) => histogramDiff(metricsBefore, metricsAfter, name);
+  const resultCommit = commitToSend("gateway_commit_to_send_seconds");
+  const alertCommit = commitToSend("gateway_alert_commit_to_send_seconds");
   resultSocket.close();
   alertSocket.close();
 
@@ -205,6 +256,12 @@ try {
     `  ratio alert / result stream: p50 ${(percentile(alertLatency, 50) / percentile(resultLatency, 50)).toFixed(2)}  ` +
       `p99 ${(percentile(alertLatency, 99) / percentile(resultLatency, 99)).toFixed(2)}`,
   );
+  // The issue's figure: commit → event, as the gateway measures it (the commit time rides on the bus).
+  const q = (h: Bucket[], p: number) => histogramQuantile(h, p / 100) * 1000;
+  console.log(`  commit → send in the gateway (its histograms, interpolated in their buckets as Prometheus does):`);
+  console.log(`    results  p50 ${q(resultCommit, 50).toFixed(1)} ms  p99 ${q(resultCommit, 99).toFixed(1)} ms  (${resultCommit.at(-1)?.count ?? 0})`);
+  console.log(`    alerts   p50 ${q(alertCommit, 50).toFixed(1)} ms  p99 ${q(alertCommit, 99).toFixed(1)} ms  (${alertCommit.at(-1)?.count ?? 0})`);
+  console.log(`    ratio alert / result: p50 ${(q(alertCommit, 50) / q(resultCommit, 50)).toFixed(2)}  p99 ${(q(alertCommit, 99) / q(resultCommit, 99)).toFixed(2)}`);
 } finally {
   poller.close();
   await gatewayApp.terminate();

@@ -114,7 +114,8 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     const res = await api(`/api/v2/measurements/${PUBLIC}/status-check/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-ripe-atlas-global-alert")).toBe("1");
-    expect(res.headers.get("cache-control")).toBe("no-store");
+    // RIPE's answer says no-cache; no-store keeps any cache from storing it at all.
+    expect(res.headers.get("cache-control")).toBe("no-cache, no-store");
     expect(res.body).toEqual({
       global_alert: true,
       probes: {
@@ -123,6 +124,9 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
         "3": { alert: false, last: 45, last_packet_loss: 0, source: "Country: US" },
       },
     });
+    // A dashboard in a browser page of another origin may read the header.
+    const cross = await fetch(`${platform.gatewayUrl}/api/v2/measurements/${PUBLIC}/status-check/`, { headers: { origin: "https://dashboard.example" } });
+    expect(cross.headers.get("access-control-expose-headers")).toMatch(/\bx-ripe-atlas-global-alert\b/);
     // Without the trailing slash too, as RIPE's examples write it.
     expect((await api(`/api/v2/measurements/${PUBLIC}/status-check`)).status).toBe(200);
   });
@@ -137,6 +141,12 @@ describe("GET /api/v2/measurements/<id>/status-check/", () => {
     const res = await api(`/api/v2/measurements/${PUBLIC}/status-check/?max_packet_loss=100&show_all=true`);
     expect(res.body.global_alert).toBe(false);
     expect(res.body.probes["1"]).toEqual({ alert: false, last: 11, last_packet_loss: 0, source: "Country: NL", all: [10, 11, 12] });
+    // The forms RIPE's API takes for a yes/no, as clients send them (Python's True, 1, yes).
+    for (const [form, shown] of [["1", true], ["True", true], ["yes", true], ["0", false], ["False", false], ["off", false]] as const) {
+      const probe = (await api(`/api/v2/measurements/${PUBLIC}/status-check/?show_all=${form}`)).body.probes["1"];
+      expect("all" in probe, `show_all=${form}`).toBe(shown);
+    }
+    expect((await api(`/api/v2/measurements/${PUBLIC}/status-check/?show_all=maybe`)).status).toBe(400);
   });
 
   it("lookback and median_rtt_threshold: the RTT spike alerts", async () => {

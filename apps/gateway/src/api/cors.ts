@@ -5,8 +5,9 @@ import { apiKeyOf } from "../access/api-keys.js";
 const COMMON: FastifyCorsOptions = {
   methods: ["GET", "HEAD", "POST", "DELETE"],
   allowedHeaders: ["authorization", "content-type"],
-  // Browser scripts may read which parameters were ignored, a download's file name and when to retry.
-  exposedHeaders: ["warning", "content-disposition", "retry-after"],
+  // Browser scripts may read which parameters were ignored, a download's file name, when to retry
+  // and a status check's global alert.
+  exposedHeaders: ["warning", "content-disposition", "retry-after", "x-ripe-atlas-global-alert"],
   maxAge: 600,
 };
 

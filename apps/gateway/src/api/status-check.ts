@@ -62,7 +62,7 @@ export async function statusCheckRoutes(fastify: FastifyInstance, opts: StatusCh
       const kept = await live?.state(id, options);
       const answer = kept ? undefined : await fromStorage(pool, id, options);
       const globalAlert = kept ? kept.globalAlert : answer!.global_alert;
-      reply.header("x-ripe-atlas-global-alert", globalAlert ? "1" : "0").header("cache-control", "no-store");
+      reply.header("x-ripe-atlas-global-alert", globalAlert ? "1" : "0").header("cache-control", "no-cache, no-store");
       if (q.format === "prometheus") return reply.type("text/plain; version=0.0.4; charset=utf-8").send(statusCheckPrometheus(id, answer ?? kept!.answer()));
       // The bytes fastify writes for kept.answer(), from each probe's JSON kept until the probe changes.
       if (kept) return reply.type("application/json; charset=utf-8").send(Buffer.concat(kept.answerJsonPieces()));
