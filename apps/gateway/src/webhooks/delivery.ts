@@ -46,9 +46,13 @@ export class WebhookPoster {
 
   /**
    * One signed POST of the batch; `recorded` resolves to its id among the webhook's attempts once
-   * stored (the worker saves its position meanwhile, instead of after it).
+   * stored (the worker saves its position meanwhile, instead of after it). `record`: how the record
+   * is written, given the outcome (the worker's budget for failing or slow receivers), else at once.
    */
-  async attempt(webhook: WebhookRow, batch: Batch, attempt: number, signal?: AbortSignal): Promise<{ outcome: SendOutcome; recorded: Promise<number> }> {
+  async attempt(
+    webhook: WebhookRow, batch: Batch, attempt: number, signal?: AbortSignal,
+    record?: (write: () => Promise<number>, outcome: SendOutcome) => Promise<number>,
+  ): Promise<{ outcome: SendOutcome; recorded: Promise<number> }> {
     const { body } = batch;
     const first = batch.positions[0];
     const last = batch.positions.at(-1);
@@ -71,7 +75,7 @@ export class WebhookPoster {
     }
     this.metrics.attempts.inc({ outcome: outcome.ok ? "delivered" : "failed" });
     this.metrics.attemptSeconds.observe(outcome.latencyMs / 1000);
-    const record: DeliveryAttempt = {
+    const row: DeliveryAttempt = {
       webhookId: webhook.id,
       deliveryId: batch.deliveryId,
       attempt,
@@ -84,6 +88,7 @@ export class WebhookPoster {
       latencyMs: outcome.latencyMs,
       error: outcome.error,
     };
-    return { outcome, recorded: this.store.recordAttempt(record) };
+    const write = () => this.store.recordAttempt(row);
+    return { outcome, recorded: record ? record(write, outcome) : write() };
   }
 }

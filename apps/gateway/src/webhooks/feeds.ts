@@ -8,6 +8,9 @@ import type { ResultFilter } from "../streaming/result-index.js";
 import { eventOf, seqOf } from "../streaming/alert-routing.js";
 import { Rights } from "../access/api-keys.js";
 
+/** What feeds read the result log with: StreamHistory's webhook pages (the worker shares identical ones between lanes). */
+export type LogPages = Pick<StreamHistory, "logPage">;
+
 /** One event a webhook delivers: its stream position, its JSON as the stream sends it, when it was stored. */
 export interface FeedEvent {
   position: string;
@@ -47,7 +50,7 @@ class ResultFeed implements Feed {
   private readonly matcher: ResultPredicate | null;
 
   constructor(
-    private readonly history: StreamHistory,
+    private readonly history: LogPages,
     private readonly sub: NormalizedSubscription,
     private readonly readerId: number | null,
   ) {
@@ -93,7 +96,7 @@ class AlertFeed implements Feed {
 
   constructor(
     private readonly pool: Pool,
-    private readonly history: StreamHistory,
+    private readonly history: LogPages,
     private readonly sub: NormalizedSubscription,
     private readonly readerId: number | null,
   ) {
@@ -159,7 +162,7 @@ class EventLogFeed implements Feed {
 }
 
 /** The feed of a stored webhook's subscription (checked when it was stored). */
-export function feedOf(webhook: LeasedWebhook, pool: Pool, history: StreamHistory): Feed {
+export function feedOf(webhook: LeasedWebhook, pool: Pool, history: LogPages): Feed {
   const parsed = parseSubscription(webhook.subscription);
   if (!parsed.ok) throw new Error(`stored subscription is invalid: ${parsed.error.message}`);
   const sub = parsed.value;

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
-import { positionAfter, type LeasedWebhook, type Pool, type StreamHistory, type WebhookStore } from "@probestream/db";
+import { positionAfter, type HistoryFilter, type LeasedWebhook, type Pool, type StreamHistory, type WebhookStore } from "@probestream/db";
 import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
 import { Backoff, type WebhookEventKind } from "@probestream/types";
 import { ResultIndex, type ResultFilter } from "../streaming/result-index.js";
 import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
-import { feedOf, type Feed, type FeedEvent, type FeedPage } from "./feeds.js";
+import { feedOf, type Feed, type FeedEvent, type FeedPage, type LogPages } from "./feeds.js";
 
 export interface WorkerSettings {
   /** Results per POST at most (N). */
@@ -35,6 +35,84 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   idlePollMs: 2000,
 };
 
+type LogPage = Awaited<ReturnType<StreamHistory["logPage"]>>;
+
+/**
+ * The result log's webhook pages, an identical read (same filter, position, limit and span) in
+ * flight shared by every lane that asks for it while no commit was announced since it was asked:
+ * its answer is then one the lane could have had by asking itself (a commit announced later wakes
+ * the lane again, as after its own read). Webhooks of one measurement move together (created at the
+ * same position, woken by the same commits, waiting the same batch time), and each read is the
+ * horizon and a span of the log: a hundred such lanes woken at once asked a hundred identical
+ * reads of a ten-connection pool, and a healthy webhook's next read waited 2.3 s behind them
+ * (bench:webhooks, 100 hostile receivers: pool waiting 91-176).
+ */
+export class SharedLogPages {
+  private readonly inFlight = new Map<string, { announced: number; page: Promise<LogPage> }>();
+
+  constructor(
+    private readonly history: LogPages,
+    /** How many commit announcements the worker has heard: a read asked before the last one is not shared. */
+    private readonly announced: () => number,
+  ) {}
+
+  /** `budget`: the read waits for its turn there (a struggling lane's; shared only with reads of that budget). */
+  logPage(f: HistoryFilter, position: string, limit: number, span: number, budget: Budget | null = null): Promise<LogPage> {
+    const key = JSON.stringify([f.msm ?? null, f.prb ?? null, f.type ?? null, f.readerId, f.everything ?? false, position, limit, span, budget !== null]);
+    const announced = this.announced();
+    const shared = this.inFlight.get(key);
+    if (shared && shared.announced === announced) return shared.page;
+    const read = () => this.history.logPage(f, position, limit, span);
+    const entry = { announced, page: budget ? budget.run(read) : read() };
+    this.inFlight.set(key, entry);
+    const forget = () => {
+      if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+    };
+    entry.page.then(forget, forget);
+    return entry.page;
+  }
+
+  /** Reads in flight (tests). */
+  get size(): number {
+    return this.inFlight.size;
+  }
+}
+
+/**
+ * At most `size` of the tasks given at once, the others started in turn as those end (in the order
+ * given): the database work of struggling receivers' lanes, so that it never holds more than that
+ * many of the pool's connections, whatever their number.
+ */
+export class Budget {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  /** Tasks waiting for their turn (tests). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+}
+
+/** Connections of the worker's pool that struggling receivers' lanes use at most (their reads, positions, attempt records, failures). */
+export const STRUGGLING_DB_BUDGET = 2;
+
+/** A POST this long (or a failed one) makes its lane a struggling one, until one acknowledged sooner. */
+export const SLOW_POST_MS = 1000;
+
 /**
  * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has
  * its own lane: one batch in flight at a time, acknowledged (its position saved) only after a 2xx,
@@ -54,6 +132,17 @@ export class WebhookWorker {
   private ticking: Promise<void> = Promise.resolve();
   private tickQueued = false;
   private stopped = false;
+  /** Commit announcements heard (results channel, or the bus back after an outage): reads asked before the last one are not shared. */
+  private announced = 0;
+  /** The feeds' log pages: identical reads at once share one query. */
+  readonly pages: SharedLogPages;
+  /**
+   * The database work of struggling lanes (whose last POST failed or took SLOW_POST_MS or more)
+   * goes through this, not straight to the pool: fifty refusing receivers' attempt records and
+   * failures, all at once after a commit, then fifty 5 s receivers' positions, records and next
+   * pages, queued a healthy webhook's reads and positions behind up to 84 others (bench:webhooks).
+   */
+  readonly struggling = new Budget(STRUGGLING_DB_BUDGET);
 
   constructor(
     readonly store: WebhookStore,
@@ -63,7 +152,9 @@ export class WebhookWorker {
     private readonly bus: MessageBus,
     readonly log: FastifyBaseLogger,
     readonly settings: WorkerSettings,
-  ) {}
+  ) {
+    this.pages = new SharedLogPages(history, () => this.announced);
+  }
 
   async start(): Promise<void> {
     this.unsubscribes.push(
@@ -74,6 +165,7 @@ export class WebhookWorker {
     );
     // Messages missed while the bus was away: every lane looks at storage.
     this.bus.onResubscribed(() => {
+      this.announced++;
       for (const lane of this.lanes.values()) lane.wake();
     });
     this.tickSoon();
@@ -86,6 +178,7 @@ export class WebhookWorker {
    * are applied to what they read. A lane not woken still looks every `idlePollMs`.
    */
   private wakeFor(message: string): void {
+    this.announced++;
     if (this.index.size === 0) return;
     // The bus carries each result's msm_id, prb_id and type: nothing to parse.
     for (const r of decodeResultBatch(message).results) this.index.forEachMatch(r, (lane) => lane.wake());
@@ -95,8 +188,12 @@ export class WebhookWorker {
     for (const lane of lanes) lane.wake();
   }
 
-  feedOf(webhook: LeasedWebhook): Feed {
-    return feedOf(webhook, this.pool, this.history);
+  /** The lane's feed: its log reads shared with other lanes', through the budget while the lane struggles. */
+  feedOf(webhook: LeasedWebhook, lane: Lane): Feed {
+    const pages: LogPages = {
+      logPage: (f, position, limit, span) => this.pages.logPage(f, position, limit, span, lane.struggling ? this.struggling : null),
+    };
+    return feedOf(webhook, this.pool, pages);
   }
 
   /** Where the lane's wake-ups come from, by what it reads. */
@@ -184,6 +281,8 @@ export class WebhookWorker {
 
 class Lane {
   reloadWanted = false;
+  /** Its last POST failed or was slow: its database work waits for the worker's small budget. */
+  struggling = false;
   finished: Promise<void> = Promise.resolve();
   private stopped = false;
   private feed: Feed;
@@ -203,7 +302,7 @@ class Lane {
     /** When the lease surely still holds (`performance.now()` time): renewals move it on. */
     public leaseUntil: number,
   ) {
-    this.feed = worker.feedOf(webhook);
+    this.feed = worker.feedOf(webhook, this);
     this.filter = this.feed.filter ?? {};
     this.backoff = new Backoff(worker.settings.retryBaseMs, worker.settings.retryMaxMs);
   }
@@ -282,7 +381,7 @@ class Lane {
       if (!fresh) return this.stop();
       this.worker.unwatch(this);
       this.webhook = fresh;
-      this.feed = this.worker.feedOf(fresh);
+      this.feed = this.worker.feedOf(fresh, this);
       this.filter = this.feed.filter ?? {};
       this.pending = null;
       this.worker.watch(this);
@@ -297,7 +396,7 @@ class Lane {
     if (pending.events.length === 0) {
       this.pending = null;
       if (positionAfter(pending.scannedTo, this.webhook.position)) {
-        if (!(await store.advance(owner, this.webhook.id, pending.scannedTo, false))) return this.stop();
+        if (!(await this.budgeted(() => store.advance(owner, this.webhook.id, pending.scannedTo, false)))) return this.stop();
         this.webhook.position = pending.scannedTo;
       }
       return page.more ? undefined : this.sleep(settings.idlePollMs, true);
@@ -331,6 +430,11 @@ class Lane {
     return this.readPage(start, limit);
   }
 
+  /** Database work: through the worker's budget while the lane struggles, else at once. */
+  private budgeted<T>(work: () => Promise<T>): Promise<T> {
+    return this.struggling ? this.worker.struggling.run(work) : work();
+  }
+
   /** Attempts one batch until it is acknowledged, the retry window runs out, or the lane stops. */
   private async deliver(batch: Batch, ackPosition: string, firstStoredAt: number): Promise<void> {
     const { store, poster, settings, owner, log } = this.worker;
@@ -341,17 +445,20 @@ class Lane {
         log.warn({ webhook: this.webhook.id }, "webhook lease not renewed in time: this worker stops delivering it");
         return this.stop();
       }
-      const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal);
+      const { outcome, recorded } = await poster.attempt(this.webhook, batch, attempt, this.abort.signal, (write, o) => {
+        this.struggling = !o.ok || o.latencyMs >= SLOW_POST_MS;
+        return this.budgeted(write);
+      });
       if (this.abort.signal.aborted) return void (await recorded);
       if (outcome.ok) {
         this.backoff.reset();
-        const [advanced] = await Promise.all([store.advance(owner, this.webhook.id, ackPosition, true), recorded]);
+        const [advanced] = await Promise.all([this.budgeted(() => store.advance(owner, this.webhook.id, ackPosition, true)), recorded]);
         if (!advanced) return this.stop();
         this.webhook.position = ackPosition;
         poster.metrics.results.inc(batch.positions.length);
         return;
       }
-      const [since] = await Promise.all([store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed"), recorded]);
+      const [since] = await Promise.all([this.budgeted(() => store.noteFailure(owner, this.webhook.id, outcome.error ?? "failed")), recorded]);
       if (since === null) return this.stop();
       const left = since + settings.retryWindowMs - Date.now();
       if (left <= 0) {
