@@ -16,7 +16,8 @@
  * share one event loop and are part of what is measured.
  *
  * - Slow and dead receivers: the same steady run again with 100 more webhooks of the measurement,
- *   50 on receivers that answer after 5 s and 50 on a port that refuses; the stream's latency is
+ *   50 on receivers that answer after 5 s and 50 on a port that refuses (in a process of their own,
+ *   hostile-receivers.ts); the stream's latency is
  *   compared with the run before (a webhook must never slow the stream), and so is the healthy
  *   webhook's (nor other webhooks).
  *
@@ -26,13 +27,12 @@
  *
  *   npx tsx bench/webhook-delivery.ts [results=20000] [results100=2000] [seconds=10] [rate=2500] [batch=500] [layout=embedded]
  */
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
 import { createPool, StreamHistory } from "@probestream/db";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { AppProcess } from "../packages/testkit/src/faults/index.js";
+import { forkHostileReceivers } from "./hostile-receivers.js";
 import {
   createApiKey, createTestDatabase, pingResult, postResults, registerProbe, restCall, StreamClient, WebhookReceiver, type TestProbe,
 } from "@probestream/testkit";
@@ -141,23 +141,6 @@ async function steadyRun(platform: Platform, probes: TestProbe[], msm: number, h
   return { ackedAt, streamAt, rate };
 }
 
-/** An HTTP server on loopback that reads nothing of a request and answers as `answer` does. */
-async function bareServer(answer: (res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    answer(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
 /** When each result (`prb_id:timestamp`) first reached a receiver (ms, wall clock). */
 function arrivals(receiver: WebhookReceiver): Map<string, number> {
   const at = new Map<string, number>();
@@ -231,21 +214,20 @@ async function main(): Promise<void> {
 
     // The same steady load with 100 more webhooks of the measurement on hostile receivers: 50 that
     // answer only after 5 s, 50 whose port refuses (retried with back-off). The stream must not notice.
-    // Bare servers that drop what they get: receivers that parse and keep every body (the test
-    // receiver's way) would load this process, which the stream client shares, more than the platform.
-    const slow = await Promise.all(Array.from({ length: 50 }, () => bareServer((res) => setTimeout(() => res.end(), 5000))));
-    const gone = await Promise.all(Array.from({ length: 50 }, () => bareServer((res) => res.end())));
-    for (const server of [...slow, ...gone]) {
-      await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
-        url: server.url, secret: "bench-webhook-secret-02", subscription: { stream_type: "result", msm },
+    // They run in a process of their own, as users' services do: in this one they would read the
+    // hundred lanes' bodies on the event loop the platform and the stream client share.
+    const hostileReceivers = await forkHostileReceivers(50, 50, 5000);
+    for (const url of [...hostileReceivers.slow, ...hostileReceivers.gone]) {
+      const res = await restCall(platform.gatewayUrl, "POST", "/api/v2/webhooks/", key, {
+        url, secret: "bench-webhook-secret-02", subscription: { stream_type: "result", msm },
       });
+      if (res.status !== 201) throw new Error(`webhook not created: ${JSON.stringify(res.body)}`);
     }
-    await Promise.all(gone.map((server) => server.close()));
     const acknowledgedBefore = new Set(receiver.acknowledgedPositions()).size;
     const hostile = await steadyRun(platform, probes, msm, () => new Set(receiver.acknowledgedPositions()).size - acknowledgedBefore);
     const liveHostile = latencies(hostile.ackedAt, hostile.streamAt);
     const hookHostile = latencies(hostile.ackedAt, arrivals(receiver));
-    await Promise.all(slow.map((server) => server.close()));
+    hostileReceivers.close();
     console.log(`the same run with 100 more webhooks on slow (5 s) and refusing receivers, at ${fmt(hostile.rate)} results/s:`);
     console.log(`  socket stream: p50 ${percentile(liveHostile, 50).toFixed(1)} ms, p99 ${percentile(liveHostile, 99).toFixed(1)} ms;` +
       ` ratio to the run before p50 ${(percentile(liveHostile, 50) / percentile(live, 50)).toFixed(2)}, p99 ${(percentile(liveHostile, 99) / percentile(live, 99)).toFixed(2)}`);
