@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { StreamEvents } from "@probestream/types";
 import type { Caller } from "../access/api-keys.js";
 import { Frame } from "./frame.js";
@@ -48,4 +49,14 @@ export abstract class StreamSession {
   error(message: string, parameter?: string, code?: string): void {
     this.send(Frame.of(StreamEvents.error, { message, ...(parameter ? { parameter } : {}), ...(code ? { code } : {}) }));
   }
+}
+
+/**
+ * Ends a client's connection at once, dropping what it never read. Destroyed with an error, Node hands that
+ * one error to the callback of every write still queued; destroyed without one, it builds a new error, stack
+ * trace and all, for each of them: profiled here, 0.4–0.6 s of the event loop (every other client's latency)
+ * for three clients cut at their 8 MiB of results. Also frees the backlog now, not after ws's 30 s close timeout.
+ */
+export function discardConnection(tcp: Duplex | null | undefined): void {
+  tcp?.destroy(new Error("connection discarded: the client did not read what was sent to it"));
 }

@@ -54,9 +54,15 @@ export interface SlowConsumerRun {
   rssBaselineMb: number;
   rssPeakMb: number;
   rssEndMb: number;
-  /** Post-to-delivery latency of the fast subscribers (one per transport, and a reader of the flood), before the slow ones came and while they were held. */
+  /** Post-to-delivery latency of the fast subscribers (one per transport) on the gateway of the slow ones, before the slow ones came and while they were held. */
   latencyBefore: { p50: number; p95: number };
   latencyDuring: { p50: number; p95: number };
+  /**
+   * The same, at the same moments, of the same subscribers on a second gateway that carries the same flood but
+   * no slow client: what the machine (ingest's commits, the disk, the shared cores) did to everyone.
+   */
+  controlBefore: { p50: number; p95: number };
+  controlDuring: { p50: number; p95: number };
   fastAudits: ReturnType<CollectingSubscriber["audit"]>[];
 }
 
@@ -69,27 +75,34 @@ const percentile = (values: number[], p: number) => {
  * A flood of results on `floodMsm` with a slow consumer (subscribed, then never reading) on each of
  * `transports`, and fast subscribers on every transport to a trickle of timed results on `timedMsm`.
  * Watches the gateway's sessions (its `/metrics`) and RSS until every slow one is cut or `waitS` passed.
+ * The deployment's second gateway, with the same fast subscribers and flood reader but no slow client,
+ * is the control: a stall of the machine shows on both, one the slow clients cause only on the first.
  */
 export async function runSlowConsumers(
   d: Deployment,
   transports: Transport[],
   opts: { floodMsm: number; timedMsm: number; waitS: number; floodExtra?: Record<string, unknown>; floodBatch?: number },
 ): Promise<SlowConsumerRun> {
-  const gateway = d.gateways[0]!;
+  const [gateway, controlGateway] = d.gateways;
+  if (!gateway || !controlGateway) throw new Error("runSlowConsumers needs a deployment with two gateways");
   const fast = TRANSPORTS.map((t) => new CollectingSubscriber(t, opts.timedMsm, `${t} fast`));
+  const control = TRANSPORTS.map((t) => new CollectingSubscriber(t, opts.timedMsm, `${t} control`));
   for (const s of fast) await s.connect(gateway.url);
+  for (const s of control) await s.connect(controlGateway.url);
   // A client that reads the flood as fast as it comes: the baseline includes delivering the flood.
   const floodReader = new CollectingSubscriber("websocket", opts.floodMsm, "flood reader");
+  const controlFloodReader = new CollectingSubscriber("websocket", opts.floodMsm, "control flood reader");
   await floodReader.connect(gateway.url);
+  await controlFloodReader.connect(controlGateway.url);
   const floods: ResultSender[] = [];
   // A steady flood (about 4,000 results a second) that fills a stalled client's 8 MiB in seconds.
   for (let i = 0; i < 2; i++) {
     floods.push(new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.floodMsm, batchSize: opts.floodBatch ?? 200, intervalMs: 100, extra: opts.floodExtra }));
   }
   const timed = new ResultSender({ ingestUrls: () => d.liveIngestUrls(), probe: await d.probe(), msmId: opts.timedMsm, batchSize: 1, intervalMs: 100 });
-  const latencies = (from: number, to: number) => {
+  const latencies = (subscribers: CollectingSubscriber[], from: number, to: number) => {
     const out: number[] = [];
-    for (const s of fast) {
+    for (const s of subscribers) {
       for (const x of s.deliveries) {
         const sent = timed.firstPostedAt.get(x.key);
         if (sent !== undefined && sent >= from && sent < to) out.push(x.at - sent);
@@ -123,18 +136,21 @@ export async function runSlowConsumers(
   for (const s of slow) s.close();
   await sleep(2_000);
   const rssEndMb = gateway.rssMb();
-  const fastAudits = fast.map((s) => s.audit(timed.acknowledged));
+  const fastAudits = [...fast, ...control].map((s) => s.audit(timed.acknowledged));
   const floodAcknowledged = new Set(floods.flatMap((f) => [...f.acknowledged]));
-  await waitUntil("the flood reader to catch up", () => floodReader.audit(floodAcknowledged).lost === 0, 20_000).catch(() => {});
-  fastAudits.push(floodReader.audit(floodAcknowledged));
-  for (const s of [...fast, floodReader]) s.close();
+  const floodReaders = [floodReader, controlFloodReader];
+  await waitUntil("the flood readers to catch up", () => floodReaders.every((r) => r.audit(floodAcknowledged).lost === 0), 20_000).catch(() => {});
+  for (const r of floodReaders) fastAudits.push(r.audit(floodAcknowledged));
+  for (const s of [...fast, ...control, ...floodReaders]) s.close();
   return {
     cutAfterS,
     rssBaselineMb,
     rssPeakMb,
     rssEndMb,
-    latencyBefore: latencies(baselineStart, baselineEnd),
-    latencyDuring: latencies(slowStart, slowEnd),
+    latencyBefore: latencies(fast, baselineStart, baselineEnd),
+    latencyDuring: latencies(fast, slowStart, slowEnd),
+    controlBefore: latencies(control, baselineStart, baselineEnd),
+    controlDuring: latencies(control, slowStart, slowEnd),
     fastAudits,
   };
 }

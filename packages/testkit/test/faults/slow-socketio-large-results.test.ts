@@ -10,7 +10,7 @@ const started = Date.now();
 const LARGE = { sent: 300, rcvd: 300, result: Array.from({ length: 300 }, (_, i) => ({ rtt: 10 + i / 1000 })) };
 
 beforeAll(async () => {
-  d = await Deployment.start({ ingests: 1, gateways: 1 });
+  d = await Deployment.start({ ingests: 1, gateways: 2 });
   run = await runSlowConsumers(d, ["socket.io", "websocket", "http"], { floodMsm: 9045, timedMsm: 9046, waitS: 90, floodExtra: LARGE, floodBatch: 50 });
   console.log(JSON.stringify(run));
 }, 170_000);

@@ -4,7 +4,7 @@ import { StreamEvents, parseSubscription, subscriptionFromQuery } from "@probest
 import { HttpError } from "@probestream/service-kit";
 import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
-import { StreamSession, type StreamTransport } from "../session.js";
+import { discardConnection, StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
 
 /** One subscription per request: the response ends with it. */
@@ -28,7 +28,7 @@ class HttpStreamSession extends StreamSession {
   }
 
   close(discard = false): void {
-    if (discard) this.res.destroy();
+    if (discard) discardConnection(this.res.socket);
     else this.res.end();
   }
 }

@@ -5,7 +5,7 @@ import WebSocket from "ws";
 import { StreamEvents } from "@probestream/types";
 import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
-import { StreamSession, type StreamTransport } from "../session.js";
+import { discardConnection, StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
 import { binaryPollingForEngineIo3 } from "./eio3-binary-polling.js";
 
@@ -125,6 +125,8 @@ class SocketIoSession extends StreamSession {
   }
 
   close(discard = false): void {
+    // Before socket.io's own close, which would end the WebSocket politely behind the backlog.
+    if (discard) discardConnection(this.engineSocket.transport?.socket?._socket);
     this.socket.disconnect(true);
     if (discard) this.socket.conn.close(true);
   }

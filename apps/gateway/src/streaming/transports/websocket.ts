@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { apiKeyOf, type ApiKeys, type Caller } from "../../access/api-keys.js";
 import type { Frame } from "../frame.js";
-import { StreamSession, type StreamTransport } from "../session.js";
+import { discardConnection, StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
 import { MAX_CLIENT_MESSAGE } from "./socket-io.js";
 
@@ -51,7 +51,7 @@ class WebSocketSession extends StreamSession {
   }
 
   close(discard = false): void {
-    if (discard) this.ws.terminate();
+    if (discard) discardConnection(this.tcp);
     else this.ws.close(1008, "closed by server");
   }
 }
