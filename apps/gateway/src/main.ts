@@ -1,6 +1,6 @@
 import { createPool, ResultReader, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { closeOnSignals, envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { closeOnSignals, serviceShutdown, envCount, envFlag, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createGatewayApp } from "./app.js";
 import { webhookOptionsFromEnv } from "./webhooks/index.js";
 import { DEFAULT_LIMITS } from "./streaming/limits.js";
@@ -29,10 +29,6 @@ const app = await createGatewayApp({
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: live streams carry only results ingested in this process");
 
-closeOnSignals(app.log, () => [
-  { name: "server", stop: () => app.close() },
-  { name: "bus", stop: () => bus.close() },
-  { name: "database pool", stop: () => pool.end() },
-]);
+closeOnSignals(app.log, () => serviceShutdown(app, bus, pool));
 // Loopback unless told otherwise: exposing the gateway is the operator's choice (GATEWAY_HOST=0.0.0.0).
 await app.listen({ host: envString("GATEWAY_HOST") ?? "127.0.0.1", port: envPort("GATEWAY_PORT", 8080) });

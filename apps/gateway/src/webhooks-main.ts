@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { createPool, DEFAULT_DATABASE_URL } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { closeOnSignals, envNice, envPort, envString, installErrorHandlers, loggerOptions, lowerCpuPriority, metricsAccessFromEnv } from "@probestream/service-kit";
+import { closeOnSignals, serviceShutdown, envNice, envPort, envString, installErrorHandlers, loggerOptions, lowerCpuPriority, metricsAccessFromEnv } from "@probestream/service-kit";
 import { webhookOptionsFromEnv } from "./webhooks/index.js";
 import { webhookWorkerPlugin } from "./webhooks/plugin.js";
 
@@ -25,9 +25,5 @@ installErrorHandlers(app);
 await app.register(webhookWorkerPlugin, { pool, bus, webhooks, metrics: metricsAccessFromEnv() });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: the worker hears of no commit and finds new results by polling");
 
-closeOnSignals(app.log, () => [
-  { name: "server", stop: () => app.close() },
-  { name: "bus", stop: () => bus.close() },
-  { name: "database pool", stop: () => pool.end() },
-]);
+closeOnSignals(app.log, () => serviceShutdown(app, bus, pool));
 await app.listen({ host: envString("WEBHOOKS_HOST") ?? "127.0.0.1", port: envPort("WEBHOOKS_PORT", 8082) });

@@ -1,6 +1,6 @@
 import { createPool, DEFAULT_DATABASE_URL, DEFAULT_MAX_WAITING_RESULTS } from "@probestream/db";
 import { busNamespaceOf, createBus } from "@probestream/bus";
-import { closeOnSignals, envCount, envOptionalCount, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
+import { closeOnSignals, serviceShutdown, envCount, envOptionalCount, envPort, envString, metricsAccessFromEnv } from "@probestream/service-kit";
 import { createIngestApp } from "./app.js";
 
 // The ingest service alone: with REDIS_URL, any number of these feed any number of gateways.
@@ -22,10 +22,6 @@ const app = await createIngestApp({
 });
 if (!redisUrl) app.log.warn("REDIS_URL is not set: results are stored but reach no gateway in another process");
 
-closeOnSignals(app.log, () => [
-  { name: "server", stop: () => app.close() },
-  { name: "bus", stop: () => bus.close() },
-  { name: "database pool", stop: () => pool.end() },
-]);
+closeOnSignals(app.log, () => serviceShutdown(app, bus, pool));
 // Loopback unless told otherwise: exposing ingest to probes is the operator's choice (INGEST_HOST=0.0.0.0).
 await app.listen({ host: envString("INGEST_HOST") ?? "127.0.0.1", port: envPort("INGEST_PORT", 8081) });

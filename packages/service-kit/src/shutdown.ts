@@ -6,6 +6,18 @@ export interface ShutdownStep {
   stop: () => Promise<unknown>;
 }
 
+/**
+ * The way out of one service process: its server first (it takes no new requests and lets those in
+ * flight finish, which may still publish and query), then its bus, then its database pool.
+ */
+export function serviceShutdown(server: { close(): PromiseLike<unknown> }, bus: { close(): Promise<unknown> }, pool: { end(): Promise<unknown> }): ShutdownStep[] {
+  return [
+    { name: "server", stop: async () => await server.close() },
+    { name: "bus", stop: () => bus.close() },
+    { name: "database pool", stop: () => pool.end() },
+  ];
+}
+
 interface ShutdownLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
