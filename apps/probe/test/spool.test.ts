@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { createTestDatabase, registerProbe, type TestDatabase, type TestProbe } from "@probestream/testkit";
+import { MeasurementStatusId } from "@probestream/types/status";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { Spool, silentLogger, startAgent, type Agent, type AgentOptions, type ResultObject } from "../src/index.js";
 import { insertMeasurement, storedResults, waitFor } from "./helpers.js";
@@ -124,7 +125,7 @@ describe("the spool: nothing is lost while the controller is away", () => {
     const second = await launchAgent();
     await waitFor("the controller to take the measurement off the probe", async () => {
       const { rows } = await db.query<{ status: number }>("SELECT status FROM measurements WHERE id = $1", [MSM_ID]);
-      return rows[0]?.status === 4 && second.session.connected && !second.scheduler.active().includes(MSM_ID);
+      return rows[0]?.status === MeasurementStatusId.Stopped && second.session.connected && !second.scheduler.active().includes(MSM_ID);
     });
     await waitFor("the old spool to arrive", async () => second.spool.pending === 0 && (await storedCount()) === produced.length);
 
