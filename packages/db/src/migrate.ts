@@ -1,11 +1,9 @@
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { PG_MIGRATE_LOCK_ID, runner } from "node-pg-migrate";
 import { ensurePartitionsAhead, PARTITION_DAYS_AHEAD } from "./partition-maintenance.js";
 
 /** The SQL migrations ship beside the compiled code: dist/../migrations, as src/../migrations. */
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
-
 
 /**
  * Applies the pending SQL migrations, then makes sure the results partitions around today exist.
@@ -17,6 +15,9 @@ export async function migrate(
   databaseUrl: string,
   log: (msg: string) => void = () => {},
 ): Promise<string[]> {
+  // Loaded here, not with the package: the services that never migrate (gateways, workers) would carry
+  // node-pg-migrate and its file globbing in memory for nothing.
+  const { PG_MIGRATE_LOCK_ID, runner } = await import("node-pg-migrate");
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
