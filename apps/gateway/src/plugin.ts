@@ -109,5 +109,5 @@ export async function gatewayPlugin(fastify: FastifyInstance, opts: GatewayOptio
   await fastify.register(apiPlugin, { pool: opts.pool, reader: opts.reader, bus: opts.bus, statusChecks: hub.statusChecks, webhooks });
   serveMetrics(fastify, registry, opts.metrics);
   await fastify.register(socketIoClientRoute);
-  await fastify.register(httpStreamRoute, { hub, keys });
+  await fastify.register(httpStreamRoute, { hub });
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import {
-  newestFinalPosition, positionAfter, readFinalAfter, relayPosition, saveRelayPosition, type CommittedTurn, type LogEntry,
+  listenForCommits, newestFinalPosition, positionAfter, readFinalAfter, relayPosition, saveRelayPosition, tryTakeRelayLock,
+  type CommittedTurn, type LogEntry,
   type Pool, type PoolClient,
 } from "@probestream/db";
 import { Channels, encodeResultBatch, type MessageBus } from "@probestream/bus";
@@ -19,8 +20,7 @@ export interface ResultRelayOptions {
   retryMs?: number;
 }
 
-/** One relay per database at a time: whoever holds this session lock publishes. */
-const RELAY_LOCK = 0x72656c79; // "rely"
+/** The relay's saved position (result_log_relay); one relay per database at a time, whoever holds its lock. */
 const RELAY_NAME = "results";
 /**
  * The log is read at least this often: every commit notifies, or (this process's own) hands its
@@ -210,8 +210,7 @@ export class ResultRelay {
   private async lead(): Promise<boolean> {
     const client = await this.opts.pool.connect();
     try {
-      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [RELAY_LOCK]);
-      if (rows[0]?.ok !== true) {
+      if (!(await tryTakeRelayLock(client))) {
         client.release();
         return false;
       }
@@ -225,7 +224,7 @@ export class ResultRelay {
         this.opts.log.warn({ err }, "the relay lost its connection: another process (or this one, later) takes over");
         this.resign(err);
       });
-      await client.query("LISTEN results_committed");
+      await listenForCommits(client);
       this.cursor = (await relayPosition(this.opts.pool, RELAY_NAME)) ?? (await newestFinalPosition(this.opts.pool));
       this.savedCursor = this.cursor;
       this.readNeeded = true;

@@ -6,6 +6,7 @@ export * from "./message-bus.js";
 export * from "./result-batch.js";
 export * from "./probe-status.js";
 export * from "./measurement-event.js";
+export * from "./webhook-changed.js";
 export { InProcessBus, RedisBus };
 
 /**

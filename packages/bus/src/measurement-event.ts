@@ -1,4 +1,4 @@
-import { measurementStatusName, type MeasurementEvent } from "@probestream/types";
+import { measurementStatusName, privateToOf, type MeasurementEvent } from "@probestream/types";
 import { Channels, type MessageBus } from "./message-bus.js";
 
 /**
@@ -36,7 +36,7 @@ export async function publishMeasurementEvents(bus: MessageBus, events: readonly
 /** The event telling about a measurement: private ones reach only their owner's subscribers. */
 export function measurementEventOf(m: MeasurementState, event: MeasurementEvent["event"]): PublishedMeasurementEvent {
   return {
-    privateTo: m.is_public ? null : (m.owner_id ?? 0),
+    privateTo: privateToOf(m),
     event: {
       msm_id: m.id,
       event,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MeasurementStatusId, type ProbeStatusEvent } from "@probestream/types";
-import { decodeMeasurementEvent, decodeProbeStatus, encodeMeasurementEvent, encodeProbeStatus, measurementEventOf } from "@probestream/bus";
+import {
+  decodeMeasurementEvent, decodeProbeStatus, decodeWebhookChanged, encodeMeasurementEvent, encodeProbeStatus, encodeWebhookChanged, measurementEventOf,
+} from "@probestream/bus";
 
 describe("bus codecs", () => {
   it("carry a probe status event unchanged, and refuse a message that is none", () => {
@@ -24,5 +26,10 @@ describe("bus codecs", () => {
     expect(created.privateTo).toBeNull();
     expect(created.event.status).toEqual({ id: 2, name: "Ongoing" });
     expect(() => decodeMeasurementEvent('{"privateTo":null}')).toThrow(/msm_id/);
+  });
+
+  it("name the webhook that changed, and refuse a message that names none", () => {
+    expect(decodeWebhookChanged(encodeWebhookChanged(42))).toBe(42);
+    for (const bad of ["", "x", "0", "-3", "1.5", "042", "9007199254740993"]) expect(() => decodeWebhookChanged(bad), bad).toThrow(/webhook id/);
   });
 });

@@ -2,7 +2,7 @@ import type { Pool } from "pg";
 import { MEASUREMENT_COLUMNS, type MeasurementRow } from "./measurement-store.js";
 import type { StoredProbeSource } from "./probe-selection.js";
 import { createPrismaClient } from "./prisma.js";
-import { MEASUREMENT_PRIVATE_TO_SQL } from "./result-log.js";
+import { MEASUREMENT_PRIVATE_TO_SQL, readableBySql } from "./result-log.js";
 
 /** A measurement as the portal lists it. */
 export interface MeasurementSummary {
@@ -131,7 +131,7 @@ export async function listMeasurements(pool: Pool, f: MeasurementListFilter): Pr
     return `$${params.length}`;
   };
   // Who may see a measurement: the rule of its results (public, or its owner).
-  const where: string[] = [`(${MEASUREMENT_PRIVATE_TO_SQL} IS NULL OR ${MEASUREMENT_PRIVATE_TO_SQL} = ${p(f.viewerId)})`];
+  const where: string[] = [readableBySql(MEASUREMENT_PRIVATE_TO_SQL, p(f.viewerId))];
   if (f.mine) where.push(`m.owner_id = ${p(f.viewerId)}`);
   if (f.search !== undefined) {
     const text = p(f.search.toLowerCase());

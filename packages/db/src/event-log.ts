@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import type { MeasurementEvent } from "@probestream/types";
-import { FINAL_SQL, LOG_START, POSITION_SQL, afterPositionSql, logPageReach, logPageSql, type LogPageHead } from "./result-log.js";
+import { FINAL_SQL, LOG_START, POSITION_SQL, afterPositionSql, logPageReach, logPageSql, readableBySql, type LogPageHead } from "./result-log.js";
 
 type Queryable = Pool | PoolClient;
 
@@ -41,7 +41,7 @@ const LOGS: Record<EventLog, { table: string; json: string; filter: (f: EventLog
     table: "measurement_events",
     json: "event::text",
     filter: (f, params) => {
-      const where = [`COALESCE(private_to = $${params.push(f.readerId)}::int, private_to IS NULL)`];
+      const where = [readableBySql("private_to", `$${params.push(f.readerId)}`)];
       if (f.msm !== undefined) where.push(`msm_id = $${params.push(f.msm)}`);
       if (f.type !== undefined) where.push(`event->>'type' = $${params.push(f.type)}`);
       return where;

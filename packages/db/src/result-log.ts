@@ -91,8 +91,13 @@ export const SERVED_JSON_SQL =
   `convert_from(substring(convert_to(body::text, 'UTF8') FROM 1 FOR octet_length(body::text) - 1), 'UTF8')` +
   ` || ',"stored_timestamp":' || extract(epoch FROM stored_at)::bigint || '}'`;
 
-/** SQL for who may read measurement `m`: null when public, else its owner (0: nobody). The one rule. */
+/** SQL for who may read measurement `m`: null when public, else its owner (0: nobody). `privateToOf` in JavaScript. */
 export const MEASUREMENT_PRIVATE_TO_SQL = "CASE WHEN m.is_public THEN NULL ELSE COALESCE(m.owner_id, 0) END";
+
+/** SQL: whether what is private to `privateTo` (an SQL expression, NULL: public) may be read by user `reader` (a parameter). */
+export function readableBySql(privateTo: string, reader: string): string {
+  return `(${privateTo} IS NULL OR ${privateTo} = ${reader}::int)`;
+}
 
 /** SQL for who may read a result's measurement: null when public, else its owner (0: nobody). */
 export const PRIVATE_TO_SQL = `(SELECT ${MEASUREMENT_PRIVATE_TO_SQL} FROM measurements m WHERE m.id = msm_id)`;
@@ -175,6 +180,24 @@ export interface LogPageHead {
 export function logPageReach(head: LogPageHead | undefined, span: number): { upTo: string; more: boolean } {
   const more = head?.spanned === span;
   return { upTo: more ? head.span_end! : (head?.horizon ?? LOG_START), more };
+}
+
+/** The session lock of the relay: one session of a deployment relays the log, and any process can take over. */
+const RELAY_LOCK = 0x72656c79; // "rely"
+
+/** Takes the relay lock for `client`'s session if no other session holds it; it ends with the session. */
+export async function tryTakeRelayLock(client: PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [RELAY_LOCK]);
+  return rows[0]?.ok === true;
+}
+
+/**
+ * Has `client`'s session hear each commit of results: a statement trigger on `results` notifies
+ * `results_committed` (migration 5), from the committing backend (the notification's `processId`).
+ * The listeners go on the client before this is called.
+ */
+export async function listenForCommits(client: PoolClient): Promise<void> {
+  await client.query("LISTEN results_committed");
 }
 
 /** Where the relay `name` has published up to; null when it never ran. */

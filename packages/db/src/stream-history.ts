@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import {
   FINAL_SQL, MEASUREMENT_PRIVATE_TO_SQL, POSITION_SQL, PRIVATE_TO_SQL, SERVED_JSON_SQL, afterPositionSql,
-  logPageReach, logPageSql, newestFinalPosition, positionParts, type LogPageHead,
+  logPageReach, logPageSql, newestFinalPosition, positionParts, readableBySql, type LogPageHead,
 } from "./result-log.js";
 
 /** A stored result as the stream sends it: its position and its served JSON. */
@@ -41,7 +41,7 @@ function selection(f: HistoryFilter, params: unknown[]): { served: string; where
   const privateTo = f.msm !== undefined ? `(SELECT ${MEASUREMENT_PRIVATE_TO_SQL} FROM measurements m WHERE m.id = $${params.length})` : PRIVATE_TO_SQL;
   if (f.prb !== undefined) add((p) => `prb_id = ${p}`, f.prb);
   if (f.type !== undefined) add((p) => `type = ${p}`, f.type);
-  if (!f.everything) add((p) => `COALESCE(${privateTo} = ${p}::int, ${privateTo} IS NULL)`, f.readerId);
+  if (!f.everything) add((p) => readableBySql(privateTo, p), f.readerId);
   // Output names differ from the columns: ORDER BY must sort by the columns, not by these texts.
   const served = `${POSITION_SQL} AS pos, extract(epoch FROM ts)::bigint AS seconds, ${SERVED_JSON_SQL} AS json, ${privateTo} AS private_to`;
   return { served, where: parts.length > 0 ? parts.join(" AND ") : "true" };

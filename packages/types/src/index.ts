@@ -12,3 +12,4 @@ export * from "./controller.js";
 export * from "./backoff.js";
 export * from "./status-check.js";
 export * from "./json-bytes.js";
+export * from "./private-to.js";

@@ -28,11 +28,14 @@ export function resolveCallers(fastify: FastifyInstance, keys: ApiKeys): void {
   });
 }
 
-/** Refuses, in the routes of `fastify`, requests whose key does not exist: 403 with RIPE's code, as RIPE Atlas does. */
+/** Refuses a request whose key does not exist: 403 with RIPE's code, as RIPE Atlas does. */
+export function refuseUnknownKey(request: FastifyRequest): void {
+  if (request.keyRefused) throw new HttpError(403, "The provided API key does not exist", undefined, UNKNOWN_KEY_CODE);
+}
+
+/** Refuses, in the routes of `fastify`, requests whose key does not exist. */
 export function refuseUnknownKeys(fastify: FastifyInstance): void {
-  fastify.addHook("preHandler", async (request: FastifyRequest) => {
-    if (request.keyRefused) throw new HttpError(403, "The provided API key does not exist", undefined, UNKNOWN_KEY_CODE);
-  });
+  fastify.addHook("preHandler", async (request: FastifyRequest) => refuseUnknownKey(request));
 }
 
 /** Refuses a caller without a key carrying `right`. */

@@ -10,7 +10,7 @@ import {
 import {
   ApiError, DnsDefinition, HttpDefinition, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse,
   MeasurementListQuery, MeasurementPage, NtpDefinition, ObjectQuery, Page, PagedQuery, ParticipationRequestResource,
-  ParticipationRequests, ParticipationResponse, PingDefinition, SslcertDefinition, TracerouteDefinition,
+  ParticipationRequests, ParticipationResponse, PingDefinition, SslcertDefinition, TracerouteDefinition, privateToOf,
   type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ObjectQuery as ObjectQueryT,
   type PagedQuery as PagedQueryT, type ParticipationRequest, type ProbeSource,
 } from "@probestream/types";
@@ -61,7 +61,8 @@ const RANGES = (["id", "start_time", "stop_time"] as const).flatMap((field) =>
 );
 
 function visibleTo(m: MeasurementRow, caller: Caller): boolean {
-  return m.is_public || (caller.userId !== null && m.owner_id === caller.userId);
+  const privateTo = privateToOf(m);
+  return privateTo === null || privateTo === caller.userId;
 }
 
 /** The caller's own measurement, for changes: 404 when not visible, 403 when someone else's. */

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Registry } from "prom-client";
 import { createPool, StreamHistory, WebhookStore, type Pool } from "@probestream/db";
-import { Channels, type MessageBus } from "@probestream/bus";
+import { Channels, encodeWebhookChanged, type MessageBus } from "@probestream/bus";
 import { envCount, envFlag, envString } from "@probestream/service-kit";
 import { WebhookMetrics } from "./metrics.js";
 import { SecretBox } from "./secret-box.js";
@@ -60,7 +60,7 @@ export class Webhooks {
   async changed(id: number): Promise<void> {
     this.worker?.tickSoon();
     // Without the bus, the others still take it at their next renewal.
-    await this.bus.publish(Channels.webhooks, String(id)).catch(() => undefined);
+    await this.bus.publish(Channels.webhooks, encodeWebhookChanged(id)).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

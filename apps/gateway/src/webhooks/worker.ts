@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { positionAfter, type HistoryFilter, type LeasedWebhook, type Pool, type StreamHistory, type WebhookStore } from "@probestream/db";
-import { Channels, decodeResultBatch, type MessageBus } from "@probestream/bus";
+import { Channels, decodeResultBatch, decodeWebhookChanged, type MessageBus } from "@probestream/bus";
 import { Backoff, type WebhookEventKind } from "@probestream/types";
 import { ResultIndex, type ResultFilter } from "../streaming/result-index.js";
 import { newBatch, type Batch, type WebhookPoster } from "./delivery.js";
@@ -161,7 +161,7 @@ export class WebhookWorker {
       await this.bus.subscribe(Channels.results, (message) => this.wakeFor(message)),
       await this.bus.subscribe(Channels.probeStatus, () => this.wakeAll(this.eventLanes.probestatus)),
       await this.bus.subscribe(Channels.metadata, () => this.wakeAll(this.eventLanes.metadata)),
-      await this.bus.subscribe(Channels.webhooks, () => this.tickSoon()),
+      await this.bus.subscribe(Channels.webhooks, (message) => this.webhookChanged(message)),
     );
     // Messages missed while the bus was away: every lane looks at storage.
     this.bus.onResubscribed(() => {
@@ -182,6 +182,17 @@ export class WebhookWorker {
     if (this.index.size === 0) return;
     // The bus carries each result's msm_id, prb_id and type: nothing to parse.
     for (const r of decodeResultBatch(message).results) this.index.forEachMatch(r, (lane) => lane.wake());
+  }
+
+  /** A webhook was created or changed somewhere: look for webhooks to take now, not at the next renewal. */
+  private webhookChanged(message: string): void {
+    try {
+      decodeWebhookChanged(message);
+    } catch (err) {
+      this.log.warn({ err }, "a message on the webhooks channel that names no webhook: ignored");
+      return;
+    }
+    this.tickSoon();
   }
 
   private wakeAll(lanes: Set<Lane>): void {

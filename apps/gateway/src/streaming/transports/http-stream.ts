@@ -2,7 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { StreamEvents, parseSubscription, subscriptionFromQuery } from "@probestream/types";
 import { HttpError } from "@probestream/service-kit";
-import { apiKeyOf, UnknownApiKeyError, type ApiKeys, type Caller } from "../../access/api-keys.js";
+import type { Caller } from "../../access/api-keys.js";
+import { refuseUnknownKey } from "../../api/caller.js";
 import type { Frame } from "../frame.js";
 import { discardConnection, StreamSession, type StreamTransport } from "../session.js";
 import type { StreamHub } from "../stream-hub.js";
@@ -39,7 +40,7 @@ class HttpStreamSession extends StreamSession {
  * (`curl -N 'http://HOST:8080/stream/?streamType=result&msm=1001'`). No heartbeat lines (they
  * would reset the client's read timeout): TCP keepalive notices a vanished peer.
  */
-export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: StreamHub; keys: ApiKeys }): Promise<void> {
+export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: StreamHub }): Promise<void> {
   fastify.get(
     "/stream/",
     {
@@ -61,13 +62,8 @@ export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: Str
       }
       const address = request.ip;
       if (!opts.hub.admits(address)) throw new HttpError(429, "Too many connections from this address");
-      let caller: Caller;
-      try {
-        caller = await opts.keys.resolve(apiKeyOf(request.query, request.headers.authorization));
-      } catch (err) {
-        if (err instanceof UnknownApiKeyError) throw new HttpError(403, err.message);
-        throw err;
-      }
+      // The caller was resolved as the request arrived (resolveCallers, on the whole gateway).
+      refuseUnknownKey(request);
 
       reply.hijack();
       const res = reply.raw;
@@ -79,7 +75,7 @@ export async function httpStreamRoute(fastify: FastifyInstance, opts: { hub: Str
         "x-accel-buffering": "no",
       });
       request.raw.socket.setKeepAlive(true, opts.hub.limits.keepAliveMs);
-      const session = new HttpStreamSession(res, address, caller);
+      const session = new HttpStreamSession(res, address, request.caller);
       opts.hub.attach(session);
       res.on("close", () => opts.hub.detach(session));
       await opts.hub.handle(session, StreamEvents.subscribe, params);
