@@ -143,8 +143,8 @@ export class StreamHub {
       }
     }
     if (session.closed) return;
-    const matcher = params.streamType === "result" ? compileResultFilter(params) : null;
-    const sub = new Subscription(session, key, params, matcher, historyQueueLimit);
+    const predicate = params.streamType === "result" ? compileResultFilter(params) : null;
+    const sub = new Subscription(session, key, params, predicate, historyQueueLimit);
     session.subscriptions.set(key, sub);
     this.sessions.busy(session);
     this.opts.metrics.subscriptions.inc();

@@ -36,7 +36,7 @@ export class Subscription {
     readonly session: StreamSession,
     readonly key: string,
     readonly params: NormalizedSubscription,
-    readonly matcher: ResultPredicate | null,
+    readonly predicate: ResultPredicate | null,
     /** Live results held while reading history; past this, they are dropped and read from storage instead. */
     private readonly queueLimit: number,
   ) {}
@@ -52,7 +52,7 @@ export class Subscription {
    */
   accepts(timestamp: number, object: () => Record<string, unknown>): boolean {
     if (this.params.endTime !== undefined && timestamp > this.params.endTime) return false;
-    return this.matcher === null || this.matcher(object());
+    return this.predicate === null || this.predicate(object());
   }
 
   /** Whether its results go out with their stream positions. */

@@ -47,7 +47,7 @@ const readerOf = (webhook: LeasedWebhook): number | null => (webhook.keyRights.i
 class ResultFeed implements Feed {
   readonly kind = "result";
   readonly filter: ResultFilter;
-  private readonly matcher: ResultPredicate | null;
+  private readonly predicate: ResultPredicate | null;
 
   constructor(
     private readonly history: LogPages,
@@ -55,19 +55,19 @@ class ResultFeed implements Feed {
     private readonly readerId: number | null,
   ) {
     this.filter = { msm: sub.msm, prb: sub.prb, type: sub.type };
-    this.matcher = compileResultFilter(sub);
+    this.predicate = compileResultFilter(sub);
   }
 
   async next(start: string, limit: number): Promise<FeedPage> {
     // Without filters beyond SQL's every row read is delivered: then no more than a batch is read.
-    const scan = this.matcher === null ? limit : SPAN_ROWS;
+    const scan = this.predicate === null ? limit : SPAN_ROWS;
     const { sub, readerId } = this;
     const { rows, upTo, more } = await this.history.logPage({ msm: sub.msm, prb: sub.prb, type: sub.type, readerId }, start, scan, SPAN_ROWS);
     if (!positionAfter(upTo, start)) return { events: [], scannedTo: start, more: false };
     const events: FeedEvent[] = [];
     let scannedTo = start;
     for (const row of rows) {
-      if (this.matcher === null || this.matcher(JSON.parse(row.json) as Record<string, unknown>)) {
+      if (this.predicate === null || this.predicate(JSON.parse(row.json) as Record<string, unknown>)) {
         events.push({ position: row.id, json: row.json, storedAtMs: row.storedAtMs });
       }
       scannedTo = row.id;
