@@ -9,7 +9,7 @@ const DEFAULT_INTERVAL: Record<ResultType, number> = {
 };
 
 /** A one-off with no stop time is stopped this long after its start if some probe never reports. */
-export const ONE_OFF_WINDOW_S = 3600;
+const ONE_OFF_WINDOW_S = 3600;
 
 /** How far in the past a start time may be (clocks differ): earlier ones are refused. */
 const START_SLACK_S = 300;
