@@ -3,6 +3,7 @@ import { encode } from "dns-packet";
 import { createPool, refreshSystemTags, type Pool } from "@probestream/db";
 import { startDemo, startPlatform, DEMO_MEASUREMENTS, type Platform } from "@probestream/standalone";
 import { createApiKey, createTestDatabase, pingResult, postResults, type TestDatabase, type TestProbe } from "@probestream/testkit";
+import { MeasurementStatusId } from "@probestream/types/status";
 import { evidenceOf } from "../src/probe-evidence.js";
 
 const ADMIN = "test-admin-token";
@@ -53,7 +54,7 @@ async function create(body: Json): Promise<number> {
 }
 
 const measurement = (id: number) => get(`/api/v2/measurements/${id}/`);
-const settled = (m: Json) => m.status.id !== 0;
+const settled = (m: Json) => m.status.id !== MeasurementStatusId.Specified;
 
 /** A DNS answer as a probe reports it: `abuf` holds the whole response. */
 function dnsResult(prbId: number, msmId: number, type: "A" | "AAAA", rcode: "NOERROR" | "NXDOMAIN" = "NOERROR"): Json {
@@ -199,7 +200,7 @@ describe("the measurement resource tells the truth", () => {
       definitions: [{ type: "ping", af: 4, target: "192.0.2.1", description: "periodic", interval: 300 }],
       probes: [{ type: "probes", value: "9102", requested: 1 }],
     });
-    const m = await waitFor(() => measurement(id), (x) => x.status.id === 2);
+    const m = await waitFor(() => measurement(id), (x) => x.status.id === MeasurementStatusId.Ongoing);
     expect(m.start_time).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(m).toMatchObject({ interval: 300, af: 4, participant_count: 1, probes_scheduled: 1, probes_requested: 1 });
     const res = await fetch(`${platform.gatewayUrl}/api/v2/measurements/${id}/participation-requests/?key=${key}`, {

@@ -1,19 +1,8 @@
-import { measurementStatusName } from "@probestream/types/status";
-
-export function statusName(status: number): string {
-  return measurementStatusName(status) ?? `Status ${status}`;
-}
-
 /** UTC, second precision: results are timestamped in Unix seconds. */
 export function formatTime(time: Date | number | null): string {
   if (time === null) return "—";
   const date = typeof time === "number" ? new Date(time * 1000) : time;
   return date.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-}
-
-/** The clock part of a Unix time, UTC: enough where the date is obvious (a chart's axis). */
-export function formatClock(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().slice(11, 19);
 }
 
 export function formatCount(n: number): string {

@@ -1,6 +1,6 @@
 import {
   DnsDefinition, HttpDefinition, NtpDefinition, PingDefinition, ProbeSource, RESULT_TYPES,
-  SslcertDefinition, TracerouteDefinition, type ApiError, type MeasurementType,
+  SslcertDefinition, TracerouteDefinition, type ApiError, type ResultType,
 } from "@probestream/types";
 
 /**
@@ -27,7 +27,7 @@ export type FieldSpec = {
 );
 
 export interface TypeSpec {
-  type: MeasurementType;
+  type: ResultType;
   /** The target is optional for DNS (the probe's own resolver may be asked). */
   targetRequired: boolean;
   options: FieldSpec[];
@@ -74,7 +74,7 @@ type JsonSchema = {
   const?: string;
 };
 
-const DEFINITIONS: Record<MeasurementType, JsonSchema> = {
+const DEFINITIONS: Record<ResultType, JsonSchema> = {
   ping: PingDefinition, traceroute: TracerouteDefinition, dns: DnsDefinition,
   sslcert: SslcertDefinition, ntp: NtpDefinition, http: HttpDefinition,
 };
@@ -204,7 +204,7 @@ export function requestFromForm(form: FormData, spec: FormSpec): unknown {
     const value = form.get(name);
     return typeof value === "string" ? value.trim() : "";
   };
-  const type = text("definitions/0/type") as MeasurementType;
+  const type = text("definitions/0/type") as ResultType;
   const typeSpec = spec.types.find((t) => t.type === type);
   const definition: Record<string, unknown> = { type };
   const fields = [spec.common.target, spec.common.af, spec.common.description, ...(typeSpec?.options ?? [])];

@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createCatalog } from "@probestream/db";
+import { MeasurementStatusId } from "@probestream/types/status";
 import { createApiKey, loadFixtures, pingResult, postResults, registerProbe, type TestProbe } from "@probestream/testkit";
 import { ADMIN_TOKEN, horizontalOverflow, launchChromium, seriousA11yViolations, startPortalStack, type PortalStack } from "./portal-harness.js";
 
@@ -95,7 +96,7 @@ beforeAll(async () => {
     ownerKey = (await createApiKey(databaseUrl, "owner", ["results:read_private"])).key;
   });
   await sql("UPDATE measurements SET is_public = false, owner_id = (SELECT id FROM users WHERE name = 'owner') WHERE id = $1", [PRIVATE_MSM]);
-  await sql("UPDATE measurements SET status = 4 WHERE id = $1", [STOPPED_MSM]);
+  await sql(`UPDATE measurements SET status = ${MeasurementStatusId.Stopped} WHERE id = $1`, [STOPPED_MSM]);
   probes = [];
   for (const [i, prbId] of PROBE_IDS.entries()) {
     probes.push(await registerProbe(stack.platform.ingestUrl, ADMIN_TOKEN, prbId));

@@ -6,6 +6,7 @@ import pg from "pg";
 import { createTestDatabase, registerProbe, type TestDatabase, type TestProbe } from "@probestream/testkit";
 import { startPlatform, type Platform } from "@probestream/standalone";
 import { validateResult } from "@probestream/types";
+import { ProbeStatusId } from "@probestream/types/status";
 import { silentLogger, startAgent, type Agent, type ResultObject } from "../src/index.js";
 import { insertMeasurement, storedResults, waitFor } from "./helpers.js";
 
@@ -55,7 +56,7 @@ describe("probe agent against the real platform", () => {
         "SELECT status, firmware FROM probes WHERE id = $1",
         [probe.prbId],
       );
-      return rows[0]?.status === 1 && rows[0]?.firmware === 5010;
+      return rows[0]?.status === ProbeStatusId.Connected && rows[0]?.firmware === 5010;
     });
   });
 

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { ProbeStatusId } from "@probestream/types";
 
 type Queryable = Pool | PoolClient;
 
@@ -98,9 +99,9 @@ export async function selectProbes(db: Queryable, msmId: number, source: StoredP
   params.push(source.requested);
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM probes
-     WHERE (${where}) AND status <> 3
+     WHERE (${where}) AND status <> ${ProbeStatusId.Abandoned}
        AND id NOT IN (SELECT prb_id FROM measurement_probes WHERE msm_id = $1 AND removed_at IS NULL)
-     ORDER BY (status = 1) DESC, random()
+     ORDER BY (status = ${ProbeStatusId.Connected}) DESC, random()
      LIMIT $${params.length}`,
     params,
   );

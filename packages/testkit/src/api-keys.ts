@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { hashKey } from "@probestream/db";
 
 /** Creates a user (if missing) and an API key with the given rights; returns the key and the user id. */
 export async function createApiKey(databaseUrl: string, userName: string, rights: string[]): Promise<{ key: string; userId: number }> {
@@ -14,7 +15,7 @@ export async function createApiKey(databaseUrl: string, userName: string, rights
     const userId = rows[0]!.id;
     await client.query("INSERT INTO api_keys (user_id, key_hash, rights) VALUES ($1, $2, $3)", [
       userId,
-      createHash("sha256").update(key).digest("hex"),
+      hashKey(key),
       rights,
     ]);
     return { key, userId };

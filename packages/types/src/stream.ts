@@ -38,14 +38,6 @@ function valueFilterSchema<V extends TSchema>(value: V) {
 }
 
 /**
- * Parameters of `atlas_subscribe` / `atlas_unsubscribe`. Both spellings of the stream
- * type exist in the wild (`stream_type` from the socket.io era, `streamType` from the
- * WebSocket docs); unknown keys are rejected so that a typo does not silently widen
- * a subscription. Numbers may come as digit strings and booleans as "true"/"false" (the
- * HTTP transport reads a query string). The schema checks each value's shape;
- * {@link parseSubscription} also checks how parameters combine.
- */
-/**
  * Schemas without their `default`: a subscription holds what the client gave, so that a validator
  * filling defaults (a webhook's body) does not give every stream the alert parameters; an alert
  * stream's defaults come from statusCheckOptions.
@@ -61,6 +53,14 @@ function withoutDefaults<T extends Record<string, TSchema>>(properties: T): T {
   ) as T;
 }
 
+/**
+ * Parameters of `atlas_subscribe` / `atlas_unsubscribe`. Both spellings of the stream
+ * type exist in the wild (`stream_type` from the socket.io era, `streamType` from the
+ * WebSocket docs); unknown keys are rejected so that a typo does not silently widen
+ * a subscription. Numbers may come as digit strings and booleans as "true"/"false" (the
+ * HTTP transport reads a query string). The schema checks each value's shape;
+ * {@link parseSubscription} also checks how parameters combine.
+ */
 export const SubscriptionParams = Type.Object(
   {
     stream_type: Type.Optional(Type.Enum([...STREAM_TYPES])),

@@ -1,5 +1,8 @@
 import { ApiKeyStore, type Pool } from "@probestream/db";
-import type { ApiRight } from "@probestream/types";
+import { Rights } from "@probestream/types";
+
+// Re-exported for the gateway's modules, which import the rights from here.
+export { Rights };
 
 /** Who is asking: anonymous, or the user behind an API key and what the key may do. */
 export interface Caller {
@@ -10,15 +13,6 @@ export interface Caller {
 }
 
 export const ANONYMOUS: Caller = { userId: null, keyId: null, rights: new Set() };
-
-/** The rights an API key may carry (the list of them is `API_RIGHTS` in the types package). */
-export const Rights = {
-  createMeasurements: "measurements:create",
-  readPrivateResults: "results:read_private",
-  manageProbes: "probes:manage",
-  manageKeys: "keys:manage",
-  manageWebhooks: "webhooks:manage",
-} as const satisfies Record<string, ApiRight>;
 
 /** The key of a request: `?key=KEY` (as RIPE Atlas) or `Authorization: Key KEY`. */
 export function apiKeyOf(query: unknown, authorization: string | undefined): string | undefined {

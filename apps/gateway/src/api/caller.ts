@@ -3,7 +3,7 @@ import { HttpError } from "@probestream/service-kit";
 import { ANONYMOUS, apiKeyOf, type ApiKeys, type Caller } from "../access/api-keys.js";
 
 /** RIPE Atlas error code for a key that does not exist. */
-export const UNKNOWN_KEY_CODE = 104;
+const UNKNOWN_KEY_CODE = 104;
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -1,15 +1,15 @@
 import { isIP } from "node:net";
 import { HttpError, type ErrorSource } from "@probestream/service-kit";
 import { listedProbeIds, type MeasurementStore, type NewMeasurement, type StoredProbeSource } from "@probestream/db";
-import type { ApiTime, MeasurementCreateRequest, MeasurementType, ProbeSource } from "@probestream/types";
+import type { ApiTime, MeasurementCreateRequest, ProbeSource, ResultType } from "@probestream/types";
 
 /** RIPE Atlas default intervals (seconds) of periodic measurements. */
-const DEFAULT_INTERVAL: Record<MeasurementType, number> = {
+const DEFAULT_INTERVAL: Record<ResultType, number> = {
   ping: 240, traceroute: 900, dns: 240, sslcert: 900, ntp: 1800, http: 1800,
 };
 
 /** A one-off with no stop time is stopped this long after its start if some probe never reports. */
-export const ONE_OFF_WINDOW_S = 3600;
+const ONE_OFF_WINDOW_S = 3600;
 
 /** How far in the past a start time may be (clocks differ): earlier ones are refused. */
 const START_SLACK_S = 300;

@@ -8,7 +8,7 @@ export interface PageWindow {
   offset: number;
 }
 
-export const MAX_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 500;
 
 export function pageWindow(query: { page?: number; page_size?: number }): PageWindow {
   const page = query.page ?? 1;
@@ -34,7 +34,7 @@ export function pageOf<T>(request: FastifyRequest, w: PageWindow, count: number,
 }
 
 /** The largest id (and other 4-byte integer) a column holds. */
-export const INT4_MAX = 2_147_483_647;
+const INT4_MAX = 2_147_483_647;
 /** The largest status id (a 2-byte column). */
 export const SMALLINT_MAX = 32_767;
 

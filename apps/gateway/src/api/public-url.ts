@@ -8,7 +8,7 @@ declare module "fastify" {
 }
 
 /** Checks a configured public URL (`https://atlas.example.net`, maybe with a path) and drops a trailing "/". */
-export function parsePublicUrl(value: string): string {
+function parsePublicUrl(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -72,11 +72,6 @@ export const refusals = {
   404: { description: "No such measurement", schema: ApiError },
 };
 
-/**
- * The RIPE Atlas results download: `GET /api/v2/measurements/{id}/results/` streams straight from a
- * Postgres cursor, so any size is served in constant memory; `/latest/` is each probe's newest.
- * A private measurement's results go only to its owner's key with `results:read_private`.
- */
 /** Refuses a caller who may not read the measurement's results: 404 when it does not exist, 403 when private. */
 export async function admitResultReader(reader: ResultReader, caller: Caller, id: number): Promise<void> {
   const readers = await reader.readersOf(id);
@@ -86,6 +81,11 @@ export async function admitResultReader(reader: ResultReader, caller: Caller, id
   }
 }
 
+/**
+ * The RIPE Atlas results download: `GET /api/v2/measurements/{id}/results/` streams straight from a
+ * Postgres cursor, so any size is served in constant memory; `/latest/` is each probe's newest.
+ * A private measurement's results go only to its owner's key with `results:read_private`.
+ */
 export async function resultsRoutes(fastify: FastifyInstance, opts: ResultsRouteOptions): Promise<void> {
   const { reader } = opts;
   const admit = (caller: Caller, id: number) => admitResultReader(reader, caller, id);

@@ -38,7 +38,7 @@ export interface Feed {
 }
 
 /** Rows of the log looked at per read at most (most may be other measurements', or filtered out). */
-export const SPAN_ROWS = 2000;
+const SPAN_ROWS = 2000;
 
 /** The one access rule: private data only to their owner's key with results:read_private. */
 const readerOf = (webhook: LeasedWebhook): number | null => (webhook.keyRights.includes(Rights.readPrivateResults) ? webhook.userId : null);

@@ -2,7 +2,7 @@ import { WebhookStore, type Pool } from "@probestream/db";
 import { SecretBox } from "./secret-box.js";
 
 /** A secret that opens under neither key: the rotation is not made (nothing changed). */
-export class UnreadableSecretError extends Error {}
+class UnreadableSecretError extends Error {}
 
 /**
  * Re-seals every webhook secret from `oldKey` to `newKey` in one transaction, so that an operator can

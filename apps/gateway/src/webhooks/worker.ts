@@ -108,10 +108,10 @@ export class Budget {
 }
 
 /** Connections of the worker's pool that struggling receivers' lanes use at most (their reads, positions, attempt records, failures). */
-export const STRUGGLING_DB_BUDGET = 2;
+const STRUGGLING_DB_BUDGET = 2;
 
 /** A POST this long (or a failed one) makes its lane a struggling one, until one acknowledged sooner. */
-export const SLOW_POST_MS = 1000;
+const SLOW_POST_MS = 1000;
 
 /**
  * Delivers webhooks from the committed result log. Each webhook this worker holds the lease of has

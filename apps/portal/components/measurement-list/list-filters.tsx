@@ -1,6 +1,7 @@
 import Link from "next/link";
+import { RESULT_TYPES } from "@probestream/types/results";
 import { FilterFold } from "./filter-fold";
-import { SORTS, STATUSES, TYPES, type ListQuery } from "./list-query";
+import { SORTS, STATUSES, type ListQuery } from "./list-query";
 import styles from "./measurement-list.module.css";
 
 /** The search and filters: a plain GET form, so the state lives in the URL and works without script. */
@@ -17,7 +18,7 @@ export function ListFilters({ query, signedIn }: { query: ListQuery; signedIn: b
           <label htmlFor="list-type">Type</label>
           <select id="list-type" name="type" className="input" defaultValue={query.type}>
             <option value="">Any</option>
-            {TYPES.map((t) => (
+            {RESULT_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>

@@ -13,8 +13,6 @@ export const SORTS = [
   { value: "status", label: "Status" },
 ] as const;
 
-export const TYPES = RESULT_TYPES;
-
 export const STATUSES = Object.entries(MeasurementStatus).map(([id, name]) => ({ id: Number(id), name }));
 
 /** The list's state, as the filter form and the pager put it in the page's URL (never a key). */
@@ -41,7 +39,7 @@ export function listQueryOf(params: SearchParams): ListQuery {
   const page = Number(first(params.page));
   return {
     q: first(params.q).trim().slice(0, 200),
-    type: (TYPES as readonly string[]).includes(type) ? type : "",
+    type: (RESULT_TYPES as readonly string[]).includes(type) ? type : "",
     status: STATUSES.some((s) => String(s.id) === status) ? status : "",
     visibility: visibility === "public" || visibility === "private" ? visibility : "",
     mine: first(params.mine) === "1",

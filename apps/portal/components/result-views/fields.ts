@@ -1,21 +1,8 @@
 // Reading RIPE Atlas result JSON as it arrives: shapes vary by type and firmware, and old firmware
 // sends numbers as strings.
-import type { UntypedResult } from "@probestream/types/summary";
+import { isRecord, num, type UntypedResult } from "@probestream/types/summary";
 
-export type { UntypedResult };
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-export function num(value: unknown): number | null {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && value.trim() !== "") {
-    const parsed = Number(value);
-    if (Number.isFinite(parsed)) return parsed;
-  }
-  return null;
-}
+export { isRecord, num, type UntypedResult };
 
 export function text(value: unknown): string | null {
   if (typeof value === "string") return value;

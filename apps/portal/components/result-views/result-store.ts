@@ -55,8 +55,6 @@ export interface StoreView {
   probes: ProbeAggregate[];
 }
 
-export const EMPTY_VIEW: StoreView = { total: 0, rows: [], probes: [] };
-
 function identity(r: UntypedResult): string {
   // Two different results may share probe, measurement and time (one per DNS resolver), hence the length.
   return `${String(r.prb_id)}|${String(r.msm_id)}|${String(r.timestamp)}|${JSON.stringify(r).length}`;

@@ -1,8 +1,4 @@
 import { Type, type Static, type TSchema } from "typebox";
-import type { ResultType } from "../results/index.js";
-
-/** A user may define a measurement of every result type. */
-export type MeasurementType = ResultType;
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Target = Type.String({ minLength: 1, maxLength: 255, description: "Host name or IP address" });

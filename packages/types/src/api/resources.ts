@@ -238,9 +238,18 @@ export const LatestQuery = Type.Object(
 );
 export type LatestQuery = Static<typeof LatestQuery>;
 
-/** Rights an API key may carry. */
-export const API_RIGHTS = ["measurements:create", "results:read_private", "probes:manage", "keys:manage", "webhooks:manage"] as const;
-export type ApiRight = (typeof API_RIGHTS)[number];
+/** Rights an API key may carry, by what they are for in code that checks them. */
+export const Rights = {
+  createMeasurements: "measurements:create",
+  readPrivateResults: "results:read_private",
+  manageProbes: "probes:manage",
+  manageKeys: "keys:manage",
+  manageWebhooks: "webhooks:manage",
+} as const;
+export type ApiRight = (typeof Rights)[keyof typeof Rights];
+
+/** Every right an API key may carry, in the order the docs and the portal list them. */
+export const API_RIGHTS: readonly ApiRight[] = Object.values(Rights);
 
 /** What each right allows, as the docs and the portal explain it. */
 export const API_RIGHT_DESCRIPTIONS: Record<ApiRight, string> = {
