@@ -2,10 +2,11 @@ import type { FastifyInstance } from "fastify";
 import type { ApiKeyStore } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
+  Rights,
   ApiError, ApiKey, ApiKeyCreateRequest, CurrentApiKey, IdParams, KeyQuery, Page, PagedQuery,
   type ApiKeyCreateRequest as CreateBody, type PagedQuery as ListQuery,
 } from "@probestream/types";
-import { apiKeyOf, Rights } from "../access/api-keys.js";
+import { apiKeyOf } from "../access/api-keys.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { pageOf, pageWindow } from "./pagination.js";
 import { keyExample, notFound, pageOf as examplePage } from "./examples.js";

@@ -8,13 +8,14 @@ import {
   type MeasurementListFilter, type MeasurementRow, type MeasurementStore, type Pool,
 } from "@probestream/db";
 import {
+  Rights,
   ApiError, DnsDefinition, HttpDefinition, IdParams, KeyQuery, Measurement, MeasurementCreateRequest, MeasurementCreateResponse,
   MeasurementListQuery, MeasurementPage, NtpDefinition, ObjectQuery, Page, PagedQuery, ParticipationRequestResource,
   ParticipationRequests, ParticipationResponse, PingDefinition, SslcertDefinition, TracerouteDefinition, privateToOf,
   type MeasurementCreateRequest as CreateBody, type MeasurementListQuery as ListQuery, type ObjectQuery as ObjectQueryT,
   type PagedQuery as PagedQueryT, type ParticipationRequest, type ProbeSource,
 } from "@probestream/types";
-import { Rights, type Caller } from "../access/api-keys.js";
+import type { Caller } from "../access/api-keys.js";
 import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape, type Shaping } from "./lists.js";
 import { checkSources, measurementsOf, storedSource } from "./measurement-rules.js";

@@ -5,10 +5,10 @@ import type { Pool, ProbeDirectory, ProbePrefix } from "@probestream/db";
 import { listMeasurements, PROBE_SORT_FIELDS, probeStatusHistory, registerProbe } from "@probestream/db";
 import { HttpError } from "@probestream/service-kit";
 import {
+  Rights,
   ApiError, IdParams, KeyQuery, MeasurementPage, ObjectQuery, Page, PagedQuery, Probe, ProbeListQuery, ProbePage, ProbeRegistration,
   ProbeRegistrationResponse, ProbeStatusEvent, type ObjectQuery as ObjectQueryT, type ProbeListQuery as ListQuery,
 } from "@probestream/types";
-import { Rights } from "../access/api-keys.js";
 import { requireRight } from "./caller.js";
 import { shaped, shapingOf, sortOf, type ResourceShape } from "./lists.js";
 import { integerList, pageOf, SMALLINT_MAX, pageWindow, wordList } from "./pagination.js";

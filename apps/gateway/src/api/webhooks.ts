@@ -3,11 +3,11 @@ import type { FastifyInstance } from "fastify";
 import { HttpError } from "@probestream/service-kit";
 import { StreamHistory, newestEventPosition, type Pool, type WebhookRow } from "@probestream/db";
 import {
+  Rights,
   ApiError, IdParams, KeyQuery, Page, PagedQuery, Webhook, WebhookCreateRequest, WebhookDelivery, WebhookUpdateRequest,
   WEBHOOK_EVENT_PARAMETERS, WEBHOOK_STREAM_ONLY_PARAMETERS, parseSubscription, type StreamType,
   type IdParams as Id, type PagedQuery as ListQuery, type WebhookCreateRequest as CreateBody, type WebhookUpdateRequest as UpdateBody,
 } from "@probestream/types";
-import { Rights } from "../access/api-keys.js";
 import { requireRight } from "./caller.js";
 import { pageOf, pageWindow } from "./pagination.js";
 import { notFound, pageOf as examplePage, webhookDeliveryExample, webhookExample } from "./examples.js";

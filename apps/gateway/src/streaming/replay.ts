@@ -1,6 +1,5 @@
-import { StreamEvents } from "@probestream/types";
+import { Rights, StreamEvents } from "@probestream/types";
 import type { HistoryFilter, HistoryRow, StreamHistory } from "@probestream/db";
-import { Rights } from "../access/api-keys.js";
 import { Frame } from "./frame.js";
 import type { Subscription } from "./subscription.js";
 

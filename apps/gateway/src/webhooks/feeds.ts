@@ -2,11 +2,10 @@ import {
   eventLogPage, newestResultsPerProbe, positionAfter, probeCountries,
   type EventLog, type EventLogFilter, type LeasedWebhook, type Pool, type StreamHistory,
 } from "@probestream/db";
-import { StatusCheckState, alertChangeConcerns, parseSubscription, probeSource, type NormalizedSubscription, type WebhookEventKind } from "@probestream/types";
+import { Rights, StatusCheckState, alertChangeConcerns, parseSubscription, probeSource, type NormalizedSubscription, type WebhookEventKind } from "@probestream/types";
 import { compileResultFilter, type ResultPredicate } from "../streaming/result-filter.js";
 import type { ResultFilter } from "../streaming/result-index.js";
 import { eventOf, seqOf } from "../streaming/alert-routing.js";
-import { Rights } from "../access/api-keys.js";
 
 /** What feeds read the result log with: StreamHistory's webhook pages (the worker shares identical ones between lanes). */
 export type LogPages = Pick<StreamHistory, "logPage">;

@@ -20,7 +20,7 @@ export interface WebhookOptions {
   sender?: Partial<Omit<SenderSettings, "allowPrivateTargets">>;
 }
 
-export const DEFAULT_SENDER_SETTINGS = { timeoutMs: 10_000, maxResponseBytes: 64 * 1024 };
+const DEFAULT_SENDER_SETTINGS = { timeoutMs: 10_000, maxResponseBytes: 64 * 1024 };
 
 /** Webhooks in one process: their store and sealing for the API, and (unless turned off) a delivery worker. */
 export class Webhooks {
