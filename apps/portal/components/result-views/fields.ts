@@ -1,17 +1,13 @@
 // Reading RIPE Atlas result JSON as it arrives: shapes vary by type and firmware, and old firmware
 // sends numbers as strings.
-import { isRecord, num, type UntypedResult } from "@probestream/types/summary";
+import { isRecord, mean, num, records, type UntypedResult } from "@probestream/types/summary";
 
-export { isRecord, num, type UntypedResult };
+export { isRecord, mean, num, records, type UntypedResult };
 
 export function text(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (typeof value === "number") return String(value);
   return null;
-}
-
-export function records(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
 /** The error a result or one of its parts reports, in words, if any. */
@@ -24,8 +20,4 @@ export function errorOf(entry: Record<string, unknown>): string | null {
     return JSON.stringify(value);
   }
   return null;
-}
-
-export function mean(values: number[]): number | null {
-  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 }
