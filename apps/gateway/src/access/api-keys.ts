@@ -1,8 +1,6 @@
 import { ApiKeyStore, type Pool } from "@probestream/db";
 import { Rights } from "@probestream/types";
 
-// Re-exported for the gateway's modules, which import the rights from here.
-
 /** Who is asking: anonymous, or the user behind an API key and what the key may do. */
 export interface Caller {
   userId: number | null;
