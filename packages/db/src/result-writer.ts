@@ -131,8 +131,18 @@ interface InsertedRow {
 
 interface Waiting {
   batch: readonly ResultToStore[];
+  /** The md5 of each result's body (hex), the dedup key's last part: made as the batch arrives. */
+  digests: string[];
   resolve(outcome: WriteOutcome): void;
   reject(err: unknown): void;
+}
+
+/** A statement sent for a group of batches, and what is needed to settle it once it answers. */
+interface Turn {
+  group: Waiting[];
+  /** Which input a returned row is, by its dedup key: the first batch of the group that holds it. */
+  owner: Map<string, { result: ResultToStore; batch: number }>;
+  rows: Promise<InsertedRow[]>;
 }
 
 /**
@@ -180,41 +190,65 @@ export class ResultWriter {
       return Promise.reject(new WriterOverloadedError(this.waitingResults));
     }
     this.waitingResults += batch.length;
+    const digests = batch.map((r) => hash("md5", r.body, "hex"));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ batch, resolve, reject });
+      this.waiting.push({ batch, digests, resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
 
+  // Turns are sent one at a time, each after the one before committed, so that a turn's finality proof
+  // (INSERT_SQL) can hold. The next turn is sent before the one that just committed is settled
+  // (outcomes, relay): PostgreSQL works on it meanwhile instead of waiting for this process.
   private async drain(): Promise<void> {
     this.draining = true;
-    while (this.waiting.length > 0) {
-      const group: Waiting[] = [this.waiting.shift()!];
-      let size = group[0]!.batch.length;
-      while (this.waiting.length > 0 && size + this.waiting[0]!.batch.length <= MAX_GROUP_RESULTS) {
-        const next = this.waiting.shift()!;
-        size += next.batch.length;
-        group.push(next);
-      }
-      this.waitingResults -= size;
+    let turn = this.startTurn();
+    while (turn) {
+      let rows: InsertedRow[];
       try {
-        const outcomes = await this.commit(group.map((w) => w.batch));
-        group.forEach((w, i) => w.resolve(outcomes[i]!));
+        rows = await turn.rows;
       } catch (err) {
-        if (group.length === 1) group[0]!.reject(err);
-        // One batch must not fail the others committed with it: each goes again on its own.
-        else for (const w of group) await this.commit([w.batch]).then(([outcome]) => w.resolve(outcome!), w.reject);
+        await this.retryAlone(turn.group, err);
+        turn = this.startTurn();
+        continue;
       }
+      const next = this.startTurn();
+      // pg sends a query from a later tick (pg-pool hands out its client on process.nextTick).
+      if (next) await new Promise<void>((resolve) => setImmediate(resolve));
+      this.settle(turn, rows);
+      turn = next;
     }
     this.draining = false;
   }
 
-  /** One turn: every batch of the group in one statement; each batch gets its own outcome. */
-  private async commit(batches: readonly (readonly ResultToStore[])[]): Promise<WriteOutcome[]> {
-    const all = batches.flat();
-    await this.ensurePartitions(all);
+  /** One batch must not fail the others of its group: each goes again in a turn of its own. */
+  private async retryAlone(group: Waiting[], err: unknown): Promise<void> {
+    if (group.length === 1) {
+      group[0]!.reject(err);
+      return;
+    }
+    for (const w of group) {
+      const turn = this.sendTurn([w]);
+      await turn.rows.then((rows) => this.settle(turn, rows), w.reject);
+    }
+  }
 
-    const n = all.length;
+  /** Takes the waiting batches for one turn (up to MAX_GROUP_RESULTS) and sends their statement. */
+  private startTurn(): Turn | undefined {
+    if (this.waiting.length === 0) return undefined;
+    const group: Waiting[] = [this.waiting.shift()!];
+    let size = group[0]!.batch.length;
+    while (this.waiting.length > 0 && size + this.waiting[0]!.batch.length <= MAX_GROUP_RESULTS) {
+      const next = this.waiting.shift()!;
+      size += next.batch.length;
+      group.push(next);
+    }
+    this.waitingResults -= size;
+    return this.sendTurn(group);
+  }
+
+  private sendTurn(group: Waiting[]): Turn {
+    const n = group.reduce((k, w) => k + w.batch.length, 0);
     const msm = new Array<number>(n);
     const prb = new Array<number>(n);
     const ts = new Array<number>(n);
@@ -224,22 +258,39 @@ export class ResultWriter {
     // A result sent twice in one group counts as stored for the first batch that holds it.
     const owner = new Map<string, { result: ResultToStore; batch: number }>();
     let i = 0;
-    batches.forEach((batch, b) => {
-      for (const r of batch) {
+    group.forEach(({ batch, digests }, b) => {
+      batch.forEach((r, k) => {
         msm[i] = r.msmId;
         prb[i] = r.prbId;
         ts[i] = r.timestamp;
         type[i] = r.type;
         body[i] = r.body;
-        const d = hash("md5", r.body, "hex");
+        const d = digests[k]!;
         digest[i] = d;
         const key = `${r.prbId}:${r.msmId}:${r.timestamp}:${d}`;
         if (!owner.has(key)) owner.set(key, { result: r, batch: b });
         i++;
-      }
+      });
     });
+    const insert = () =>
+      this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")]).then((r) => r.rows);
+    const missingDays = this.missingDays(group);
+    const rows = missingDays.size === 0 ? insert() : this.ensurePartitions(missingDays).then(insert);
+    // Awaited by drain or retryAlone; until then a failure must not count as unhandled.
+    rows.catch(() => {});
+    return { group, owner, rows };
+  }
 
-    const { rows } = await this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")]);
+  /** A committed turn: the relay hears of it, then each batch gets its own outcome. */
+  private settle(turn: Turn, rows: InsertedRow[]): void {
+    try {
+      this.settleOutcomes(turn, rows);
+    } catch (err) {
+      for (const w of turn.group) w.reject(err);
+    }
+  }
+
+  private settleOutcomes({ group, owner }: Turn, rows: InsertedRow[]): void {
     const stored = this.toStored(rows, owner);
     if (rows.length > 0) {
       this.onCommitted?.({
@@ -252,7 +303,7 @@ export class ResultWriter {
       });
     }
 
-    const outcomes: WriteOutcome[] = batches.map((batch) => ({ stored: [], duplicates: batch.length, createdEvents: [] }));
+    const outcomes: WriteOutcome[] = group.map(({ batch }) => ({ stored: [], duplicates: batch.length, createdEvents: [] }));
     // A created measurement's event goes to the first batch holding one of its results.
     const createdEvents = new Map(
       (JSON.parse(rows[0]?.created_events ?? "[]") as StoredMeasurementEvent[]).map((e) => [e.event.msm_id, e]),
@@ -268,7 +319,7 @@ export class ResultWriter {
         outcome.createdEvents.push(created);
       }
     });
-    return outcomes;
+    group.forEach((w, k) => w.resolve(outcomes[k]!));
   }
 
   private toStored(rows: InsertedRow[], owner: Map<string, { result: ResultToStore }>): StoredResult[] {
@@ -288,13 +339,19 @@ export class ResultWriter {
     });
   }
 
-  private async ensurePartitions(batch: readonly ResultToStore[]): Promise<void> {
+  private missingDays(group: readonly Waiting[]): Set<number> {
     const missing = new Set<number>();
-    for (const r of batch) {
-      const day = Math.floor(r.timestamp / DAY);
-      if (!this.knownDays.has(day)) missing.add(day);
+    for (const { batch } of group) {
+      for (const r of batch) {
+        const day = Math.floor(r.timestamp / DAY);
+        if (!this.knownDays.has(day)) missing.add(day);
+      }
     }
-    for (const day of missing) {
+    return missing;
+  }
+
+  private async ensurePartitions(days: Set<number>): Promise<void> {
+    for (const day of days) {
       const date = new Date(day * DAY * 1000).toISOString().slice(0, 10);
       await this.pool.query("SELECT ensure_results_partition($1::date)", [date]);
       this.knownDays.add(day);

@@ -185,4 +185,19 @@ describe("withStoredTimestamp", () => {
     expect(turns[3]!.finalAfter).toBe(turns[2]!.entries.at(-1)!.position);
     expect(new Set(turns.map((x) => x.backendPid)).size).toBeGreaterThan(0);
   });
+
+  it("sends the next turn while settling the last, yet one statement at a time: every turn proven final after the one before", async () => {
+    const turns: CommittedTurn[] = [];
+    const own = new ResultWriter(pool, (turn) => turns.push(turn));
+    const t = 1_700_400_000;
+    // 24 batches of 250 at once: turns of up to 1,000 results, each sent as the one before commits.
+    const batches = Array.from({ length: 24 }, (_, b) => Array.from({ length: 250 }, (_, k) => result(2000 + b, t + k)));
+    const outcomes = await Promise.all(batches.map((batch) => own.write(batch)));
+    expect(outcomes.map((o) => o.stored.length)).toEqual(batches.map(() => 250));
+    expect(turns.length).toBeGreaterThan(1);
+    turns.slice(1).forEach((turn, k) => expect(turn.finalAfter).toBe(turns[k]!.entries.at(-1)!.position));
+    const positions = turns.flatMap((turn) => turn.entries.map((e) => e.position));
+    expect(positions.every((p, k) => k === 0 || positionAfter(p, positions[k - 1]!))).toBe(true);
+    expect(new Set(positions).size).toBe(24 * 250);
+  });
 });
