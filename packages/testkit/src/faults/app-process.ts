@@ -16,6 +16,24 @@ const MAINS: Record<AppName, string[]> = {
   webhooks: ["apps", "gateway", "dist", "webhooks-main.js"],
 };
 
+/**
+ * Node flags each app is launched with, as in its package.json `start` and docker-compose.yml. The
+ * gateway's young generation is capped at 4 MB semi-spaces: V8 grows it to 16 MB under a download's
+ * allocation rate, the difference between 150 MB of RSS and 119 (bench/README.md, session 9).
+ * `APP_NODE_FLAGS_<APP>` (e.g. APP_NODE_FLAGS_GATEWAY="") replaces them, for a benchmark's A/B.
+ */
+const NODE_FLAGS: Record<AppName, string[]> = {
+  ingest: [],
+  gateway: ["--max-semi-space-size=4"],
+  standalone: [],
+  webhooks: [],
+};
+
+function nodeFlags(name: AppName): string[] {
+  const override = process.env[`APP_NODE_FLAGS_${name.toUpperCase()}`];
+  return override === undefined ? NODE_FLAGS[name] : override.split(/\s+/).filter(Boolean);
+}
+
 /** One line of an app's output: its pino JSON when it is one. */
 export interface LogLine {
   text: string;
@@ -78,7 +96,7 @@ export class AppProcess {
     const hostVar = name === "ingest" ? "INGEST_HOST" : name === "gateway" ? "GATEWAY_HOST" : name === "webhooks" ? "WEBHOOKS_HOST" : "HOST";
     // APP_CPU_PROF_DIR: each app writes a V8 CPU profile there when it exits (benchmarks' stage costs).
     const profile = process.env.APP_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.APP_CPU_PROF_DIR}`] : [];
-    const proc = spawn(process.execPath, [...profile, join(repoRoot, ...MAINS[name])], {
+    const proc = spawn(process.execPath, [...profile, ...nodeFlags(name), join(repoRoot, ...MAINS[name])], {
       cwd: repoRoot,
       env: { ...process.env, [hostVar]: "127.0.0.1", [portVar]: String(port), LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
