@@ -272,8 +272,11 @@ export class ResultWriter {
         i++;
       });
     });
+    // A prepared statement: planning this one anew took about a tenth of PostgreSQL's time per turn here.
     const insert = () =>
-      this.pool.query<InsertedRow>(INSERT_SQL, [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")]).then((r) => r.rows);
+      this.pool
+        .query<InsertedRow>({ name: "store-results", text: INSERT_SQL, values: [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")] })
+        .then((r) => r.rows);
     const missingDays = this.missingDays(group);
     const rows = missingDays.size === 0 ? insert() : this.ensurePartitions(missingDays).then(insert);
     // Awaited by drain or retryAlone; until then a failure must not count as unhandled.
