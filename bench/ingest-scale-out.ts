@@ -7,10 +7,10 @@
  *
  *   npx tsx bench/ingest-scale-out.ts [results=200000] [concurrency=16] [batch=500] [processes=1,2,4]
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { createTestDatabase, registerProbe, type TestProbe } from "@probestream/testkit";
 import { AppProcess } from "../packages/testkit/src/faults/index.js";
+import { boxCpu, cpuSeconds, postgresCpuSince } from "./cpu-usage.js";
 import { pingResult, secondsSince } from "./stream-harness.js";
 
 const TOTAL = Number(process.argv[2] ?? 200_000);
@@ -34,37 +34,6 @@ function workload(): { prb: number; body: string }[] {
     }
   }
   return batches;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** The PostgreSQL server's processes (postmaster, backends, WAL writer...). */
-function postgresPids(): number[] {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/comm`, "utf8").trim() === "postgres";
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** The box's busy and total CPU seconds so far, from /proc/stat. */
-function boxCpu(): { busy: number; total: number } {
-  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  return { busy: (total - ticks[3]! - ticks[4]!) / 100, total: total / 100 };
 }
 
 /** Where the CPU went during a run: the ingest processes, PostgreSQL, this sender, the whole box. */
@@ -91,8 +60,8 @@ async function run(
     let next = 0;
     let stored = 0;
     let refused = 0;
-    const pgPids = postgresPids();
-    const before = { ingest: ingests.map((a) => cpuSeconds(a.pid)), postgres: pgPids.map(cpuSeconds), sender: process.cpuUsage(), box: boxCpu() };
+    const postgresCpu = postgresCpuSince();
+    const before = { ingest: ingests.map((a) => cpuSeconds(a.pid)), sender: process.cpuUsage(), box: boxCpu() };
     const t = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, lane) => {
@@ -125,8 +94,7 @@ async function run(
     const box = boxCpu();
     const cpu: CpuUse = {
       ingest: ingests.reduce((sum, a, i) => sum + cpuSeconds(a.pid) - before.ingest[i]!, 0),
-      // Backends that connected during the run count from zero.
-      postgres: postgresPids().reduce((sum, pid) => sum + cpuSeconds(pid) - (before.postgres[pgPids.indexOf(pid)] ?? 0), 0),
+      postgres: postgresCpu(),
       sender: (sender.user + sender.system) / 1e6,
       boxBusy: box.busy - before.box.busy,
       boxTotal: box.total - before.box.total,

@@ -6,12 +6,12 @@
  *
  *   npx tsx bench/rest-download.ts [results=1000000]
  */
-import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { SERVED_JSON_SQL } from "@probestream/db";
 import { createTestDatabase } from "@probestream/testkit";
 import { AppProcess, rssMb } from "../packages/testkit/src/faults/index.js";
+import { childCpuSeconds, cpuSeconds, postgresCpuSince } from "./cpu-usage.js";
 import { fillPingHistory, readWithCursor } from "./ping-history.js";
 import { rate, secondsSince } from "./stream-harness.js";
 
@@ -45,12 +45,6 @@ function download(url: string): Promise<{ bytes: number; seconds: number; cpuSec
   });
 }
 
-/** CPU seconds (user + system) used by this process's waited-for children so far. */
-function childCpuSeconds(): number {
-  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
 /** The bytes of the JSON array the download must be: every served result, commas, brackets. */
 async function expectedBytes(databaseUrl: string, msmId: number): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -64,12 +58,6 @@ async function expectedBytes(databaseUrl: string, msmId: number): Promise<number
   } finally {
     await client.end();
   }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const db = await createTestDatabase("bench_download");
@@ -89,7 +77,7 @@ try {
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(gateway.pid))), SAMPLE_MS);
     const url = `${gateway.url}/api/v2/measurements/${MSM}/results/?start=${history.first}&stop=${history.last}&format=json`;
-    const [gatewayCpu, clientCpu] = [cpuSeconds(gateway.pid), childCpuSeconds()];
+    const [gatewayCpu, clientCpu, postgresCpu] = [cpuSeconds(gateway.pid), childCpuSeconds(), postgresCpuSince()];
     const got = await download(url).finally(() => clearInterval(sampler));
     const after = rssMb(gateway.pid);
     const downloadRate = bare.rows / got.seconds;
@@ -100,7 +88,7 @@ try {
     );
     console.log(`    ratio download / bare cursor read: ${(downloadRate / bareRate).toFixed(2)}`);
     console.log(
-      `    CPU during the download: gateway ${(cpuSeconds(gateway.pid) - gatewayCpu).toFixed(2)} s, ` +
+      `    CPU during the download: gateway ${(cpuSeconds(gateway.pid) - gatewayCpu).toFixed(2)} s, PostgreSQL ${postgresCpu().toFixed(2)} s, ` +
         `the client (curl, saving to /dev/null) ${(got.cpuSeconds - clientCpu).toFixed(2)} s`,
     );
     console.log(

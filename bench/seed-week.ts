@@ -21,13 +21,13 @@
  *   npm run bench:seed-week -- --smoke            reduced counts, about a minute
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { CITIES, Random } from "@probestream/simulator";
 import { createApiKey, createTestDatabase, pingResult, postResults, registerProbe, restCall, type TestProbe } from "@probestream/testkit";
 import { AppProcess, PrivateRedis, rssMb } from "../packages/testkit/src/faults/index.js";
+import { cpuSeconds } from "./cpu-usage.js";
 import type { SeedFleetMessage, SeedFleetOptions } from "./seed-week-fleet.js";
 import { ClientFleets, Histogram, sleep, type Json } from "./stream-harness.js";
 
@@ -110,18 +110,6 @@ const ANCHORING_INTERVAL = 240;
 const now = () => performance.timeOrigin + performance.now();
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 const p5099 = (h: Histogram) => (h.count === 0 ? "none" : `p50 ${ms(h.percentile(50))}  p99 ${ms(h.percentile(99))}  (${h.count})`);
-
-/** CPU seconds a process has used (user + system), from /proc (Linux). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** A counter's value from a Prometheus text page (summed over its labels). */
 function metric(text: string, name: string): number {
