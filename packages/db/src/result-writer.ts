@@ -189,8 +189,13 @@ export class ResultWriter {
     if (this.waitingResults > 0 && this.waitingResults + batch.length > this.maxWaitingResults) {
       return Promise.reject(new WriterOverloadedError(this.waitingResults));
     }
+    let digests: string[];
+    try {
+      digests = batch.map((r) => hash("md5", r.body, "hex"));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     this.waitingResults += batch.length;
-    const digests = batch.map((r) => hash("md5", r.body, "hex"));
     return new Promise((resolve, reject) => {
       this.waiting.push({ batch, digests, resolve, reject });
       if (!this.draining) void this.drain();
@@ -247,7 +252,22 @@ export class ResultWriter {
     return this.sendTurn(group);
   }
 
+  /** Never throws: whatever goes wrong, even building the statement, comes out as `rows` rejecting. */
   private sendTurn(group: Waiting[]): Turn {
+    // A result sent twice in one group counts as stored for the first batch that holds it.
+    const owner = new Map<string, { result: ResultToStore; batch: number }>();
+    let rows: Promise<InsertedRow[]>;
+    try {
+      rows = this.insert(group, owner);
+    } catch (err) {
+      rows = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // Awaited by drain or retryAlone; until then a failure must not count as unhandled.
+    rows.catch(() => {});
+    return { group, owner, rows };
+  }
+
+  private insert(group: Waiting[], owner: Turn["owner"]): Promise<InsertedRow[]> {
     const n = group.reduce((k, w) => k + w.batch.length, 0);
     const msm = new Array<number>(n);
     const prb = new Array<number>(n);
@@ -255,8 +275,6 @@ export class ResultWriter {
     const type = new Array<string>(n);
     const digest = new Array<string>(n);
     const body = new Array<string>(n);
-    // A result sent twice in one group counts as stored for the first batch that holds it.
-    const owner = new Map<string, { result: ResultToStore; batch: number }>();
     let i = 0;
     group.forEach(({ batch, digests }, b) => {
       batch.forEach((r, k) => {
@@ -278,10 +296,7 @@ export class ResultWriter {
         .query<InsertedRow>({ name: "store-results", text: INSERT_SQL, values: [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")] })
         .then((r) => r.rows);
     const missingDays = this.missingDays(group);
-    const rows = missingDays.size === 0 ? insert() : this.ensurePartitions(missingDays).then(insert);
-    // Awaited by drain or retryAlone; until then a failure must not count as unhandled.
-    rows.catch(() => {});
-    return { group, owner, rows };
+    return missingDays.size === 0 ? insert() : this.ensurePartitions(missingDays).then(insert);
   }
 
   /** A committed turn: the relay hears of it, then each batch gets its own outcome. */

@@ -200,4 +200,12 @@ describe("withStoredTimestamp", () => {
     expect(positions.every((p, k) => k === 0 || positionAfter(p, positions[k - 1]!))).toBe(true);
     expect(new Set(positions).size).toBe(24 * 250);
   });
+
+  it("refuses a batch it cannot digest without holding its place in the queue", async () => {
+    const own = new ResultWriter(pool, undefined, 2);
+    const broken = { ...result(3001, 1_700_500_000), body: undefined as unknown as string };
+    await expect(own.write([broken, broken])).rejects.toThrow();
+    const outcome = await own.write([result(3002, 1_700_500_000), result(3003, 1_700_500_000)]);
+    expect(outcome.stored).toHaveLength(2);
+  });
 });
