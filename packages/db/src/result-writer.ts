@@ -291,12 +291,12 @@ export class ResultWriter {
       });
     });
     // A prepared statement: planning this one anew took about a tenth of PostgreSQL's time per turn here.
-    const insert = () =>
+    const send = () =>
       this.pool
         .query<InsertedRow>({ name: "store-results", text: INSERT_SQL, values: [msm, prb, ts, type, digest, joinJsonBytes(body, ",", "[", "]")] })
         .then((r) => r.rows);
     const missingDays = this.missingDays(group);
-    return missingDays.size === 0 ? insert() : this.ensurePartitions(missingDays).then(insert);
+    return missingDays.size === 0 ? send() : this.ensurePartitions(missingDays).then(send);
   }
 
   /** A committed turn: the relay hears of it, then each batch gets its own outcome. */
